@@ -1,0 +1,176 @@
+/**
+ * The `trainwatch` command line. Flags win over environment variables, which win over defaults.
+ * Returns the exit code: 0 ok, 1 failure, 2 bad usage.
+ */
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import { ROUTES } from '../../shared/api.ts';
+import { DEFAULT_PORTS, VERSION, defaultDataDir, defaultSocketPath, startEngine } from '../engine/index.ts';
+import type { EngineOptions } from '../engine/index.ts';
+import { formatAddr, parseAddr } from './addr.ts';
+import { runDemo } from './demo.ts';
+import { DEFAULT_DEMO } from './demoScenario.ts';
+
+export class UsageError extends Error {}
+
+const HELP = `trainwatch ${VERSION} — watch local ML training runs
+
+Usage:
+  trainwatch serve [options]   run the engine in the foreground (UI, /metrics, ingest)
+  trainwatch demo [options]    feed synthetic training runs into a running engine
+  trainwatch help | --version
+
+serve options (environment variable in brackets):
+  --host HOST          HTTP and TCP ingest address, loopback only   [TRAINWATCH_HOST] (127.0.0.1)
+  --port N             HTTP port: UI, /metrics, /api/v1             [TRAINWATCH_PORT] (${DEFAULT_PORTS.http})
+  --ingest-port N|off  TCP NDJSON ingest port                       [TRAINWATCH_INGEST_PORT] (${DEFAULT_PORTS.ingest})
+  --socket PATH|off    Unix socket for NDJSON ingest                [TRAINWATCH_SOCKET] ($XDG_RUNTIME_DIR/trainwatch.sock)
+  --data-dir DIR       where Trainwatch keeps its files             [TRAINWATCH_DATA_DIR] ($XDG_DATA_HOME/trainwatch)
+  --stall-after SECS   a running job silent this long is "stalled"  [TRAINWATCH_STALL_AFTER] (300)
+  --finished-ttl SECS  ended jobs leave per-job /metrics after this [TRAINWATCH_FINISHED_TTL] (600)
+
+demo options:
+  --addr ADDR          engine ingest address, HOST:PORT or a socket path [TRAINWATCH_ADDR] (127.0.0.1:${DEFAULT_PORTS.ingest})
+  --runs N             how many runs (${DEFAULT_DEMO.runs})
+  --speed X            play X times faster than real time (1)
+  --seed N             random seed (${DEFAULT_DEMO.seed})
+`;
+
+type Out = { log: (s: string) => void; error: (s: string) => void };
+const stdio: Out = { log: (s) => process.stdout.write(`${s}\n`), error: (s) => process.stderr.write(`${s}\n`) };
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, out: Out = stdio): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'serve':
+        return await serve(rest, env, out);
+      case 'demo':
+        return await demo(rest, env, out);
+      case '--version':
+      case 'version':
+        out.log(VERSION);
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        out.log(HELP);
+        return 0;
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}; try \`trainwatch help\``);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      out.error(`trainwatch: ${(err as Error).message}`);
+      return 2;
+    }
+    out.error(`trainwatch: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
+function parse(args: string[], options: ParseArgsConfig['options']): Record<string, string | boolean | undefined> {
+  return parseArgs({ args, options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+}
+
+function int(name: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function num(name: string, raw: string | undefined, min: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) throw new UsageError(`${name} must be a number >= ${min}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+export function serveOptions(args: string[], env: NodeJS.ProcessEnv): Partial<EngineOptions> {
+  const v = parse(args, {
+    host: { type: 'string' },
+    port: { type: 'string' },
+    'ingest-port': { type: 'string' },
+    socket: { type: 'string' },
+    'data-dir': { type: 'string' },
+    'stall-after': { type: 'string' },
+    'finished-ttl': { type: 'string' },
+  });
+  const pick = (flag: string, envName: string) => (v[flag] as string | undefined) ?? (env[envName] || undefined);
+  const opts: Partial<EngineOptions> = {};
+  const host = pick('host', 'TRAINWATCH_HOST');
+  if (host !== undefined) opts.host = host;
+  const port = int('--port', pick('port', 'TRAINWATCH_PORT'), 0, 65535);
+  if (port !== undefined) opts.port = port;
+  const ingestPort = pick('ingest-port', 'TRAINWATCH_INGEST_PORT');
+  if (ingestPort === 'off') opts.ingestPort = null;
+  else if (ingestPort !== undefined) opts.ingestPort = int('--ingest-port', ingestPort, 0, 65535)!;
+  const dataDir = pick('data-dir', 'TRAINWATCH_DATA_DIR') ?? defaultDataDir(env);
+  opts.dataDir = dataDir;
+  const socket = pick('socket', 'TRAINWATCH_SOCKET');
+  opts.socketPath = socket === 'off' ? null : (socket ?? defaultSocketPath(dataDir, env));
+  const stall = num('--stall-after', pick('stall-after', 'TRAINWATCH_STALL_AFTER'), 1);
+  if (stall !== undefined) opts.stallAfterSeconds = stall;
+  const ttl = num('--finished-ttl', pick('finished-ttl', 'TRAINWATCH_FINISHED_TTL'), 0);
+  if (ttl !== undefined) opts.finishedJobTtlSeconds = ttl;
+  return opts;
+}
+
+async function serve(args: string[], env: NodeJS.ProcessEnv, out: Out): Promise<number> {
+  const engine = await startEngine(serveOptions(args, env));
+  const { url } = engine.http;
+  const tcp = engine.ingest.tcp ? formatAddr({ kind: 'tcp', ...engine.ingest.tcp }) : null;
+  out.log(`Trainwatch ${VERSION} engine running`);
+  out.log(`  UI       ${url}/`);
+  out.log(`  metrics  ${url}${ROUTES.metrics}`);
+  if (tcp) out.log(`  ingest   tcp ${tcp}`);
+  if (engine.ingest.socket) out.log(`  ingest   unix ${engine.ingest.socket}`);
+  out.log(`  clients  export TRAINWATCH_ADDR=${tcp ?? engine.ingest.socket ?? ''}`);
+  out.log('Ctrl-C stops.');
+
+  return await new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        out.error(`trainwatch: ${signal} again, exiting without a clean stop`);
+        process.exit(1);
+      }
+      stopping = true;
+      out.log(`${signal}: stopping`);
+      engine.stop().then(
+        () => {
+          out.log('stopped');
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          resolve(0);
+        },
+        (err: unknown) => {
+          out.error(`trainwatch: error while stopping: ${(err as Error).message}`);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+async function demo(args: string[], env: NodeJS.ProcessEnv, out: Out): Promise<number> {
+  const v = parse(args, {
+    addr: { type: 'string' },
+    runs: { type: 'string' },
+    speed: { type: 'string' },
+    seed: { type: 'string' },
+  });
+  const addr = parseAddr((v.addr as string | undefined) ?? (env.TRAINWATCH_ADDR || `127.0.0.1:${DEFAULT_PORTS.ingest}`));
+  const runs = int('--runs', v.runs as string | undefined, 1, 500) ?? DEFAULT_DEMO.runs;
+  const speed = num('--speed', v.speed as string | undefined, 0.01) ?? 1;
+  const seed = int('--seed', v.seed as string | undefined, 0, 2 ** 31) ?? DEFAULT_DEMO.seed;
+  const tag = `demo${Date.now().toString(36).slice(-5)}`;
+  out.log(`Feeding ${runs} synthetic runs into ${formatAddr(addr)} at ${speed}x`);
+  const result = await runDemo(addr, { ...DEFAULT_DEMO, runs, seed, tag, speed }, out.log);
+  out.log(`sent ${result.sent} events, ${result.errors.length} rejected, acknowledged up to seq ${result.acked}`);
+  return result.errors.length === 0 && result.acked === result.sent ? 0 : 1;
+}

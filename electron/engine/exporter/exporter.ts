@@ -1,0 +1,225 @@
+/**
+ * The Prometheus view of the run store, built from the metric catalog in `shared/`.
+ *
+ * - Inherited counters mirror the store's lifetime totals at scrape time (never a second count).
+ * - Inherited histograms are observed as durations arrive (the store calls `onDuration`).
+ * - Per-job gauges, `training_jobs_active` and the self-metrics are computed at scrape time
+ *   from the store and the ingest stats, so they cannot drift from the state.
+ *
+ * Uses registries of its own (never prom-client's global one): one per exposition format, over
+ * the same metric objects.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { OpenMetricsContentType } from 'prom-client';
+import { METRICS, PHASE_METRIC } from '../../../shared/catalog.ts';
+import type { MetricDef, MetricKey } from '../../../shared/catalog.ts';
+import type { Phase } from '../../../shared/protocol/events.ts';
+import { PROTOCOL_VERSION, PHASES } from '../../../shared/protocol/events.ts';
+import { RUN_STATUSES } from '../../../shared/run.ts';
+import type { IngestStats } from '../ingest/stats.ts';
+import type { Run, RunStore, StoreObserver } from '../store/runStore.ts';
+import { CONTENT_TYPES, negotiateFormat } from './negotiate.ts';
+import type { ExpositionFormat } from './negotiate.ts';
+
+export interface ExporterOptions {
+  /** Ended jobs keep their per-job series for this long, then leave /metrics. */
+  finishedJobTtlSeconds: number;
+  /** At most this many jobs get per-job series; the rest are counted in a gauge. */
+  maxExportedJobs: number;
+  /** prom-client's process_* and nodejs_* metrics. */
+  defaultMetrics: boolean;
+  version: string;
+}
+
+export const DEFAULT_EXPORTER_OPTIONS: ExporterOptions = {
+  finishedJobTtlSeconds: 600,
+  maxExportedJobs: 2_000,
+  defaultMetrics: true,
+  version: '0.0.0',
+};
+
+export interface Exposition {
+  format: ExpositionFormat;
+  contentType: string;
+  body: string;
+}
+
+type AnyMetric = Counter | Gauge | Histogram;
+
+export class Exporter implements StoreObserver {
+  private readonly registries: { text: Registry; openmetrics: Registry<OpenMetricsContentType> };
+  private readonly metrics = {} as Record<MetricKey, AnyMetric>;
+  private readonly histograms = {} as Record<Phase, Histogram>;
+  private readonly opts: ExporterOptions;
+  private store: RunStore | undefined;
+  private stats: IngestStats | undefined;
+  /** The runs this scrape exports, chosen once per render and read by every per-job gauge. */
+  private view: { runs: Run[]; omitted: number } | null = null;
+  private readonly scrapes: Record<ExpositionFormat, number> = { text: 0, openmetrics: 0 };
+  /** Renders run one at a time: prom-client renames counters in place during an OpenMetrics render. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly counterNames = new Map<{ name: string }, string>();
+
+  constructor(opts: Partial<ExporterOptions> = {}) {
+    this.opts = { ...DEFAULT_EXPORTER_OPTIONS, ...opts };
+    if (!(this.opts.finishedJobTtlSeconds >= 0)) throw new RangeError(`finishedJobTtlSeconds must be >= 0, got ${this.opts.finishedJobTtlSeconds}`);
+    if (!(this.opts.maxExportedJobs >= 0)) throw new RangeError(`maxExportedJobs must be >= 0, got ${this.opts.maxExportedJobs}`);
+    const text = new Registry();
+    const openmetrics = new Registry<OpenMetricsContentType>();
+    openmetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    this.registries = { text, openmetrics };
+
+    for (const [key, def] of Object.entries(METRICS) as Array<[MetricKey, MetricDef]>) {
+      this.metrics[key] = this.create(def, text);
+    }
+    for (const phase of PHASES) this.histograms[phase] = this.metrics[keyOf(PHASE_METRIC[phase])] as Histogram;
+    if (this.opts.defaultMetrics) collectDefaultMetrics({ register: text });
+    // getMetricsAsArray() returns the metric instances themselves (typed as plain objects).
+    for (const m of text.getMetricsAsArray() as unknown as Array<Counter & { type: string }>) {
+      openmetrics.registerMetric(m);
+      if (m.type === 'counter') this.counterNames.set(m as unknown as { name: string }, (m as unknown as { name: string }).name);
+    }
+    this.wireCollectors();
+  }
+
+  /** Connects the exporter to what it views. Separate from construction: the store needs the observer first. */
+  attach(store: RunStore, stats: IngestStats): void {
+    this.store = store;
+    this.stats = stats;
+  }
+
+  onDuration(run: Run, phase: Phase, seconds: number): void {
+    this.histograms[phase].observe({ agent_id: run.agentId }, seconds);
+  }
+
+  /** Renders /metrics in the format the Accept header asks for. */
+  render(accept?: string): Promise<Exposition> {
+    const format = negotiateFormat(accept);
+    const next = this.queue.then(() => this.renderNow(format));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async renderNow(format: ExpositionFormat): Promise<Exposition> {
+    this.scrapes[format]++;
+    this.view = this.selectRuns();
+    try {
+      const body = await this.registries[format].metrics();
+      return { format, contentType: CONTENT_TYPES[format], body };
+    } finally {
+      this.view = null;
+      // prom-client strips `_total` from counter names in place when rendering OpenMetrics;
+      // put the catalog names back so the next text render keeps them.
+      for (const [m, name] of this.counterNames) m.name = name;
+    }
+  }
+
+  private create(def: MetricDef, register: Registry): AnyMetric {
+    const config = { name: def.name, help: def.help, labelNames: [...def.labelNames], registers: [register] };
+    switch (def.type) {
+      case 'counter':
+        return new Counter(config);
+      case 'gauge':
+        return new Gauge(config);
+      case 'histogram':
+        return new Histogram({ ...config, buckets: [...def.buckets!] });
+    }
+  }
+
+  /** Which jobs get per-job series this scrape: live ones first, then the most recently ended. */
+  private selectRuns(): { runs: Run[]; omitted: number } {
+    const store = this.store;
+    if (!store) return { runs: [], omitted: 0 };
+    const now = store.clock.now();
+    const live: Run[] = [];
+    const ended: Run[] = [];
+    for (const run of store.values()) {
+      if (run.state === 'running') live.push(run);
+      else if (now - run.lastEventAt <= this.opts.finishedJobTtlSeconds) ended.push(run);
+    }
+    const cap = this.opts.maxExportedJobs;
+    if (live.length + ended.length <= cap) return { runs: live.concat(ended), omitted: 0 };
+    ended.sort((a, b) => b.lastEventAt - a.lastEventAt);
+    const runs = live.concat(ended).slice(0, cap);
+    return { runs, omitted: live.length + ended.length - runs.length };
+  }
+
+  private currentView(): { runs: Run[]; omitted: number } {
+    return this.view ?? this.selectRuns();
+  }
+
+  private wireCollectors(): void {
+    const m = this.metrics;
+    const self = this;
+    const collect = (key: MetricKey, fn: (metric: AnyMetric) => void) => {
+      // prom-client calls `collect` with `this` bound to the metric, before reading its values.
+      (m[key] as unknown as { collect: () => void }).collect = function (this: AnyMetric) {
+        this.reset();
+        fn(this);
+      };
+    };
+    const totals = (key: MetricKey, field: 'created' | 'completed' | 'failed' | 'cancelled') =>
+      collect(key, (c) => {
+        for (const [agent_id, t] of self.store?.agents() ?? []) (c as Counter).inc({ agent_id }, t[field]);
+      });
+    totals('jobsCreated', 'created');
+    totals('jobsCompleted', 'completed');
+    totals('jobsFailed', 'failed');
+    totals('jobsCancelled', 'cancelled');
+    collect('jobsActive', (g) => (g as Gauge).set(self.store?.activeCount() ?? 0));
+
+    const perJob = (key: MetricKey, value: (run: Run) => number | null) =>
+      collect(key, (g) => {
+        for (const run of self.currentView().runs) {
+          const v = value(run);
+          if (v !== null) (g as Gauge).set({ agent_id: run.agentId, job_id: run.jobId }, v);
+        }
+      });
+    perJob('budgetUsage', (r) => r.budgetUsage);
+    perJob('budgetLimit', (r) => r.budgetLimit);
+    perJob('budgetUtilization', (r) => r.budgetUtilization());
+    perJob('iterationCurrent', (r) => r.currentIteration);
+    perJob('iterationTotal', (r) => r.totalIterations);
+    perJob('loss', (r) => r.loss);
+    perJob('rewardMean', (r) => r.meanReward);
+    perJob('jobStartTime', (r) => r.startedAt);
+    perJob('jobLastEventTime', (r) => r.lastEventAt);
+    collect('jobStatus', (g) => {
+      const store = self.store;
+      if (!store) return;
+      const now = store.clock.now();
+      for (const run of self.currentView().runs) {
+        const status = run.status(now, store.stallAfterSeconds);
+        for (const s of RUN_STATUSES) (g as Gauge).set({ agent_id: run.agentId, job_id: run.jobId, status: s }, s === status ? 1 : 0);
+      }
+    });
+
+    const labelled = <K extends string>(key: MetricKey, label: string, values: () => Record<K, number> | undefined) =>
+      collect(key, (c) => {
+        for (const [k, v] of Object.entries(values() ?? {}) as Array<[K, number]>) {
+          if (c instanceof Counter) c.inc({ [label]: k }, v);
+          else (c as Gauge).set({ [label]: k }, v);
+        }
+      });
+    labelled('ingestEvents', 'type', () => self.stats?.events);
+    labelled('ingestErrors', 'reason', () => self.stats?.errors);
+    labelled('ingestConnections', 'transport', () => self.stats?.open);
+    labelled('ingestConnectionsTotal', 'transport', () => self.stats?.accepted);
+    labelled('ingestClosed', 'reason', () => self.stats?.closed);
+    labelled('runs', 'status', () => self.store?.countByStatus());
+    labelled('scrapes', 'format', () => self.scrapes);
+    collect('ingestDuplicates', (c) => (c as Counter).inc(self.stats?.duplicates ?? 0));
+    collect('ingestImplicitJobs', (c) => (c as Counter).inc(self.stats?.implicitJobs ?? 0));
+    collect('seriesPoints', (g) => (g as Gauge).set(self.store?.pointCount() ?? 0));
+    collect('seriesCompactions', (c) => (c as Counter).inc(self.store?.compactions ?? 0));
+    collect('runsEvicted', (c) => (c as Counter).inc(self.store?.evicted ?? 0));
+    collect('exportedJobsOmitted', (g) => (g as Gauge).set(self.currentView().omitted));
+    collect('buildInfo', (g) => (g as Gauge).set({ version: self.opts.version, protocol: String(PROTOCOL_VERSION) }, 1));
+  }
+}
+
+function keyOf(def: MetricDef): MetricKey {
+  const key = (Object.keys(METRICS) as MetricKey[]).find((k) => METRICS[k] === def);
+  if (!key) throw new Error(`metric ${def.name} is not in the catalog`);
+  return key;
+}

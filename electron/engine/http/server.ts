@@ -1,0 +1,293 @@
+/**
+ * The engine's HTTP face on loopback: /metrics for Prometheus, the JSON API and live stream
+ * for the UI, NDJSON batch ingest, and the built UI itself for `trainwatch serve`.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { API_PREFIX, DETAIL_POINTS, ROUTES, encodeJson } from '../../../shared/api.ts';
+import type { EngineInfo } from '../../../shared/api.ts';
+import type { Exporter } from '../exporter/exporter.ts';
+import { IngestSession } from '../ingest/session.ts';
+import type { IngestContext } from '../ingest/session.ts';
+import type { ServerLine } from '../../../shared/protocol/events.ts';
+import type { RunStore } from '../store/runStore.ts';
+import { CONTENT_SECURITY_POLICY, HostGuard, INGEST_CONTENT_TYPES, SECURITY_HEADERS, mediaType } from './security.ts';
+import type { SseHub } from './sse.ts';
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  /** The built UI (index.html and assets); a short help page is served when it is missing. */
+  uiDir: string | null;
+  maxBodyBytes: number;
+  maxConnections: number;
+  info: () => EngineInfo;
+}
+
+export interface HttpDeps {
+  store: RunStore;
+  exporter: Exporter;
+  sse: SseHub;
+  ingest: IngestContext;
+}
+
+/** Errors listed in one ingest response; the counts always cover all of them. */
+const MAX_LISTED_ERRORS = 100;
+
+const STATIC_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+  '.map': 'application/json',
+};
+
+export class HttpServer {
+  private readonly server: http.Server;
+  private guard: HostGuard | null = null;
+  url = '';
+
+  constructor(
+    private readonly deps: HttpDeps,
+    private readonly opts: HttpServerOptions,
+  ) {
+    this.server = http.createServer(
+      { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxHeaderSize: 16 * 1024 },
+      (req, res) => {
+        this.handle(req, res).catch((err: unknown) => {
+          if (!res.headersSent) this.json(res, 500, { error: { code: 'internal', message: (err as Error).message } });
+          else res.destroy();
+        });
+      },
+    );
+    this.server.maxConnections = opts.maxConnections;
+    this.server.maxHeadersCount = 64;
+  }
+
+  async listen(): Promise<{ host: string; port: number; url: string }> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host: this.opts.host, port: this.opts.port }, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = this.server.address() as AddressInfo;
+    this.guard = new HostGuard(this.opts.host, addr.port);
+    const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    this.url = `http://${shown}:${addr.port}`;
+    return { host: addr.address, port: addr.port, url: this.url };
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v as string);
+    if (!this.guard!.hostAllowed(req)) {
+      return this.json(res, 403, { error: { code: 'forbidden_host', message: `Host ${JSON.stringify(req.headers.host)} is not this server` } });
+    }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const p = url.pathname;
+    const method = req.method ?? 'GET';
+
+    if (p === ROUTES.metrics) {
+      if (method !== 'GET' && method !== 'HEAD') return this.notAllowed(res, 'GET, HEAD');
+      const exposition = await this.deps.exporter.render(req.headers.accept);
+      res.writeHead(200, { 'content-type': exposition.contentType, 'cache-control': 'no-store', vary: 'Accept' });
+      res.end(method === 'HEAD' ? undefined : exposition.body);
+      return;
+    }
+    if (p === ROUTES.health) return this.text(res, 200, 'ok\n');
+    if (p === ROUTES.events) {
+      if (method !== 'POST') return this.notAllowed(res, 'POST');
+      return this.ingest(req, res);
+    }
+    if (p === ROUTES.stream) {
+      if (method !== 'GET') return this.notAllowed(res, 'GET');
+      if (!this.guard!.originAllowed(req)) return this.forbiddenOrigin(req, res);
+      this.deps.sse.add(res, { 'content-security-policy': "default-src 'none'" });
+      return;
+    }
+    if (p.startsWith(`${API_PREFIX}/`)) {
+      if (method !== 'GET' && method !== 'HEAD') return this.notAllowed(res, 'GET, HEAD');
+      return this.api(p, url, res);
+    }
+    if (method !== 'GET' && method !== 'HEAD') return this.notAllowed(res, 'GET, HEAD');
+    return this.staticFile(p, res);
+  }
+
+  private api(p: string, url: URL, res: ServerResponse): void {
+    if (p === ROUTES.runs) return this.json(res, 200, { runs: this.deps.store.summaries() });
+    if (p === ROUTES.info) return this.json(res, 200, this.opts.info());
+    const prefix = `${ROUTES.runs}/`;
+    if (p.startsWith(prefix) && p.length > prefix.length && !p.slice(prefix.length).includes('/')) {
+      let jobId: string;
+      try {
+        jobId = decodeURIComponent(p.slice(prefix.length));
+      } catch {
+        return this.json(res, 400, { error: { code: 'bad_job_id', message: 'job id in the path is not valid percent-encoding' } });
+      }
+      const raw = url.searchParams.get('points');
+      const points = raw === null ? DETAIL_POINTS.default : Number(raw);
+      if (!Number.isInteger(points) || points < 3 || points > DETAIL_POINTS.max) {
+        return this.json(res, 400, { error: { code: 'bad_points', message: `points must be an integer from 3 to ${DETAIL_POINTS.max}, got ${JSON.stringify(raw)}` } });
+      }
+      const detail = this.deps.store.detail(jobId, points);
+      if (!detail) return this.json(res, 404, { error: { code: 'no_such_run', message: `no run with job_id ${JSON.stringify(jobId)}` } });
+      return this.json(res, 200, detail);
+    }
+    return this.json(res, 404, { error: { code: 'not_found', message: `no API route ${p}` } });
+  }
+
+  private ingest(req: IncomingMessage, res: ServerResponse): void {
+    if (!this.guard!.originAllowed(req)) return this.forbiddenOrigin(req, res);
+    const type = mediaType(req.headers['content-type']);
+    if (!INGEST_CONTENT_TYPES.includes(type)) {
+      req.resume();
+      return this.json(res, 415, {
+        error: { code: 'unsupported_media_type', message: `Content-Type must be one of ${INGEST_CONTENT_TYPES.join(', ')}, got ${JSON.stringify(type || null)}` },
+      });
+    }
+    const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
+    if (encoding !== 'identity') {
+      req.resume();
+      return this.json(res, 415, { error: { code: 'unsupported_encoding', message: `Content-Encoding ${JSON.stringify(encoding)} is not accepted` } });
+    }
+    const limit = this.opts.maxBodyBytes;
+    const tooLarge = () => {
+      this.deps.ingest.stats.errors.body_too_large++;
+      res.setHeader('connection', 'close');
+      this.json(res, 413, { error: { code: 'body_too_large', message: `request body is larger than ${limit} bytes; send smaller batches` } });
+    };
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      tooLarge();
+      req.destroy();
+      return;
+    }
+    const session = new IngestSession(this.deps.ingest);
+    const lines: ServerLine[] = [];
+    let received = 0;
+    let done = false;
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      received += chunk.length;
+      if (received > limit) {
+        done = true;
+        tooLarge();
+        req.destroy();
+        return;
+      }
+      const { reply, close } = session.feed(chunk);
+      lines.push(...reply);
+      if (close) {
+        done = true;
+        lines.push(...session.finish());
+        this.ingestReply(res, session, lines);
+        req.destroy();
+      }
+    });
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      lines.push(...session.finish());
+      this.ingestReply(res, session, lines);
+    });
+  }
+
+  private ingestReply(res: ServerResponse, session: IngestSession, lines: ServerLine[]): void {
+    const errors = lines.filter((l) => l.type === 'error');
+    let ack: number | null = null;
+    for (const l of lines) if (l.type === 'ack') ack = Math.max(ack ?? -1, l.seq);
+    const hello = lines.find((l) => l.type === 'hello');
+    const body = {
+      accepted: session.accepted,
+      rejected: session.rejected,
+      ack,
+      ...(hello ? { hello } : {}),
+      errors: errors.slice(0, MAX_LISTED_ERRORS),
+      errors_omitted: Math.max(0, errors.length - MAX_LISTED_ERRORS),
+    };
+    // 400 only when the batch had lines and none of them was accepted.
+    const status = session.rejected > 0 && session.accepted === 0 ? 400 : 200;
+    this.json(res, status, body);
+  }
+
+  private staticFile(p: string, res: ServerResponse): void {
+    const dir = this.opts.uiDir && path.resolve(this.opts.uiDir);
+    if (!dir || !existsSync(path.join(dir, 'index.html'))) {
+      if (p === '/' || p === '/index.html') return this.html(res, helpPage());
+      return this.json(res, 404, { error: { code: 'not_found', message: `no route ${p}` } });
+    }
+    let rel: string;
+    try {
+      rel = decodeURIComponent(p);
+    } catch {
+      return this.json(res, 400, { error: { code: 'bad_path', message: 'path is not valid percent-encoding' } });
+    }
+    const file = path.resolve(dir, `.${rel}`);
+    if (file !== dir && !file.startsWith(dir + path.sep)) return this.json(res, 404, { error: { code: 'not_found', message: `no route ${p}` } });
+    let target = file;
+    if (!existsSync(target) || statSync(target).isDirectory()) {
+      // Client-side routes fall back to the app; missing assets are a plain 404.
+      if (path.extname(rel) !== '') return this.json(res, 404, { error: { code: 'not_found', message: `no file ${p}` } });
+      target = path.join(dir, 'index.html');
+    }
+    const ext = path.extname(target);
+    const body = readFileSync(target);
+    const headers: Record<string, string> = { 'content-type': STATIC_TYPES[ext] ?? 'application/octet-stream' };
+    if (ext === '.html') {
+      headers['content-security-policy'] = CONTENT_SECURITY_POLICY;
+      headers['cache-control'] = 'no-cache';
+    } else {
+      headers['cache-control'] = rel.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
+    }
+    res.writeHead(200, headers);
+    res.end(body);
+  }
+
+  private forbiddenOrigin(req: IncomingMessage, res: ServerResponse): void {
+    req.resume();
+    this.json(res, 403, { error: { code: 'forbidden_origin', message: `Origin ${JSON.stringify(req.headers.origin)} may not use this API` } });
+  }
+
+  private notAllowed(res: ServerResponse, allow: string): void {
+    res.setHeader('allow', allow);
+    this.json(res, 405, { error: { code: 'method_not_allowed', message: `use ${allow}` } });
+  }
+
+  private json(res: ServerResponse, status: number, body: unknown): void {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(encodeJson(body));
+  }
+
+  private text(res: ServerResponse, status: number, body: string): void {
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(body);
+  }
+
+  private html(res: ServerResponse, body: string): void {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': CONTENT_SECURITY_POLICY, 'cache-control': 'no-cache' });
+    res.end(body);
+  }
+}
+
+function helpPage(): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Trainwatch</title></head>
+<body><h1>Trainwatch engine</h1>
+<p>The UI is not built. Run <code>npm run build</code> (or <code>npm start</code>), then reload.</p>
+<ul><li><a href="${ROUTES.metrics}">/metrics</a> (Prometheus)</li><li><a href="${ROUTES.runs}">${ROUTES.runs}</a> (runs as JSON)</li></ul>
+</body></html>`;
+}

@@ -1,0 +1,187 @@
+/**
+ * The engine's one composition root: `startEngine(options)` wires ingest -> run store ->
+ * { exporter, API, live stream } and starts the listeners. The CLI, the Electron shell and the
+ * tests all start the engine through here, and only through here.
+ */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { EngineInfo } from '../../shared/api.ts';
+import { PROTOCOL_VERSION } from '../../shared/protocol/events.ts';
+import { systemClock } from './clock.ts';
+import type { Clock } from './clock.ts';
+import { Exporter } from './exporter/exporter.ts';
+import { HttpServer } from './http/server.ts';
+import { SseHub } from './http/sse.ts';
+import { DEFAULT_LINE_LIMITS, SeqLedger } from './ingest/session.ts';
+import type { IngestContext } from './ingest/session.ts';
+import { IngestStats } from './ingest/stats.ts';
+import { StreamServer } from './ingest/streamServer.ts';
+import { DEFAULT_STORE_OPTIONS, RunStore } from './store/runStore.ts';
+
+export const ROOT_DIR = fileURLToPath(new URL('../../', import.meta.url));
+export const VERSION: string = (JSON.parse(readFileSync(path.join(ROOT_DIR, 'package.json'), 'utf8')) as { version: string }).version;
+
+export const DEFAULT_PORTS = { http: 9478, ingest: 9479 } as const;
+
+export interface EngineOptions {
+  /** Loopback only: 127.0.0.1, ::1 or localhost. */
+  host: string;
+  /** HTTP: /metrics, API, UI. 0 picks a free port. */
+  port: number;
+  /** TCP NDJSON ingest; null turns it off. 0 picks a free port. */
+  ingestPort: number | null;
+  /** Unix socket NDJSON ingest; null turns it off. */
+  socketPath: string | null;
+  dataDir: string;
+  /** The built UI to serve at `/`; null serves a short help page. */
+  uiDir: string | null;
+  clock: Clock;
+  stallAfterSeconds: number;
+  finishedJobTtlSeconds: number;
+  maxExportedJobs: number;
+  maxPointsPerSeries: number;
+  maxRuns: number;
+  maxScalarsPerJob: number;
+  maxLineBytes: number;
+  hardLineBytes: number;
+  maxIngestConnections: number;
+  maxBodyBytes: number;
+  maxHttpConnections: number;
+  sseIntervalMs: number;
+  /** How often stall transitions are looked for. */
+  tickMs: number;
+  defaultMetrics: boolean;
+}
+
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
+  return path.join(base, 'trainwatch');
+}
+
+/** `$XDG_RUNTIME_DIR/trainwatch.sock` (a private per-user directory), else inside the data dir. */
+export function defaultSocketPath(dataDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  return env.XDG_RUNTIME_DIR ? path.join(env.XDG_RUNTIME_DIR, 'trainwatch.sock') : path.join(dataDir, 'trainwatch.sock');
+}
+
+export function defaultUiDir(): string {
+  return path.join(ROOT_DIR, 'dist', 'renderer');
+}
+
+export function defaultOptions(env: NodeJS.ProcessEnv = process.env): EngineOptions {
+  const dataDir = defaultDataDir(env);
+  return {
+    host: '127.0.0.1',
+    port: DEFAULT_PORTS.http,
+    ingestPort: DEFAULT_PORTS.ingest,
+    socketPath: defaultSocketPath(dataDir, env),
+    dataDir,
+    uiDir: defaultUiDir(),
+    clock: systemClock,
+    ...DEFAULT_STORE_OPTIONS,
+    finishedJobTtlSeconds: 600,
+    maxExportedJobs: 2_000,
+    ...DEFAULT_LINE_LIMITS,
+    maxIngestConnections: 1_024,
+    maxBodyBytes: 16 * 1024 * 1024,
+    maxHttpConnections: 256,
+    sseIntervalMs: 100,
+    tickMs: 1_000,
+    defaultMetrics: true,
+  };
+}
+
+export interface Engine {
+  readonly options: EngineOptions;
+  readonly http: { host: string; port: number; url: string };
+  readonly ingest: { tcp: { host: string; port: number } | null; socket: string | null };
+  readonly store: RunStore;
+  readonly exporter: Exporter;
+  readonly stats: IngestStats;
+  readonly sse: SseHub;
+  info(): EngineInfo;
+  stop(): Promise<void>;
+}
+
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/i;
+
+export async function startEngine(overrides: Partial<EngineOptions> = {}): Promise<Engine> {
+  const options: EngineOptions = { ...defaultOptions(), ...overrides };
+  if (!LOOPBACK.test(options.host)) {
+    throw new Error(
+      `refusing to listen on ${options.host}: Trainwatch binds loopback only (127.0.0.1, ::1, localhost) until token auth exists`,
+    );
+  }
+  const exporter = new Exporter({
+    finishedJobTtlSeconds: options.finishedJobTtlSeconds,
+    maxExportedJobs: options.maxExportedJobs,
+    defaultMetrics: options.defaultMetrics,
+    version: VERSION,
+  });
+  const store = new RunStore(options, exporter);
+  const stats = new IngestStats();
+  exporter.attach(store, stats);
+  const ingestCtx: IngestContext = {
+    store,
+    stats,
+    ledger: new SeqLedger(),
+    limits: { maxLineBytes: options.maxLineBytes, hardLineBytes: options.hardLineBytes },
+  };
+  const sse = new SseHub(store, { intervalMs: options.sseIntervalMs });
+  const streams = new StreamServer(ingestCtx, { maxConnections: options.maxIngestConnections });
+  const ticker = setInterval(() => store.tick(), options.tickMs);
+  ticker.unref();
+
+  let httpAddr: { host: string; port: number; url: string } | undefined;
+  let tcp: { host: string; port: number } | null = null;
+  let socket: string | null = null;
+  const info = (): EngineInfo => ({
+    version: VERSION,
+    protocol: PROTOCOL_VERSION,
+    http: { url: httpAddr?.url ?? '' },
+    ingest: { tcp: tcp ? `${tcp.host.includes(':') ? `[${tcp.host}]` : tcp.host}:${tcp.port}` : null, socket },
+    stall_after_seconds: options.stallAfterSeconds,
+  });
+  const http = new HttpServer(
+    { store, exporter, sse, ingest: ingestCtx },
+    {
+      host: options.host,
+      port: options.port,
+      uiDir: options.uiDir,
+      maxBodyBytes: options.maxBodyBytes,
+      maxConnections: options.maxHttpConnections,
+      info,
+    },
+  );
+
+  const stop = async (): Promise<void> => {
+    clearInterval(ticker);
+    sse.close();
+    await Promise.all([streams.close(), http.close()]);
+  };
+
+  try {
+    httpAddr = await http.listen().catch((err: unknown) => {
+      throw listenError(err, `HTTP on ${options.host}:${options.port}`, '--port');
+    });
+    if (options.ingestPort !== null) {
+      tcp = await streams.listenTcp(options.host, options.ingestPort).catch((err: unknown) => {
+        throw listenError(err, `TCP ingest on ${options.host}:${options.ingestPort}`, '--ingest-port');
+      });
+    }
+    if (options.socketPath !== null) socket = await streams.listenUnix(options.socketPath);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  return { options, http: httpAddr, ingest: { tcp, socket }, store, exporter, stats, sse, info, stop };
+}
+
+function listenError(err: unknown, what: string, flag: string): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return new Error(`${what}: the address is already in use (another trainwatch serve?); choose another with ${flag}`);
+  if (code === 'EACCES') return new Error(`${what}: permission denied; choose a port above 1023 with ${flag}`);
+  return new Error(`${what}: ${(err as Error).message}`);
+}

@@ -1,0 +1,159 @@
+/**
+ * One ingest conversation (a stream connection, or one HTTP batch): bytes in, lines out.
+ *
+ * For every rejected line the sender gets an error line naming the line number, its `seq` when
+ * it had one, the reason code and a message; rejected lines are counted by reason and dropped,
+ * and the next line goes on. Events carrying `seq` are acknowledged cumulatively: after a chunk,
+ * one `{"type":"ack","seq":N}` says every line up to seq N was processed (accepted, or rejected
+ * with an error line that came before the ack).
+ *
+ * De-duplication: a client that sends `hello` with a `client_id` gets back the highest seq the
+ * engine has processed for that id; after a reconnect, events with seq <= that are acknowledged
+ * again but not applied twice.
+ */
+import { isUtf8 } from 'node:buffer';
+import { parseLine } from '../../../shared/protocol/parseLine.ts';
+import { PROTOCOL_VERSION } from '../../../shared/protocol/events.ts';
+import type { ServerLine } from '../../../shared/protocol/events.ts';
+import { REJECT_REASONS } from '../../../shared/protocol/reasons.ts';
+import type { RejectReason } from '../../../shared/protocol/reasons.ts';
+import type { RunStore } from '../store/runStore.ts';
+import { LineSplitter } from './lineSplitter.ts';
+import type { LineSink } from './lineSplitter.ts';
+import type { IngestStats } from './stats.ts';
+
+export interface LineLimits {
+  /** Longer lines are rejected (line_too_long) and skipped. */
+  maxLineBytes: number;
+  /** A line longer than this closes the stream. */
+  hardLineBytes: number;
+}
+
+export const DEFAULT_LINE_LIMITS: LineLimits = { maxLineBytes: 64 * 1024, hardLineBytes: 1024 * 1024 };
+
+/** Highest processed seq per client id, bounded (least recently used ids are forgotten first). */
+export class SeqLedger {
+  private readonly last = new Map<string, number>();
+  constructor(private readonly maxClients = 10_000) {}
+
+  get(clientId: string): number | undefined {
+    return this.last.get(clientId);
+  }
+
+  record(clientId: string, seq: number): void {
+    const prev = this.last.get(clientId);
+    if (prev !== undefined) this.last.delete(clientId);
+    else if (this.last.size >= this.maxClients) this.last.delete(this.last.keys().next().value!);
+    this.last.set(clientId, prev === undefined ? seq : Math.max(prev, seq));
+  }
+}
+
+/** What the engine shares between all sessions. */
+export interface IngestContext {
+  store: RunStore;
+  stats: IngestStats;
+  ledger: SeqLedger;
+  limits: LineLimits;
+}
+
+export class IngestSession implements LineSink {
+  private readonly splitter: LineSplitter;
+  private lineNo = 0;
+  private clientId: string | null = null;
+  private out: ServerLine[] = [];
+  private ackSeq = -1;
+  accepted = 0;
+  rejected = 0;
+
+  constructor(private readonly ctx: IngestContext) {
+    this.splitter = new LineSplitter(ctx.limits.maxLineBytes, ctx.limits.hardLineBytes);
+  }
+
+  /** Feeds bytes; returns the lines to send back, and whether the stream must be closed. */
+  feed(chunk: Buffer): { reply: ServerLine[]; close: boolean } {
+    const ok = this.splitter.push(chunk, this);
+    if (!ok) {
+      this.lineNo++;
+      this.fail('line_too_long', `line is longer than the hard limit of ${this.ctx.limits.hardLineBytes} bytes; closing the connection`);
+    }
+    return { reply: this.drain(), close: !ok };
+  }
+
+  /** End of input: processes a last line that had no newline. */
+  finish(): ServerLine[] {
+    this.splitter.end(this);
+    return this.drain();
+  }
+
+  line(bytes: Buffer): void {
+    this.lineNo++;
+    if (bytes.length === 0 || isBlank(bytes)) return;
+    if (!isUtf8(bytes)) return this.fail('invalid_utf8', 'line is not valid UTF-8');
+    const parsed = parseLine(bytes.toString('utf8'));
+    if (parsed.kind === 'rejected') return this.fail(parsed.rejection.reason, parsed.rejection.message, parsed.seq, parsed.job_id);
+    if (parsed.kind === 'hello') {
+      this.clientId = parsed.hello.client_id;
+      const last = this.ctx.ledger.get(this.clientId);
+      this.out.push({ type: 'hello', server: 'trainwatch', protocol: PROTOCOL_VERSION, client_id: this.clientId, last_seq: last ?? null });
+      return;
+    }
+    const event = parsed.event;
+    const seq = event.seq;
+    if (seq !== undefined && this.clientId !== null) {
+      const last = this.ctx.ledger.get(this.clientId);
+      if (last !== undefined && seq <= last) {
+        this.ctx.stats.duplicates++;
+        this.noteSeq(seq);
+        return;
+      }
+    }
+    const result = this.ctx.store.apply(event);
+    if (result.ok) {
+      this.accepted++;
+      this.ctx.stats.events[event.type]++;
+      if (result.implicit) this.ctx.stats.implicitJobs++;
+    } else {
+      this.fail(result.rejection.reason, result.rejection.message, seq, event.job_id);
+    }
+    if (seq !== undefined) {
+      if (this.clientId !== null) this.ctx.ledger.record(this.clientId, seq);
+      this.noteSeq(seq);
+    }
+  }
+
+  oversize(bytes: number): void {
+    this.lineNo++;
+    this.fail('line_too_long', `line is ${bytes} bytes; the limit is ${this.ctx.limits.maxLineBytes}`);
+  }
+
+  private noteSeq(seq: number): void {
+    if (seq > this.ackSeq) this.ackSeq = seq;
+  }
+
+  private fail(reason: RejectReason, message: string, seq?: number, job_id?: string): void {
+    this.rejected++;
+    this.ctx.stats.errors[reason]++;
+    const line: ServerLine = { type: 'error', line: this.lineNo, reason, message: message || REJECT_REASONS[reason] };
+    if (seq !== undefined) line.seq = seq;
+    if (job_id !== undefined) line.job_id = job_id;
+    this.out.push(line);
+  }
+
+  private drain(): ServerLine[] {
+    if (this.ackSeq >= 0) {
+      this.out.push({ type: 'ack', seq: this.ackSeq });
+      this.ackSeq = -1;
+    }
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+}
+
+function isBlank(b: Buffer): boolean {
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i];
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return false;
+  }
+  return true;
+}

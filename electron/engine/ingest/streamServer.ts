@@ -1,0 +1,155 @@
+/**
+ * NDJSON stream listeners: a Unix socket and TCP on loopback. Each connection is an
+ * IngestSession; replies go back on the same connection. A client that does not read its
+ * replies is paused (backpressure), so its unread acks never pile up in memory.
+ */
+import { mkdirSync, chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { ServerLine } from '../../../shared/protocol/events.ts';
+import { IngestSession } from './session.ts';
+import type { IngestContext } from './session.ts';
+import type { Transport } from './stats.ts';
+
+/** sun_path is 108 bytes on Linux including the NUL; Node truncates longer paths silently. */
+export const MAX_SOCKET_PATH_BYTES = 107;
+
+export interface StreamServerOptions {
+  maxConnections: number;
+}
+
+export class StreamServer {
+  private readonly servers: net.Server[] = [];
+  private readonly sockets = new Set<net.Socket>();
+  private socketPath: string | null = null;
+
+  constructor(
+    private readonly ctx: IngestContext,
+    private readonly opts: StreamServerOptions,
+  ) {}
+
+  async listenTcp(host: string, port: number): Promise<{ host: string; port: number }> {
+    const server = this.createServer('tcp');
+    await listen(server, { host, port });
+    const addr = server.address() as net.AddressInfo;
+    return { host: addr.address, port: addr.port };
+  }
+
+  async listenUnix(socketPath: string): Promise<string> {
+    const bytes = Buffer.byteLength(socketPath);
+    if (bytes > MAX_SOCKET_PATH_BYTES) {
+      throw new Error(`unix socket path is ${bytes} bytes, longer than the ${MAX_SOCKET_PATH_BYTES} the OS allows: ${socketPath}`);
+    }
+    mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o700 });
+    await removeStaleSocket(socketPath);
+    const server = this.createServer('unix');
+    await listen(server, { path: socketPath });
+    chmodSync(socketPath, 0o600);
+    this.socketPath = socketPath;
+    return socketPath;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) {
+      s.end();
+      s.destroySoon();
+    }
+    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    for (const s of this.sockets) s.destroy();
+    if (this.socketPath) {
+      try {
+        unlinkSync(this.socketPath);
+      } catch {
+        // already gone: nothing to clean up
+      }
+    }
+  }
+
+  private createServer(transport: Transport): net.Server {
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket, transport));
+    this.servers.push(server);
+    return server;
+  }
+
+  private accept(socket: net.Socket, transport: Transport): void {
+    const { stats } = this.ctx;
+    if (this.sockets.size >= this.opts.maxConnections) {
+      stats.closed.too_many_connections++;
+      socket.end(`${JSON.stringify({ type: 'error', line: 0, reason: 'too_many_connections', message: `the engine already has ${this.sockets.size} ingest connections (limit ${this.opts.maxConnections})` })}\n`);
+      return;
+    }
+    stats.accepted[transport]++;
+    stats.open[transport]++;
+    this.sockets.add(socket);
+    const session = new IngestSession(this.ctx);
+    let paused = false;
+    const send = (lines: ServerLine[]): void => {
+      if (lines.length === 0 || socket.destroyed || !socket.writable) return;
+      let text = '';
+      for (const l of lines) text += `${JSON.stringify(l)}\n`;
+      if (!socket.write(text) && !paused) {
+        paused = true;
+        socket.pause();
+        socket.once('drain', () => {
+          paused = false;
+          socket.resume();
+        });
+      }
+    };
+    socket.on('data', (chunk: Buffer) => {
+      const { reply, close } = session.feed(chunk);
+      send(reply);
+      if (close) {
+        stats.closed.line_too_long++;
+        socket.end();
+        socket.destroySoon();
+      }
+    });
+    socket.on('end', () => {
+      send(session.finish());
+      socket.end();
+    });
+    socket.on('error', () => {
+      // A client that vanished (ECONNRESET, EPIPE) only ends its own session.
+    });
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      stats.open[transport]--;
+    });
+  }
+}
+
+function listen(server: net.Server, opts: net.ListenOptions): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen(opts, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/**
+ * A socket file left by a crashed engine blocks listen (EADDRINUSE). Remove it only when nobody
+ * answers on it; if another engine is listening there, say so instead of stealing its path.
+ */
+async function removeStaleSocket(socketPath: string): Promise<void> {
+  let stat;
+  try {
+    stat = lstatSync(socketPath);
+  } catch {
+    return;
+  }
+  if (!stat.isSocket()) throw new Error(`${socketPath} exists and is not a socket; refusing to replace it`);
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe = net.connect({ path: socketPath });
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (alive) throw new Error(`another process is already listening on ${socketPath}`);
+  unlinkSync(socketPath);
+}

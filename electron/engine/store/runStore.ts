@@ -1,0 +1,381 @@
+/**
+ * The run store: every job's state, latest values and time series, and the lifetime totals the
+ * counters export. It is the one source of truth; the Prometheus registry, the API and the live
+ * stream are views of it.
+ *
+ * Error policy: `apply` takes validated events and returns a rejection value for events the
+ * lifecycle forbids (never throws on input). Bad options throw at construction.
+ */
+import type { EventOf, IngestEvent, Phase } from '../../../shared/protocol/events.ts';
+import { isTerminalType } from '../../../shared/protocol/events.ts';
+import { reject } from '../../../shared/protocol/reasons.ts';
+import type { Rejection } from '../../../shared/protocol/reasons.ts';
+import {
+  checkTransition,
+  RUN_STATUSES,
+  SERIES,
+  statusOf,
+  TERMINAL_STATE,
+  utilizationPercent,
+} from '../../../shared/run.ts';
+import type { RunDetail, RunState, RunStatus, RunSummary, SeriesData } from '../../../shared/run.ts';
+import type { Clock } from '../clock.ts';
+import { Series } from './series.ts';
+
+export interface RunStoreOptions {
+  clock: Clock;
+  /** A running job silent for longer than this is shown as stalled. */
+  stallAfterSeconds: number;
+  maxPointsPerSeries: number;
+  /** Runs held in memory; beyond it the oldest ended run is dropped, or new jobs refused. */
+  maxRuns: number;
+  maxScalarsPerJob: number;
+}
+
+export const DEFAULT_STORE_OPTIONS: Omit<RunStoreOptions, 'clock'> = {
+  stallAfterSeconds: 300,
+  maxPointsPerSeries: 20_000,
+  maxRuns: 5_000,
+  maxScalarsPerJob: 64,
+};
+
+type LifecycleProblem = 'duplicate_job' | 'job_ended' | 'already_terminal';
+
+export type ApplyResult = { ok: true; implicit: boolean } | { ok: false; rejection: Rejection };
+
+/** Lifetime totals per agent: what the inherited counters export. Never decrease. */
+export interface AgentTotals {
+  created: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+}
+
+/** Hooks for views that must see each observation as it happens (histograms). */
+export interface StoreObserver {
+  onDuration(run: Run, phase: Phase, seconds: number): void;
+}
+
+export interface StoreListener {
+  /** A run was created or changed (also on stall transitions). */
+  changed(jobId: string): void;
+  /** A run left the store (evicted when full). */
+  removed(jobId: string): void;
+}
+
+export class Run {
+  name: string | null = null;
+  state: RunState = 'running';
+  /** Created by an event that arrived before its job_created. */
+  implicit = false;
+  createdExplicitly = false;
+  endedAt: number | null = null;
+  eventCount = 0;
+  currentIteration: number | null = null;
+  totalIterations: number | null = null;
+  budgetUsage: number | null = null;
+  budgetLimit: number | null = null;
+  loss: number | null = null;
+  meanReward: number | null = null;
+  error: string | null = null;
+  cancelReason: string | null = null;
+  pid: number | null = null;
+  params: Record<string, unknown> | null = null;
+  /** What the live stream last announced, so a stall transition is announced once. */
+  announcedStalled = false;
+  readonly series = new Map<string, Series>();
+  scalarCount = 0;
+
+  constructor(
+    readonly jobId: string,
+    readonly agentId: string,
+    public startedAt: number,
+    public lastEventAt: number,
+  ) {}
+
+  status(now: number, stallAfterSeconds: number): RunStatus {
+    return statusOf(this.state, this.lastEventAt, now, stallAfterSeconds);
+  }
+
+  budgetUtilization(): number | null {
+    return this.budgetUsage === null ? null : utilizationPercent(this.budgetUsage, this.budgetLimit ?? 0);
+  }
+}
+
+export class RunStore {
+  private readonly runs = new Map<string, Run>();
+  /** Ended runs in the order they ended: the eviction queue. */
+  private readonly ended = new Map<string, Run>();
+  private readonly totals = new Map<string, AgentTotals>();
+  private readonly listeners: StoreListener[] = [];
+  private readonly opts: RunStoreOptions;
+  evicted = 0;
+  private readonly tally = { compactions: 0 };
+
+  constructor(
+    opts: Partial<RunStoreOptions> & { clock: Clock },
+    private readonly observer?: StoreObserver,
+  ) {
+    this.opts = { ...DEFAULT_STORE_OPTIONS, ...opts };
+    for (const key of ['stallAfterSeconds', 'maxPointsPerSeries', 'maxRuns', 'maxScalarsPerJob'] as const) {
+      const v = this.opts[key];
+      if (!Number.isFinite(v) || v <= 0) throw new RangeError(`run store option ${key} must be a positive number, got ${v}`);
+    }
+  }
+
+  get clock(): Clock {
+    return this.opts.clock;
+  }
+
+  get stallAfterSeconds(): number {
+    return this.opts.stallAfterSeconds;
+  }
+
+  listen(listener: StoreListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  apply(event: IngestEvent, receivedAt = this.opts.clock.now()): ApplyResult {
+    let run = this.runs.get(event.job_id);
+    const problem = checkTransition(run?.state, event.type, run?.createdExplicitly ?? false);
+    if (problem) return { ok: false, rejection: this.explain(problem, event, run!) };
+
+    let implicit = false;
+    if (!run) {
+      if (this.runs.size >= this.opts.maxRuns && !this.evictOldestEnded()) {
+        return {
+          ok: false,
+          rejection: reject('too_many_jobs', `the run store holds ${this.runs.size} running jobs (limit ${this.opts.maxRuns}); end some first`),
+        };
+      }
+      run = new Run(event.job_id, event.agent_id, event.ts ?? receivedAt, receivedAt);
+      implicit = event.type !== 'job_created';
+      run.implicit = implicit;
+      this.runs.set(run.jobId, run);
+      this.agentTotals(run.agentId).created++;
+    } else if (event.agent_id !== run.agentId) {
+      return {
+        ok: false,
+        rejection: reject('invalid_value', `job ${JSON.stringify(run.jobId)} belongs to agent ${JSON.stringify(run.agentId)}, not ${JSON.stringify(event.agent_id)}`),
+      };
+    }
+
+    const t = event.ts ?? receivedAt;
+    const rejection = this.applyTo(run, event, t);
+    if (rejection) return { ok: false, rejection };
+    run.lastEventAt = receivedAt;
+    run.announcedStalled = false;
+    run.eventCount++;
+    for (const l of this.listeners) l.changed(run.jobId);
+    return { ok: true, implicit };
+  }
+
+  private applyTo(run: Run, e: IngestEvent, t: number): Rejection | null {
+    switch (e.type) {
+      case 'job_created':
+        run.createdExplicitly = true;
+        if (e.ts !== undefined) run.startedAt = e.ts;
+        if (e.name !== undefined) run.name = e.name;
+        if (e.total_iterations !== undefined) run.totalIterations = e.total_iterations;
+        if (e.budget_limit_usd !== undefined) run.budgetLimit = e.budget_limit_usd;
+        if (e.params !== undefined) run.params = e.params;
+        if (e.pid !== undefined) run.pid = e.pid;
+        return null;
+      case 'job_completed':
+      case 'job_failed':
+      case 'job_cancelled':
+        this.end(run, e, t);
+        return null;
+      case 'duration':
+        this.series(run, SERIES.duration(e.phase), false).push(t, e.seconds);
+        this.observer?.onDuration(run, e.phase, e.seconds);
+        return null;
+      case 'budget':
+        run.budgetUsage = e.usage_usd;
+        if (e.limit_usd !== undefined) run.budgetLimit = e.limit_usd;
+        this.series(run, SERIES.budgetUsage, false).push(t, e.usage_usd);
+        this.series(run, SERIES.budgetUtilization, false).push(t, run.budgetUtilization()!);
+        return null;
+      case 'progress':
+        run.currentIteration = e.current_iteration;
+        if (e.total_iterations !== undefined) run.totalIterations = e.total_iterations;
+        this.series(run, SERIES.iteration, false).push(t, e.current_iteration);
+        return null;
+      case 'training': {
+        const step = e.iteration ?? run.currentIteration ?? Number.NaN;
+        if (e.loss !== undefined) {
+          run.loss = e.loss;
+          this.series(run, SERIES.loss, true).push(t, e.loss, step);
+        }
+        if (e.mean_reward !== undefined) {
+          run.meanReward = e.mean_reward;
+          this.series(run, SERIES.meanReward, true).push(t, e.mean_reward, step);
+        }
+        return null;
+      }
+      case 'heartbeat':
+        return null;
+      case 'scalar': {
+        const key = SERIES.scalar(e.name);
+        if (!run.series.has(key)) {
+          if (run.scalarCount >= this.opts.maxScalarsPerJob) {
+            return reject('too_many_scalars', `job ${JSON.stringify(run.jobId)} already has ${run.scalarCount} scalar series (limit ${this.opts.maxScalarsPerJob}); ${JSON.stringify(e.name)} was not added`);
+          }
+          run.scalarCount++;
+        }
+        this.series(run, key, true).push(t, e.value, e.step ?? run.currentIteration ?? Number.NaN);
+        return null;
+      }
+    }
+  }
+
+  private end(run: Run, e: EventOf<'job_completed' | 'job_failed' | 'job_cancelled'>, t: number): void {
+    run.state = TERMINAL_STATE[e.type];
+    run.endedAt = t;
+    const totals = this.agentTotals(run.agentId);
+    if (e.type === 'job_completed') totals.completed++;
+    else if (e.type === 'job_failed') {
+      totals.failed++;
+      run.error = e.error ?? null;
+    } else {
+      totals.cancelled++;
+      run.cancelReason = e.reason ?? null;
+    }
+    this.ended.set(run.jobId, run);
+  }
+
+  private explain(problem: LifecycleProblem, e: IngestEvent, run: Run): Rejection {
+    const job = JSON.stringify(run.jobId);
+    if (problem === 'duplicate_job') return reject(problem, `job ${job} was already created; use a new job_id for a new run`);
+    if (problem === 'already_terminal') {
+      const asked = isTerminalType(e.type) ? TERMINAL_STATE[e.type] : e.type;
+      return reject(problem, `job ${job} already ended as ${run.state}; ${asked} ignored (the first terminal event wins)`);
+    }
+    return reject(problem, `job ${job} already ended as ${run.state}; ${e.type} after the end is ignored`);
+  }
+
+  private series(run: Run, key: string, withStep: boolean): Series {
+    let s = run.series.get(key);
+    if (!s) {
+      s = new Series(this.opts.maxPointsPerSeries, withStep, this.tally);
+      run.series.set(key, s);
+    }
+    return s;
+  }
+
+  private agentTotals(agentId: string): AgentTotals {
+    let t = this.totals.get(agentId);
+    if (!t) {
+      t = { created: 0, completed: 0, failed: 0, cancelled: 0 };
+      this.totals.set(agentId, t);
+    }
+    return t;
+  }
+
+  private evictOldestEnded(): boolean {
+    const oldest = this.ended.keys().next();
+    if (oldest.done) return false;
+    this.ended.delete(oldest.value);
+    this.runs.delete(oldest.value);
+    this.evicted++;
+    for (const l of this.listeners) l.removed(oldest.value);
+    return true;
+  }
+
+  /**
+   * Announces stall transitions (running <-> stalled) that happened by the clock alone. The
+   * engine calls it on a timer; tests call it after stepping a fake clock.
+   */
+  tick(): string[] {
+    const now = this.opts.clock.now();
+    const changed: string[] = [];
+    for (const run of this.runs.values()) {
+      if (run.state !== 'running') continue;
+      const stalled = run.status(now, this.opts.stallAfterSeconds) === 'stalled';
+      if (stalled !== run.announcedStalled) {
+        run.announcedStalled = stalled;
+        changed.push(run.jobId);
+      }
+    }
+    for (const id of changed) for (const l of this.listeners) l.changed(id);
+    return changed;
+  }
+
+  get(jobId: string): Run | undefined {
+    return this.runs.get(jobId);
+  }
+
+  get size(): number {
+    return this.runs.size;
+  }
+
+  values(): IterableIterator<Run> {
+    return this.runs.values();
+  }
+
+  agents(): ReadonlyMap<string, Readonly<AgentTotals>> {
+    return this.totals;
+  }
+
+  countByStatus(): Record<RunStatus, number> {
+    const now = this.opts.clock.now();
+    const counts = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as Record<RunStatus, number>;
+    for (const run of this.runs.values()) counts[run.status(now, this.opts.stallAfterSeconds)]++;
+    return counts;
+  }
+
+  activeCount(): number {
+    return this.runs.size - this.ended.size;
+  }
+
+  pointCount(): number {
+    let n = 0;
+    for (const run of this.runs.values()) for (const s of run.series.values()) n += s.length;
+    return n;
+  }
+
+  get compactions(): number {
+    return this.tally.compactions;
+  }
+
+  summary(run: Run, now = this.opts.clock.now()): RunSummary {
+    return {
+      job_id: run.jobId,
+      agent_id: run.agentId,
+      name: run.name,
+      status: run.status(now, this.opts.stallAfterSeconds),
+      implicit: run.implicit,
+      started_at: run.startedAt,
+      ended_at: run.endedAt,
+      last_event_at: run.lastEventAt,
+      event_count: run.eventCount,
+      current_iteration: run.currentIteration,
+      total_iterations: run.totalIterations,
+      budget_usage_usd: run.budgetUsage,
+      budget_limit_usd: run.budgetLimit,
+      budget_utilization_percent: run.budgetUtilization(),
+      loss: run.loss,
+      mean_reward: run.meanReward,
+      error: run.error,
+      cancel_reason: run.cancelReason,
+      pid: run.pid,
+    };
+  }
+
+  summaries(): RunSummary[] {
+    const now = this.opts.clock.now();
+    return Array.from(this.runs.values(), (r) => this.summary(r, now));
+  }
+
+  detail(jobId: string, maxPoints: number): RunDetail | undefined {
+    const run = this.runs.get(jobId);
+    if (!run) return undefined;
+    const series: Record<string, SeriesData> = {};
+    for (const [key, s] of run.series) series[key] = s.toData(maxPoints);
+    return { ...this.summary(run), params: run.params, series };
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The contract between the engine and every UI: HTTP routes, the live-update stream, the JSON
+ * encoding of numbers, and the `MonitorApi` the renderer programs against (an HTTP+SSE
+ * implementation in a browser, an IPC one inside Electron).
+ */
+import type { RunDetail, RunSummary } from './run.ts';
+
+export const API_PREFIX = '/api/v1';
+
+export const ROUTES = {
+  metrics: '/metrics',
+  health: '/healthz',
+  runs: `${API_PREFIX}/runs`,
+  run: (jobId: string) => `${API_PREFIX}/runs/${encodeURIComponent(jobId)}`,
+  events: `${API_PREFIX}/events`,
+  stream: `${API_PREFIX}/stream`,
+  info: `${API_PREFIX}/info`,
+} as const;
+
+/** Default and maximum points per series in a run-detail response (`?points=`). */
+export const DETAIL_POINTS = { default: 1000, max: 10_000 } as const;
+
+/** Live-update stream (SSE) messages. `snapshot` comes first on every (re)connect. */
+export type StreamMessage =
+  | { event: 'snapshot'; data: { runs: RunSummary[] } }
+  | { event: 'runs'; data: { runs: RunSummary[]; removed: string[] } };
+
+/** What the engine says about itself (`GET /api/v1/info`). */
+export interface EngineInfo {
+  version: string;
+  protocol: number;
+  http: { url: string };
+  ingest: { tcp: string | null; socket: string | null };
+  stall_after_seconds: number;
+}
+
+/**
+ * JSON has no NaN or Infinity, but a NaN loss is information: the API encodes non-finite numbers
+ * as the strings "NaN", "Infinity", "-Infinity", exactly as the ingest protocol does.
+ */
+export function encodeJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+}
+
+/** Fields that may hold a non-finite number: training values and series value columns. */
+const NON_FINITE_FIELDS = new Set(['loss', 'mean_reward', 'value', 'v']);
+
+function revive(v: unknown): unknown {
+  return v === 'NaN' || v === 'Infinity' || v === '-Infinity' ? Number(v) : v;
+}
+
+/** The inverse of encodeJson, for the fields that can carry non-finite numbers (never ids or names). */
+export function decodeJson<T>(text: string): T {
+  return JSON.parse(text, (key, v: unknown) => {
+    if (!NON_FINITE_FIELDS.has(key)) return v;
+    return Array.isArray(v) ? v.map(revive) : revive(v);
+  }) as T;
+}
+
+/** The renderer's only way to the engine. Subscriptions return their unsubscribe function. */
+export interface MonitorApi {
+  info(): Promise<EngineInfo>;
+  listRuns(): Promise<RunSummary[]>;
+  getRun(jobId: string, opts?: { points?: number }): Promise<RunDetail>;
+  subscribe(onMessage: (msg: StreamMessage) => void, onStatus?: (connected: boolean) => void): () => void;
+}

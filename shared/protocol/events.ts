@@ -1,0 +1,184 @@
+/**
+ * Ingest protocol v1: the one definition of every event a training process can send.
+ *
+ * NDJSON, one UTF-8 JSON object per line. Field names are the original Python module's label
+ * names (`job_id`, `agent_id`), so a line reads like the call it replaces. `docs/protocol.md`
+ * documents the same schemas for humans; `test/shared/protocol.test.ts` pins both together.
+ *
+ * Unknown fields are ignored (stripped), so newer clients can talk to older engines.
+ */
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+
+export const PHASES = ['trajectory_generation', 'policy_update', 'iteration', 'checkpoint_save'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export const EVENT_TYPES = [
+  'job_created',
+  'job_completed',
+  'job_failed',
+  'job_cancelled',
+  'duration',
+  'budget',
+  'progress',
+  'training',
+  'heartbeat',
+  'scalar',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const TERMINAL_TYPES = ['job_completed', 'job_failed', 'job_cancelled'] as const;
+
+/** Bounds on what one event may carry. Lines are capped separately (engine option). */
+export const LIMITS = {
+  idLength: 256,
+  nameLength: 256,
+  messageLength: 8192,
+  scalarNameLength: 128,
+  paramsDepth: 8,
+  /** Anything above this is read as milliseconds (year 5138 in seconds). */
+  maxTimestamp: 1e11,
+} as const;
+
+/** Carries the reason code into a zod issue so validation failures map onto REJECT_REASONS. */
+const why = (reason: string, message: string) => ({ message, params: { reason } });
+
+// Control characters in an id would make log lines, label values and file names ambiguous.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+const id = z
+  .string()
+  .min(1)
+  .max(LIMITS.idLength)
+  .refine((s) => !CONTROL_CHARS.test(s), why('invalid_value', 'must not contain control characters'));
+
+const text = (max: number) => z.string().max(max);
+const nonNegative = z.number().min(0);
+
+/**
+ * A training value (loss, reward, scalar). JSON has no NaN or Infinity, yet a NaN loss is real
+ * information (the run diverged), so they travel as the strings "NaN", "Infinity", "-Infinity".
+ */
+export const NON_FINITE_STRINGS = ['NaN', 'Infinity', '-Infinity'] as const;
+const metricValue = z
+  .union([z.number(), z.enum(NON_FINITE_STRINGS)], {
+    error: 'must be a number or one of "NaN", "Infinity", "-Infinity"',
+  })
+  .transform((v) => (typeof v === 'number' ? v : Number(v)));
+
+const timestamp = z
+  .number()
+  .refine(
+    (t) => t >= 0 && t < LIMITS.maxTimestamp,
+    why('invalid_timestamp', 'must be Unix time in seconds (a value this large looks like milliseconds)'),
+  );
+
+function depthAtMost(value: unknown, max: number): boolean {
+  // Iterative, so a hostile 30k-deep object cannot blow the stack here (JSON.parse accepts it).
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d >= max) return false;
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return true;
+}
+
+const params = z
+  .record(z.string(), z.unknown())
+  .refine((p) => depthAtMost(p, LIMITS.paramsDepth), why('too_deep', `must be nested at most ${LIMITS.paramsDepth} levels deep`));
+
+const common = {
+  job_id: id,
+  agent_id: id,
+  ts: timestamp.optional(),
+  seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  v: z.number().optional(),
+};
+
+export const eventSchemas = {
+  job_created: z.object({
+    type: z.literal('job_created'),
+    ...common,
+    name: text(LIMITS.nameLength).optional(),
+    total_iterations: nonNegative.optional(),
+    budget_limit_usd: nonNegative.optional(),
+    params: params.optional(),
+    /** The training process, so the system sampler can watch it. */
+    pid: z.number().int().min(1).optional(),
+  }),
+  job_completed: z.object({ type: z.literal('job_completed'), ...common, message: text(LIMITS.messageLength).optional() }),
+  job_failed: z.object({ type: z.literal('job_failed'), ...common, error: text(LIMITS.messageLength).optional() }),
+  job_cancelled: z.object({ type: z.literal('job_cancelled'), ...common, reason: text(LIMITS.messageLength).optional() }),
+  duration: z.object({
+    type: z.literal('duration'),
+    ...common,
+    phase: z.enum(PHASES),
+    seconds: z.number().refine((s) => s >= 0, why('negative_duration', 'must not be negative')),
+  }),
+  budget: z.object({
+    type: z.literal('budget'),
+    ...common,
+    usage_usd: nonNegative,
+    limit_usd: nonNegative.optional(),
+  }),
+  progress: z.object({
+    type: z.literal('progress'),
+    ...common,
+    current_iteration: nonNegative,
+    total_iterations: nonNegative.optional(),
+  }),
+  training: z.object({
+    type: z.literal('training'),
+    ...common,
+    loss: metricValue.optional(),
+    mean_reward: metricValue.optional(),
+    iteration: nonNegative.optional(),
+  }),
+  heartbeat: z.object({ type: z.literal('heartbeat'), ...common }),
+  scalar: z.object({
+    type: z.literal('scalar'),
+    ...common,
+    name: z
+      .string()
+      .min(1)
+      .max(LIMITS.scalarNameLength)
+      .regex(/^[A-Za-z_][A-Za-z0-9_.\/-]*$/, 'must start with a letter or _ and use only letters, digits, _ . / -'),
+    value: metricValue,
+    step: z.number().optional(),
+  }),
+} satisfies Record<EventType, z.ZodType>;
+
+type Schemas = typeof eventSchemas;
+export type EventOf<T extends EventType> = z.output<Schemas[T]>;
+export type IngestEvent = { [T in EventType]: EventOf<T> }[EventType];
+/** What a client writes (before defaults and transforms): for typed clients and tests. */
+export type IngestEventInput = { [T in EventType]: z.input<Schemas[T]> }[EventType];
+
+export function isEventType(t: unknown): t is EventType {
+  return typeof t === 'string' && (EVENT_TYPES as readonly string[]).includes(t);
+}
+
+export function isTerminalType(t: EventType): t is (typeof TERMINAL_TYPES)[number] {
+  return t === 'job_completed' || t === 'job_failed' || t === 'job_cancelled';
+}
+
+/**
+ * Control messages ride the same stream but are not events: they never reach the run store.
+ * `hello` names the client so `seq` can de-duplicate events re-sent after a reconnect.
+ */
+export const helloSchema = z.object({
+  type: z.literal('hello'),
+  client_id: id,
+  v: z.number().optional(),
+});
+export type Hello = z.output<typeof helloSchema>;
+
+/** Lines the engine writes back on a stream connection. */
+export type ServerLine =
+  | { type: 'hello'; server: 'trainwatch'; protocol: number; client_id: string; last_seq: number | null }
+  | { type: 'ack'; seq: number }
+  | { type: 'error'; line: number; seq?: number; job_id?: string; reason: string; message: string };

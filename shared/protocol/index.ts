@@ -1,0 +1,3 @@
+export * from './events.ts';
+export * from './reasons.ts';
+export * from './parseLine.ts';

@@ -1,0 +1,102 @@
+/**
+ * Turns one untrusted line of text into an event, a control message, or a rejection with a
+ * reason code. Never throws on input: untrusted input is answered, counted and dropped.
+ */
+import type { z } from 'zod';
+import { eventSchemas, helloSchema, isEventType, PROTOCOL_VERSION, EVENT_TYPES } from './events.ts';
+import type { Hello, IngestEvent } from './events.ts';
+import { reject } from './reasons.ts';
+import type { Rejection, RejectReason } from './reasons.ts';
+
+export type ParsedLine =
+  | { kind: 'event'; event: IngestEvent }
+  | { kind: 'hello'; hello: Hello }
+  | { kind: 'rejected'; rejection: Rejection; seq?: number; job_id?: string };
+
+// Only consulted when a line fails: lets an issue name the offending value's type.
+const REPORT_INPUT = { reportInput: true } as const;
+const BARE_NON_FINITE = /(?:^|[^"\w])(?:NaN|-?Infinity)(?:[^"\w]|$)/;
+
+export function parseLine(text: string): ParsedLine {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    const hint = BARE_NON_FINITE.test(text)
+      ? ' (bare NaN/Infinity is not JSON: send "NaN", "Infinity" or "-Infinity" as strings)'
+      : '';
+    return rejected(reject('invalid_json', `${(err as Error).message}${hint}`));
+  }
+  return parseValue(value);
+}
+
+/** Validates an already-parsed JSON value (the HTTP batch path and tests use this directly). */
+export function parseValue(value: unknown): ParsedLine {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    const what = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+    return rejected(reject('not_object', `expected a JSON object, got ${what}`));
+  }
+  const obj = value as Record<string, unknown>;
+  const seq = typeof obj.seq === 'number' && Number.isSafeInteger(obj.seq) ? obj.seq : undefined;
+  const job_id = typeof obj.job_id === 'string' && obj.job_id.length <= 256 ? obj.job_id : undefined;
+  const fail = (r: Rejection): ParsedLine => rejected(r, seq, job_id);
+
+  if (obj.v !== undefined && obj.v !== PROTOCOL_VERSION) {
+    return fail(reject('unsupported_version', `v=${JSON.stringify(obj.v)} is not supported; this engine speaks v=${PROTOCOL_VERSION}`));
+  }
+  const type = obj.type;
+  if (type === undefined) return fail(reject('missing_field', 'type is required'));
+  if (type === 'hello') {
+    const r = helloSchema.safeParse(obj, REPORT_INPUT);
+    return r.success ? { kind: 'hello', hello: r.data } : fail(fromIssue(r.error.issues[0]));
+  }
+  if (!isEventType(type)) {
+    const shown = typeof type === 'string' ? JSON.stringify(type.slice(0, 64)) : `a ${typeof type}`;
+    return fail(reject('unknown_type', `type ${shown} is not one of ${EVENT_TYPES.join(', ')}`));
+  }
+  const r = eventSchemas[type].safeParse(obj, REPORT_INPUT);
+  if (!r.success) return fail(fromIssue(r.error.issues[0], type));
+  return { kind: 'event', event: r.data as IngestEvent };
+}
+
+function rejected(rejection: Rejection, seq?: number, job_id?: string): ParsedLine {
+  const out: ParsedLine = { kind: 'rejected', rejection };
+  if (seq !== undefined) out.seq = seq;
+  if (job_id !== undefined) out.job_id = job_id;
+  return out;
+}
+
+/** Maps zod's first issue onto a reason code and a message that names the field. */
+function fromIssue(issue: z.core.$ZodIssue | undefined, type?: string): Rejection {
+  if (!issue) return reject('invalid_value', 'invalid event');
+  const field = issue.path.length > 0 ? issue.path.join('.') : 'event';
+  const where = type ? `${type}: ${field}` : field;
+  const custom = issue.code === 'custom' ? (issue.params?.reason as RejectReason | undefined) : undefined;
+  if (custom) return reject(custom, `${where} ${issue.message}`);
+  switch (issue.code) {
+    case 'invalid_type': {
+      if (issue.input === undefined) return reject('missing_field', `${where} is required`);
+      if (typeof issue.input === 'number') return reject('non_finite', `${where} must be a finite number`);
+      return reject('wrong_type', `${where} must be a ${issue.expected}, got ${describe(issue.input)}`);
+    }
+    case 'too_big':
+      if (issue.origin === 'string') return reject('field_too_long', `${where} is longer than ${String(issue.maximum)} characters`);
+      return reject('invalid_value', `${where} must be <= ${String(issue.maximum)}`);
+    case 'too_small':
+      if (issue.origin === 'string') return reject('missing_field', `${where} must not be empty`);
+      return reject('invalid_value', `${where} must be >= ${String(issue.minimum)}`);
+    case 'invalid_value':
+      return reject('invalid_value', `${where} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`);
+    case 'invalid_union':
+      return reject('wrong_type', `${where} ${issue.message}`);
+    default:
+      return reject('invalid_value', `${where}: ${issue.message}`);
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `a string`;
+  return `a ${typeof v}`;
+}

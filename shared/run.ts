@@ -1,0 +1,102 @@
+/**
+ * The run model: a run's lifecycle, the transition rules, and the shapes the API returns.
+ *
+ * Lifecycle: job_created -> running -> completed | failed | cancelled. `stalled` is not stored:
+ * a running job that has sent nothing for the stall timeout *is* stalled, and becomes running
+ * again when it speaks. The first terminal event wins; any later event is rejected.
+ */
+import type { EventType, Phase } from './protocol/events.ts';
+import type { RejectReason } from './protocol/reasons.ts';
+
+export const RUN_STATES = ['running', 'completed', 'failed', 'cancelled'] as const;
+export type RunState = (typeof RUN_STATES)[number];
+
+/** What the user sees: the stored state, with `stalled` derived from silence. */
+export const RUN_STATUSES = ['running', 'stalled', 'completed', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const TERMINAL_STATE: Readonly<Record<'job_completed' | 'job_failed' | 'job_cancelled', RunState>> = {
+  job_completed: 'completed',
+  job_failed: 'failed',
+  job_cancelled: 'cancelled',
+};
+
+export function isEnded(state: RunState): boolean {
+  return state !== 'running';
+}
+
+/**
+ * Decides whether an event may be applied to a run in `state` (undefined: no such run yet).
+ * Returns the rejection reason, or null when the event is allowed.
+ */
+export function checkTransition(
+  state: RunState | undefined,
+  type: EventType,
+  createdExplicitly: boolean,
+): Extract<RejectReason, 'duplicate_job' | 'job_ended' | 'already_terminal'> | null {
+  if (state === undefined) return null; // unknown jobs are created implicitly (docs/protocol.md)
+  if (type === 'job_created') return createdExplicitly ? 'duplicate_job' : null;
+  if (!isEnded(state)) return null;
+  return type in TERMINAL_STATE ? 'already_terminal' : 'job_ended';
+}
+
+export function statusOf(state: RunState, lastEventAt: number, now: number, stallAfterSeconds: number): RunStatus {
+  return state === 'running' && now - lastEventAt > stallAfterSeconds ? 'stalled' : state;
+}
+
+/** Budget utilization as the original module computed it: 0 when there is no positive limit. */
+export function utilizationPercent(usage: number, limit: number): number {
+  return limit > 0 ? (usage / limit) * 100 : 0;
+}
+
+/** Series keys: `<family>/<name>`. Scalars use their own name after `scalar/`. */
+export const SERIES = {
+  duration: (phase: Phase) => `duration/${phase}` as const,
+  budgetUsage: 'budget/usage_usd',
+  budgetUtilization: 'budget/utilization_percent',
+  iteration: 'progress/iteration',
+  loss: 'training/loss',
+  meanReward: 'training/mean_reward',
+  scalar: (name: string) => `scalar/${name}` as const,
+} as const;
+
+/** A run as the overview lists it. Non-finite numbers travel as strings (see shared/api.ts). */
+export interface RunSummary {
+  job_id: string;
+  agent_id: string;
+  name: string | null;
+  status: RunStatus;
+  /** True when the job was created by an event that arrived before its job_created. */
+  implicit: boolean;
+  started_at: number;
+  ended_at: number | null;
+  last_event_at: number;
+  event_count: number;
+  current_iteration: number | null;
+  total_iterations: number | null;
+  budget_usage_usd: number | null;
+  budget_limit_usd: number | null;
+  budget_utilization_percent: number | null;
+  loss: number | null;
+  mean_reward: number | null;
+  error: string | null;
+  cancel_reason: string | null;
+  pid: number | null;
+}
+
+/** One series, columnar: parallel arrays of time (Unix seconds), value and optional step. */
+export interface SeriesData {
+  t: number[];
+  v: number[];
+  /** null where the point carried no step. */
+  step?: (number | null)[];
+  /** Points held by the engine for this series before any downsampling for this response. */
+  points: number;
+  /** Points ever recorded (older ones may have been compacted in memory). */
+  recorded: number;
+}
+
+export interface RunDetail extends RunSummary {
+  params: Record<string, unknown> | null;
+  series: Record<string, SeriesData>;
+}
