@@ -76,7 +76,7 @@ function fromIssue(issue: z.core.$ZodIssue | undefined, type?: string): Rejectio
   switch (issue.code) {
     case 'invalid_type': {
       if (issue.input === undefined) return reject('missing_field', `${where} is required`);
-      if (typeof issue.input === 'number') return reject('non_finite', `${where} must be a finite number`);
+      if (typeof issue.input === 'number' && !Number.isFinite(issue.input)) return reject('non_finite', `${where} must be a finite number`);
       return reject('wrong_type', `${where} must be a ${issue.expected}, got ${describe(issue.input)}`);
     }
     case 'too_big':

@@ -104,7 +104,7 @@ export class Exporter implements StoreObserver {
     this.scrapes[format]++;
     this.view = this.selectRuns();
     try {
-      const body = await this.registries[format].metrics();
+      const body = fixNaN(await this.registries[format].metrics());
       return { format, contentType: CONTENT_TYPES[format], body };
     } finally {
       this.view = null;
@@ -216,6 +216,15 @@ export class Exporter implements StoreObserver {
     collect('exportedJobsOmitted', (g) => (g as Gauge).set(self.currentView().omitted));
     collect('buildInfo', (g) => (g as Gauge).set({ version: self.opts.version, protocol: String(PROTOCOL_VERSION) }, 1));
   }
+}
+
+/**
+ * prom-client 15 writes NaN as `Nan`. Prometheus' parser happens to accept any case, but both
+ * specs spell it `NaN` and other consumers are strict. A value is always the last token of its
+ * line and help texts come from our catalog, so the line-end match touches only values.
+ */
+function fixNaN(body: string): string {
+  return body.includes(' Nan\n') ? body.replace(/ Nan$/gm, ' NaN') : body;
 }
 
 function keyOf(def: MetricDef): MetricKey {

@@ -1,0 +1,122 @@
+/**
+ * Number and time formatting for the UI. Pure functions with a fixed locale (en-US), so what a
+ * test asserts is what every user sees, whatever the machine's locale.
+ *
+ * Missing values render as an em dash; non-finite training values render as words ("NaN"),
+ * because a NaN loss is the most important thing on the screen, not something to hide.
+ */
+
+export const MISSING = '—';
+
+const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+/** `$1,234.56`. */
+export function formatUsd(value: number | null): string {
+  if (value === null) return MISSING;
+  if (!Number.isFinite(value)) return String(value);
+  return usd.format(value);
+}
+
+/** Iteration counts and other whole numbers: `12,000`; fractions keep up to 2 decimals. */
+export function formatCount(value: number | null): string {
+  if (value === null) return MISSING;
+  if (!Number.isFinite(value)) return String(value);
+  return Number.isInteger(value) ? integer.format(value) : value.toLocaleString('en-US', { maximumFractionDigits: 2 });
+}
+
+/**
+ * Percentages truncate rather than round, so a displayed value never claims a threshold the
+ * real one has not reached (89.7% shows "89%", not a misleading "90%" beside a green bar).
+ * The epsilon absorbs float noise such as 0.29 * 100 = 28.999999999999996.
+ */
+export function formatPercent(value: number | null): string {
+  if (value === null) return MISSING;
+  if (!Number.isFinite(value)) return String(value);
+  const digits = Math.abs(value) < 10 ? 1 : 0;
+  const scale = 10 ** digits;
+  const truncated = Math.trunc(value * scale + Math.sign(value) * 1e-9) / scale;
+  return `${truncated.toFixed(digits)}%`;
+}
+
+const SUFFIXES: ReadonlyArray<readonly [number, string]> = [
+  [1e12, 'T'],
+  [1e9, 'G'],
+  [1e6, 'M'],
+  [1e3, 'k'],
+];
+
+/** Compact form for axis ticks: `1.2k`, `3.4M`, `0.123`, `1.0e-5`. */
+export function formatCompact(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Infinity) return '∞';
+  if (value === -Infinity) return '−∞';
+  const abs = Math.abs(value);
+  for (const [size, suffix] of SUFFIXES) {
+    if (abs >= size) return `${trimZeros((value / size).toFixed(abs / size >= 100 ? 0 : 1))}${suffix}`;
+  }
+  if (Number.isInteger(value)) return String(value);
+  return abs < 0.001 ? value.toExponential(1) : trimZeros(value.toPrecision(3));
+}
+
+/**
+ * A training value (loss, reward): 4 significant digits, compact above 10,000, exponent below
+ * 0.001, and the non-finite values spelled out.
+ */
+export function formatMetric(value: number | null): string {
+  if (value === null) return MISSING;
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Infinity) return '+Inf';
+  if (value === -Infinity) return '−Inf';
+  const abs = Math.abs(value);
+  if (value === 0) return '0';
+  if (abs >= 10_000) return formatCompact(value);
+  if (abs < 0.001) return value.toExponential(2);
+  return trimZeros(value.toPrecision(4));
+}
+
+/** A duration in seconds: `250 ms`, `12.3 s`, `5m 02s`, `2h 03m`, `3d 04h`. */
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return MISSING;
+  if (seconds < 0) return `-${formatDuration(-seconds)}`;
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
+  if (seconds < 60) return `${trimZeros(seconds.toFixed(seconds < 10 ? 2 : 1))} s`;
+  const s = Math.floor(seconds);
+  if (s < 3600) return `${Math.floor(s / 60)}m ${pad(s % 60)}s`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h ${pad(Math.floor((s % 3600) / 60))}m`;
+  return `${Math.floor(s / 86_400)}d ${pad(Math.floor((s % 86_400) / 3600))}h`;
+}
+
+/**
+ * How long ago `then` was, both in Unix seconds: `just now`, `42s ago`, `5m ago`, `3h ago`,
+ * `2d ago`. A timestamp slightly in the future (the sender's clock is ahead) reads "just now".
+ */
+export function formatRelative(then: number, now: number): string {
+  const ago = now - then;
+  if (!Number.isFinite(ago)) return MISSING;
+  if (ago < 5) return 'just now';
+  if (ago < 60) return `${Math.floor(ago)}s ago`;
+  if (ago < 3600) return `${Math.floor(ago / 60)}m ago`;
+  if (ago < 86_400) return `${Math.floor(ago / 3600)}h ago`;
+  return `${Math.floor(ago / 86_400)}d ago`;
+}
+
+/** Unix seconds as a local date and time, for tooltips next to a relative time. */
+export function formatTimestamp(seconds: number): string {
+  return new Date(seconds * 1000).toLocaleString('en-US', { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
+/** Unix seconds as a local clock time (`14:05:09`), for time axes. */
+export function formatClock(seconds: number): string {
+  return new Date(seconds * 1000).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** `1.200` -> `1.2`, `3.0` -> `3`; leaves exponent forms and integers alone. */
+function trimZeros(s: string): string {
+  if (!s.includes('.') || s.includes('e')) return s;
+  return s.replace(/\.?0+$/, '');
+}
