@@ -90,7 +90,12 @@ export class IngestSession implements LineSink {
     if (bytes.length === 0 || isBlank(bytes)) return;
     if (!isUtf8(bytes)) return this.fail('invalid_utf8', 'line is not valid UTF-8');
     const parsed = parseLine(bytes.toString('utf8'));
-    if (parsed.kind === 'rejected') return this.fail(parsed.rejection.reason, parsed.rejection.message, parsed.seq, parsed.job_id);
+    if (parsed.kind === 'rejected') {
+      this.fail(parsed.rejection.reason, parsed.rejection.message, parsed.seq, parsed.job_id);
+      // A rejected line is processed too: the cumulative ack covers it (its error came first).
+      if (parsed.seq !== undefined) this.processed(parsed.seq);
+      return;
+    }
     if (parsed.kind === 'hello') {
       this.clientId = parsed.hello.client_id;
       const last = this.ctx.ledger.get(this.clientId);
@@ -115,10 +120,12 @@ export class IngestSession implements LineSink {
     } else {
       this.fail(result.rejection.reason, result.rejection.message, seq, event.job_id);
     }
-    if (seq !== undefined) {
-      if (this.clientId !== null) this.ctx.ledger.record(this.clientId, seq);
-      this.noteSeq(seq);
-    }
+    if (seq !== undefined) this.processed(seq);
+  }
+
+  private processed(seq: number): void {
+    if (this.clientId !== null) this.ctx.ledger.record(this.clientId, seq);
+    this.noteSeq(seq);
   }
 
   oversize(bytes: number): void {

@@ -1,0 +1,131 @@
+/**
+ * `MonitorApi` over the engine's HTTP API and its SSE live stream: what a browser tab uses
+ * (the Electron window gets an IPC implementation of the same interface).
+ *
+ * Every failure becomes an `ApiError` whose message a person can act on: the engine's own
+ * `{"error":{"code","message"}}` text where there is one, else what went wrong and where.
+ */
+import { DETAIL_POINTS, ROUTES, decodeJson } from '../../../shared/api.ts';
+import type { EngineInfo, MonitorApi, StreamMessage } from '../../../shared/api.ts';
+import type { RunDetail, RunSummary } from '../../../shared/run.ts';
+
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    message: string,
+    /** HTTP status; null when no response came back. */
+    readonly status: number | null,
+    /** The engine's error code (`no_such_run`, …), or a client-side one (`unreachable`, `bad_response`). */
+    readonly code: string | null,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * After a refused stream (HTTP error, e.g. 503 too_many_streams) EventSource gives up for
+ * good, unlike after a dropped connection; we then retry ourselves at this pace.
+ */
+const STREAM_RETRY_MS = 3_000;
+
+/** `base` is the engine's origin; '' means the page's own, which is how the engine serves the UI. */
+export function createHttpApi(base = ''): MonitorApi {
+  async function getJson<T>(path: string): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(base + path, { headers: { accept: 'application/json' }, cache: 'no-store' });
+    } catch (err) {
+      throw new ApiError(`Cannot reach the Trainwatch engine (GET ${path}: ${(err as Error).message}). Is it still running?`, null, 'unreachable');
+    }
+    const text = await res.text();
+    if (!res.ok) throw errorFromResponse(`GET ${path}`, res, text);
+    try {
+      return decodeJson<T>(text);
+    } catch {
+      throw new ApiError(`The engine answered GET ${path} with something that is not JSON`, res.status, 'bad_response');
+    }
+  }
+
+  return {
+    info: () => getJson<EngineInfo>(ROUTES.info),
+
+    async listRuns(): Promise<RunSummary[]> {
+      const body = await getJson<{ runs?: unknown }>(ROUTES.runs);
+      if (!Array.isArray(body.runs)) throw new ApiError(`The engine's run list has no "runs" array (GET ${ROUTES.runs})`, 200, 'bad_response');
+      return body.runs as RunSummary[];
+    },
+
+    getRun(jobId: string, opts: { points?: number } = {}): Promise<RunDetail> {
+      const points = opts.points ?? DETAIL_POINTS.default;
+      return getJson<RunDetail>(`${ROUTES.run(jobId)}?points=${points}`);
+    },
+
+    subscribe(onMessage: (msg: StreamMessage) => void, onStatus?: (connected: boolean) => void): () => void {
+      let source: EventSource | null = null;
+      let retry: ReturnType<typeof setTimeout> | undefined;
+      let stopped = false;
+      let connected: boolean | null = null;
+      const setConnected = (value: boolean) => {
+        if (value === connected) return;
+        connected = value;
+        onStatus?.(value);
+      };
+
+      const open = () => {
+        const es = new EventSource(base + ROUTES.stream);
+        source = es;
+        // "Connected" means in sync, which is only true once the snapshot has arrived.
+        es.addEventListener('snapshot', (e) => {
+          const data = decodeStreamData(e);
+          if (data === null || !Array.isArray(data.runs)) return;
+          onMessage({ event: 'snapshot', data: { runs: data.runs as RunSummary[] } });
+          setConnected(true);
+        });
+        es.addEventListener('runs', (e) => {
+          const data = decodeStreamData(e);
+          if (data === null || !Array.isArray(data.runs)) return;
+          const removed = Array.isArray(data.removed) ? (data.removed as string[]) : [];
+          onMessage({ event: 'runs', data: { runs: data.runs as RunSummary[], removed } });
+        });
+        es.addEventListener('error', () => {
+          setConnected(false);
+          if (es.readyState === EventSource.CLOSED && !stopped) {
+            es.close();
+            retry = setTimeout(open, STREAM_RETRY_MS);
+          }
+        });
+      };
+
+      open();
+      return () => {
+        stopped = true;
+        clearTimeout(retry);
+        source?.close();
+      };
+    },
+  };
+}
+
+function decodeStreamData(e: MessageEvent<unknown>): Record<string, unknown> | null {
+  try {
+    const data = decodeJson<unknown>(String(e.data));
+    return typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : null;
+  } catch (err) {
+    // One garbled message must not end the stream; the next snapshot resynchronises anyway.
+    console.error(`trainwatch: ignoring a live-stream "${e.type}" message that is not JSON`, err);
+    return null;
+  }
+}
+
+function errorFromResponse(what: string, res: Response, text: string): ApiError {
+  try {
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    const { code, message } = body.error ?? {};
+    if (typeof message === 'string' && message !== '') {
+      return new ApiError(`${message} (${what}: HTTP ${res.status}${typeof code === 'string' ? `, ${code}` : ''})`, res.status, typeof code === 'string' ? code : null);
+    }
+  } catch {
+    // Not the engine's error shape (a proxy's HTML page, say): fall through to the status line.
+  }
+  return new ApiError(`${what} failed: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`, res.status, null);
+}

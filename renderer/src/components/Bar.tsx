@@ -1,0 +1,13 @@
+import { clamp01 } from '../model/overview.ts';
+
+/**
+ * A thin horizontal meter. Purely visual (aria-hidden): the number next to it is the
+ * accessible value, so screen readers hear "7 / 10", not a second copy of it.
+ */
+export function Bar({ fraction, tone = 'neutral' }: { fraction: number; tone?: 'neutral' | 'ok' | 'warn' | 'over' | 'done' }) {
+  return (
+    <span className={`bar bar-${tone}`} aria-hidden="true">
+      <span className="bar-fill" style={{ width: `${(clamp01(fraction) * 100).toFixed(1)}%` }} />
+    </span>
+  );
+}

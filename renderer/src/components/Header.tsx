@@ -1,0 +1,24 @@
+import type { EngineInfo } from '../../../shared/api.ts';
+import type { ConnectionState } from '../api/useRuns.ts';
+import { OVERVIEW_HREF } from '../model/route.ts';
+import { ConnectionIndicator } from './ConnectionIndicator.tsx';
+
+export function Header({ connection, info }: { connection: ConnectionState; info: EngineInfo | null }) {
+  return (
+    <header className="app-header">
+      <a className="brand" href={OVERVIEW_HREF}>
+        <svg className="brand-mark" viewBox="0 0 32 32" aria-hidden="true">
+          <rect width="32" height="32" rx="7" />
+          <polyline points="5,22 11,15 16,19 22,9 27,12" />
+        </svg>
+        <h1>Trainwatch</h1>
+      </a>
+      {info && <span className="engine-version">engine v{info.version}</span>}
+      <span className="spacer" />
+      <a className="header-link" href="/metrics" target="_blank" rel="noreferrer">
+        /metrics
+      </a>
+      <ConnectionIndicator state={connection} />
+    </header>
+  );
+}
