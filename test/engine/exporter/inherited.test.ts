@@ -97,7 +97,7 @@ describe('duration histograms', () => {
     const exp = await metrics();
     expect(buckets(exp, name, A)).toEqual(expected);
     expect(valueOf(exp, `${name}_count`, A)).toBe(5);
-    expect(valueOf(exp, `${name}_sum`, A)).toBeCloseTo(values.reduce((a, b) => a + b, 0), 9);
+    expect(valueOf(exp, `${name}_sum`, A)).toBeCloseTo(values.reduce((a: number, b: number) => a + b, 0), 9);
   });
 
   it('keeps histograms per agent, not per job', async () => {
