@@ -82,9 +82,9 @@ export const METRICS = {
   ingestImplicitJobs: def(
     'trainwatch_ingest_implicit_jobs_total', 'counter', 'Jobs created implicitly by an event that arrived before job_created', [], 'self',
   ),
-  ingestConnections: def('trainwatch_ingest_connections', 'gauge', 'Open ingest stream connections, by transport', ['transport'], 'self'),
+  ingestConnections: def('trainwatch_ingest_connections_open', 'gauge', 'Open ingest stream connections, by transport', ['transport'], 'self'),
   ingestConnectionsTotal: def(
-    'trainwatch_ingest_connections_total', 'counter', 'Ingest stream connections accepted, by transport', ['transport'], 'self',
+    'trainwatch_ingest_connections_accepted_total', 'counter', 'Ingest stream connections accepted, by transport', ['transport'], 'self',
   ),
   ingestClosed: def(
     'trainwatch_ingest_connections_closed_total', 'counter', 'Ingest stream connections closed by the engine, by reason', ['reason'], 'self',

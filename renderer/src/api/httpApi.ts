@@ -8,19 +8,7 @@
 import { DETAIL_POINTS, ROUTES, decodeJson } from '../../../shared/api.ts';
 import type { EngineInfo, MonitorApi, StreamMessage } from '../../../shared/api.ts';
 import type { RunDetail, RunSummary } from '../../../shared/run.ts';
-
-export class ApiError extends Error {
-  override readonly name = 'ApiError';
-  constructor(
-    message: string,
-    /** HTTP status; null when no response came back. */
-    readonly status: number | null,
-    /** The engine's error code (`no_such_run`, …), or a client-side one (`unreachable`, `bad_response`). */
-    readonly code: string | null,
-  ) {
-    super(message);
-  }
-}
+import { ApiError } from './apiError.ts';
 
 /**
  * After a refused stream (HTTP error, e.g. 503 too_many_streams) EventSource gives up for

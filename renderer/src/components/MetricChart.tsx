@@ -43,7 +43,9 @@ export function MetricChart({ title, data, tone, formatValue = formatMetric, gui
               isAnimationActive={false}
               labelFormatter={(x) => `${xLabel} ${formatX(Number(x))}`}
               formatter={(v) => [typeof v === 'number' ? formatValue(v) : String(v), title]}
-              wrapperClassName="chart-tooltip"
+              contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)', borderRadius: 6, fontSize: 12 }}
+              labelStyle={{ color: 'var(--muted)' }}
+              itemStyle={{ color: 'var(--text)' }}
             />
             {guides.map((g) => (
               <ReferenceLine key={g.y} y={g.y} className={`guide guide-${g.tone}`} strokeDasharray="4 4" ifOverflow="extendDomain" label={{ value: g.label, position: 'insideTopLeft', fontSize: 10 }} />
