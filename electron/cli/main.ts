@@ -61,8 +61,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
         throw new UsageError(`unknown command ${JSON.stringify(command)}; try \`trainwatch help\``);
     }
   } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      out.error(`trainwatch: ${(err as Error).message}`);
+    if (err instanceof UsageError) {
+      out.error(`trainwatch: ${err.message}`);
       return 2;
     }
     out.error(`trainwatch: ${(err as Error).message}`);
@@ -71,7 +71,25 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
 }
 
 function parse(args: string[], options: ParseArgsConfig['options']): Record<string, string | boolean | undefined> {
-  return parseArgs({ args, options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const option = /'(-[^' ]*)/.exec((err as Error).message)?.[1] ?? '';
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option ${option}; try \`trainwatch help\``);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(`option ${option} needs a value`);
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`unexpected argument: ${(err as Error).message.split("'")[1] ?? ''}`);
+    throw err;
+  }
+}
+
+/** Runs a parser whose errors are the user's input being wrong (exit code 2). */
+function usage<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 function int(name: string, raw: string | undefined, min: number, max: number): number | undefined {
@@ -164,7 +182,7 @@ async function demo(args: string[], env: NodeJS.ProcessEnv, out: Out): Promise<n
     speed: { type: 'string' },
     seed: { type: 'string' },
   });
-  const addr = parseAddr((v.addr as string | undefined) ?? (env.TRAINWATCH_ADDR || `127.0.0.1:${DEFAULT_PORTS.ingest}`));
+  const addr = usage(() => parseAddr((v.addr as string | undefined) ?? (env.TRAINWATCH_ADDR || `127.0.0.1:${DEFAULT_PORTS.ingest}`)));
   const runs = int('--runs', v.runs as string | undefined, 1, 500) ?? DEFAULT_DEMO.runs;
   const speed = num('--speed', v.speed as string | undefined, 0.01) ?? 1;
   const seed = int('--seed', v.seed as string | undefined, 0, 2 ** 31) ?? DEFAULT_DEMO.seed;

@@ -1,0 +1,159 @@
+/**
+ * The `trainwatch` command as a user runs it: real processes, real ports, real signals.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planRuns, DEFAULT_DEMO } from '../../electron/cli/demoScenario.ts';
+import { parseExposition, valueOf, find } from '../helpers/exposition.ts';
+
+const BIN = path.resolve(import.meta.dirname, '../../electron/cli/bin.js');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'tw-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  for (const k of Object.keys(env)) if (k.startsWith('TRAINWATCH_') && !(k in extra)) delete env[k];
+  return env;
+}
+
+interface Served {
+  child: ChildProcess;
+  output: () => string;
+  url: string;
+  tcp: string;
+  socket: string;
+}
+
+async function serve(args: string[], env: Record<string, string> = {}): Promise<Served> {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const deadline = Date.now() + 15_000;
+  while (!out.includes('Ctrl-C stops.')) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`serve did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    child,
+    output: () => out,
+    url: /metrics {2}(http:\/\/\S+)\/metrics/.exec(out)![1]!,
+    tcp: /ingest {3}tcp (\S+)/.exec(out)?.[1] ?? '',
+    socket: /ingest {3}unix (\S+)/.exec(out)?.[1] ?? '',
+  };
+}
+
+function stop(s: Served, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  return new Promise((resolve) => {
+    s.child.once('exit', (code) => resolve(code));
+    s.child.kill(signal);
+  });
+}
+
+function run(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [BIN, ...args], { env: cleanEnv(env), encoding: 'utf8', timeout: 60_000 });
+}
+
+describe('trainwatch serve + demo', () => {
+  let served: Served;
+  beforeAll(async () => {
+    served = await serve(['--port', '0', '--ingest-port', '0', '--socket', path.join(tmp, 'tw.sock'), '--data-dir', tmp]);
+  });
+
+  it('prints where it listens', () => {
+    expect(served.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(served.tcp).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(served.socket).toBe(path.join(tmp, 'tw.sock'));
+    expect(served.output()).toContain(`export TRAINWATCH_ADDR=${served.tcp}`);
+  });
+
+  it('demo feeds every outcome through the Unix socket, and /metrics shows exactly what was sent', async () => {
+    const r = run(['demo', '--speed', '500', '--runs', '5', '--seed', '7'], { TRAINWATCH_ADDR: served.socket });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const sent = Number(/sent (\d+) events, 0 rejected, acknowledged up to seq (\d+)/.exec(r.stdout)?.[1]);
+    expect(r.stdout).toContain(`acknowledged up to seq ${sent}`);
+
+    const exp = parseExposition(await (await fetch(`${served.url}/metrics`)).text());
+    const total = (name: string) => find(exp, name).reduce((a, s) => a + s.value, 0);
+    const plan = planRuns({ ...DEFAULT_DEMO, runs: 5, seed: 7 });
+    expect(total('training_jobs_created_total')).toBe(5);
+    expect(total('training_jobs_failed_total')).toBe(plan.filter((p) => p.outcome === 'failed').length);
+    expect(total('training_jobs_cancelled_total')).toBe(1);
+    expect(total('training_jobs_completed_total')).toBe(3);
+    expect(valueOf(exp, 'training_jobs_active')).toBe(0);
+    const events = find(exp, 'trainwatch_ingest_events_total').reduce((a, s) => a + s.value, 0);
+    expect(events).toBe(sent);
+    const iterations = plan.reduce((a, p) => a + p.lastIteration, 0);
+    expect(total('training_iteration_duration_seconds_count')).toBe(iterations);
+    const overBudget = plan.find((p) => p.outcome === 'over_budget')!;
+    const util = find(exp, 'training_budget_utilization_percent').find((s) => s.labels.job_id!.endsWith(overBudget.jobId.slice(4)));
+    expect(util!.value).toBeGreaterThan(100);
+  });
+
+  it('stops cleanly on SIGTERM and removes its socket', async () => {
+    const code = await stop(served);
+    expect(code).toBe(0);
+    expect(served.output()).toContain('SIGTERM: stopping\nstopped\n');
+    const reachable = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ path: path.join(tmp, 'tw.sock') });
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    expect(reachable).toBe(false);
+  });
+});
+
+describe('configuration and errors', () => {
+  it('takes its settings from environment variables, and flags win over them', async () => {
+    const s = await serve(['--ingest-port', 'off'], { TRAINWATCH_PORT: '0', TRAINWATCH_INGEST_PORT: '0', TRAINWATCH_SOCKET: 'off', TRAINWATCH_DATA_DIR: tmp });
+    expect(s.tcp).toBe('');
+    expect(s.socket).toBe('');
+    expect(s.output()).not.toContain('ingest');
+    expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
+    expect(await stop(s, 'SIGINT')).toBe(0);
+  });
+
+  it('says clearly when the port is taken, and exits 1', async () => {
+    const blocker = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    const port = (blocker.address() as net.AddressInfo).port;
+    const r = run(['serve', '--port', String(port), '--ingest-port', '0', '--socket', 'off']);
+    blocker.close();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`trainwatch: HTTP on 127.0.0.1:${port}: the address is already in use (another trainwatch serve?); choose another with --port\n`);
+  });
+
+  it.each([
+    ['an unknown command', ['launch'], 'trainwatch: unknown command "launch"; try `trainwatch help`\n'],
+    ['a bad port', ['serve', '--port', '70000'], 'trainwatch: --port must be an integer from 0 to 65535, got "70000"\n'],
+    ['an unknown flag', ['serve', '--frobnicate'], 'trainwatch: unknown option --frobnicate; try `trainwatch help`\n'],
+    ['a flag without its value', ['serve', '--port'], 'trainwatch: option --port needs a value\n'],
+    ['a bad demo address', ['demo', '--addr', 'nonsense'], 'trainwatch: address "nonsense" is neither HOST:PORT nor a Unix socket path\n'],
+  ])('rejects %s with exit code 2 and a message', (_name, args, message) => {
+    const r = run(args);
+    expect([r.status, r.stderr]).toEqual([2, message]);
+  });
+
+  it('refuses to bind a non-loopback address', () => {
+    const r = run(['serve', '--host', '0.0.0.0', '--port', '0', '--ingest-port', '0', '--socket', 'off']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('refusing to listen on 0.0.0.0: Trainwatch binds loopback only');
+  });
+
+  it('tells the user when demo finds no engine', () => {
+    const r = run(['demo', '--addr', path.join(tmp, 'nobody.sock')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^trainwatch: cannot reach the engine at .*nobody\.sock: .*\(is `trainwatch serve` running\?\)\n$/);
+  });
+
+  it('prints help and version', () => {
+    expect(run(['--version']).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect(run(['help']).stdout).toContain('trainwatch serve [options]');
+  });
+});
