@@ -5,17 +5,15 @@
  * Needs the built UI (`npm test` runs `vite build` first) and a Chromium; it builds nothing.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
-import os from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEngine } from '../../electron/engine/index.ts';
-import type { Engine } from '../../electron/engine/index.ts';
-import type { IngestEventInput, ServerLine } from '../../shared/protocol/events.ts';
+import type { IngestEventInput } from '../../shared/protocol/events.ts';
+import { StreamClient, testEngine } from '../helpers/engine.ts';
+import type { TestEngine } from '../helpers/engine.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const UI_DIR = path.join(ROOT, 'dist', 'renderer');
@@ -23,58 +21,10 @@ const RESULTS_DIR = path.join(ROOT, 'test-results');
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const skipReason = existsSync(chromiumPath) ? null : `no Chromium at ${chromiumPath} (apt-get install chromium, or set CHROMIUM_PATH)`;
 
-/** One NDJSON connection to the engine; `send` resolves once the engine acknowledged every line. */
-class IngestClient {
-  private seq = 0;
-  private acked = 0;
-  private buffer = '';
-  private waiters: Array<() => void> = [];
-  readonly errors: Extract<ServerLine, { type: 'error' }>[] = [];
-
-  private constructor(private readonly socket: net.Socket) {
-    socket.setEncoding('utf8');
-    socket.on('data', (text: string) => {
-      this.buffer += text;
-      let nl: number;
-      while ((nl = this.buffer.indexOf('\n')) >= 0) {
-        const line = JSON.parse(this.buffer.slice(0, nl)) as ServerLine;
-        this.buffer = this.buffer.slice(nl + 1);
-        if (line.type === 'ack') this.acked = Math.max(this.acked, line.seq);
-        else if (line.type === 'error') this.errors.push(line);
-      }
-      for (const w of this.waiters.splice(0)) w();
-    });
-  }
-
-  static async connect(host: string, port: number): Promise<IngestClient> {
-    const socket = net.connect({ host, port });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    return new IngestClient(socket);
-  }
-
-  async send(events: IngestEventInput[]): Promise<void> {
-    const text = events.map((e) => `${JSON.stringify({ ...e, seq: ++this.seq })}\n`).join('');
-    this.socket.write(text);
-    const deadline = Date.now() + 5_000;
-    while (this.acked < this.seq) {
-      if (Date.now() > deadline) throw new Error(`no ack for seq ${this.seq} within 5 s (last ack ${this.acked})`);
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 100);
-      });
-    }
-    if (this.errors.length > 0) throw new Error(`the engine rejected lines: ${JSON.stringify(this.errors)}`);
-  }
-
-  close(): void {
-    this.socket.end();
-  }
-}
-
-/** Three runs, one of each outcome, started at distinct times so the order is known. */
+/**
+ * Three runs, one of each outcome, started at distinct times so the order is known. The start
+ * times sit mid-way in their "Nm ago" bucket, so a slow machine still reads the same text.
+ */
 function scenario(now: number): IngestEventInput[] {
   return [
     { type: 'job_created', job_id: 'cifar-ppo-1', agent_id: 'ppo', name: 'CIFAR baseline', total_iterations: 10, budget_limit_usd: 50, ts: now - 3_700 },
@@ -83,20 +33,20 @@ function scenario(now: number): IngestEventInput[] {
     { type: 'training', job_id: 'cifar-ppo-1', agent_id: 'ppo', loss: 0.125, mean_reward: 3.5, iteration: 10 },
     { type: 'job_completed', job_id: 'cifar-ppo-1', agent_id: 'ppo' },
 
-    { type: 'job_created', job_id: 'lunar-dqn-2', agent_id: 'dqn', total_iterations: 100, budget_limit_usd: 20, ts: now - 650 },
+    { type: 'job_created', job_id: 'lunar-dqn-2', agent_id: 'dqn', total_iterations: 100, budget_limit_usd: 20, ts: now - 620 },
     { type: 'progress', job_id: 'lunar-dqn-2', agent_id: 'dqn', current_iteration: 40 },
     { type: 'budget', job_id: 'lunar-dqn-2', agent_id: 'dqn', usage_usd: 19 },
     { type: 'training', job_id: 'lunar-dqn-2', agent_id: 'dqn', loss: 2.5, mean_reward: -1, iteration: 39 },
     { type: 'training', job_id: 'lunar-dqn-2', agent_id: 'dqn', loss: 'NaN', mean_reward: -4, iteration: 40 },
     { type: 'job_failed', job_id: 'lunar-dqn-2', agent_id: 'dqn', error: 'loss diverged' },
 
-    { type: 'job_created', job_id: 'walker-sac-3', agent_id: 'sac', total_iterations: 10, budget_limit_usd: 100, params: { lr: 0.0003 }, ts: now - 150 },
+    { type: 'job_created', job_id: 'walker-sac-3', agent_id: 'sac', total_iterations: 10, budget_limit_usd: 100, params: { lr: 0.0003 }, ts: now - 125 },
     { type: 'training', job_id: 'walker-sac-3', agent_id: 'sac', loss: 0.9, mean_reward: 0.2, iteration: 1 },
     { type: 'training', job_id: 'walker-sac-3', agent_id: 'sac', loss: 0.7, mean_reward: 0.8, iteration: 2 },
     { type: 'training', job_id: 'walker-sac-3', agent_id: 'sac', loss: 0.5, mean_reward: 1.2, iteration: 3 },
     { type: 'progress', job_id: 'walker-sac-3', agent_id: 'sac', current_iteration: 3 },
-    { type: 'budget', job_id: 'walker-sac-3', agent_id: 'sac', usage_usd: 60 },
-    { type: 'budget', job_id: 'walker-sac-3', agent_id: 'sac', usage_usd: 110, limit_usd: 100 },
+    { type: 'budget', job_id: 'walker-sac-3', agent_id: 'sac', usage_usd: 60, ts: now - 90 },
+    { type: 'budget', job_id: 'walker-sac-3', agent_id: 'sac', usage_usd: 110, limit_usd: 100, ts: now - 5 },
   ];
 }
 
@@ -104,9 +54,8 @@ const text = async (page: Page, selector: string): Promise<string> => ((await pa
 const row = (jobId: string) => `[data-testid="run-row"][data-job-id="${jobId}"]`;
 
 describe.skipIf(skipReason !== null)(skipReason ? `browser UI (skipped: ${skipReason})` : 'browser UI', () => {
-  let engine: Engine;
-  let dataDir: string;
-  let ingest: IngestClient;
+  let engine: TestEngine;
+  let ingest: StreamClient;
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
@@ -115,10 +64,10 @@ describe.skipIf(skipReason !== null)(skipReason ? `browser UI (skipped: ${skipRe
     if (!existsSync(path.join(UI_DIR, 'index.html'))) {
       throw new Error(`${UI_DIR} has no index.html: build the UI first (npx vite build; npm test does it)`);
     }
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'trainwatch-e2e-'));
-    engine = await startEngine({ port: 0, ingestPort: 0, socketPath: null, uiDir: UI_DIR, defaultMetrics: false, dataDir });
-    ingest = await IngestClient.connect(engine.ingest.tcp!.host, engine.ingest.tcp!.port);
-    await ingest.send(scenario(Date.now() / 1000));
+    // Port 0 everywhere, no Unix socket, a fresh data dir, no default process metrics.
+    engine = await testEngine({ uiDir: UI_DIR });
+    ingest = await StreamClient.to(engine);
+    await send(scenario(Date.now() / 1000));
 
     browser = await chromium.launch({
       executablePath: chromiumPath,
@@ -137,10 +86,15 @@ describe.skipIf(skipReason !== null)(skipReason ? `browser UI (skipped: ${skipRe
 
   afterAll(async () => {
     await browser?.close();
-    ingest?.close();
-    await engine?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await ingest?.close();
+    await engine?.dispose();
   });
+
+  /** Sends events and waits for their acks; a rejected line would make every assertion moot. */
+  async function send(events: IngestEventInput[]): Promise<void> {
+    await ingest.send(...events);
+    expect(ingest.errors()).toEqual([]);
+  }
 
   it('shows the tile counts the engine reports and the total spend', async () => {
     const counts = engine.store.countByStatus();
@@ -191,7 +145,7 @@ describe.skipIf(skipReason !== null)(skipReason ? `browser UI (skipped: ${skipRe
     await page.evaluate(() => {
       (globalThis as unknown as { sameDocument: boolean }).sameDocument = true;
     });
-    await ingest.send([{ type: 'progress', job_id: 'walker-sac-3', agent_id: 'sac', current_iteration: 7, total_iterations: 10 }]);
+    await send([{ type: 'progress', job_id: 'walker-sac-3', agent_id: 'sac', current_iteration: 7, total_iterations: 10 }]);
     await expect.poll(() => text(page, `${row('walker-sac-3')} .progress-text`), { timeout: 2_000, interval: 50 }).toBe('7 / 10');
     expect(await page.evaluate(() => (globalThis as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
   });

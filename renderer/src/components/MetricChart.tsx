@@ -1,6 +1,6 @@
 import { CartesianGrid, Line, LineChart, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ChartData } from '../model/chartData.ts';
-import { formatClock, formatCompact, formatCount, formatMetric } from '../model/format.ts';
+import { formatCompact, formatCount, formatElapsed, formatMetric } from '../model/format.ts';
 
 export interface MetricChartProps {
   title: string;
@@ -15,8 +15,8 @@ export interface MetricChartProps {
 
 /** Presentational: one series as a line, with its latest value in the caption. */
 export function MetricChart({ title, data, tone, formatValue = formatMetric, guides = [], height = 200 }: MetricChartProps) {
-  const xLabel = data.xKind === 'step' ? 'step' : 'time';
-  const formatX = data.xKind === 'step' ? (x: number) => formatCount(x) : formatClock;
+  const step = data.xKind === 'step';
+  const formatX = step ? (x: number) => formatCount(x) : formatElapsed;
   return (
     <figure className={`panel chart chart-${tone}`}>
       <figcaption className="chart-head">
@@ -34,6 +34,7 @@ export function MetricChart({ title, data, tone, formatValue = formatMetric, gui
               type="number"
               domain={['dataMin', 'dataMax']}
               tickFormatter={formatX}
+              allowDecimals={!step}
               tickLine={false}
               minTickGap={24}
               fontSize={11}
@@ -41,7 +42,7 @@ export function MetricChart({ title, data, tone, formatValue = formatMetric, gui
             <YAxis type="number" domain={['auto', 'auto']} tickFormatter={formatCompact} tickLine={false} width={52} fontSize={11} />
             <Tooltip
               isAnimationActive={false}
-              labelFormatter={(x) => `${xLabel} ${formatX(Number(x))}`}
+              labelFormatter={(x) => (step ? `step ${formatX(Number(x))}` : `${formatX(Number(x))} into the run`)}
               formatter={(v) => [typeof v === 'number' ? formatValue(v) : String(v), title]}
               contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)', borderRadius: 6, fontSize: 12 }}
               labelStyle={{ color: 'var(--muted)' }}

@@ -1,7 +1,11 @@
-import type { RunSummary } from '../../../shared/run.ts';
+import type { RunStatus, RunSummary } from '../../../shared/run.ts';
 import { MISSING, formatCount, formatPercent, formatUsd } from '../model/format.ts';
 import { budgetLevel, budgetPercent, progressFraction } from '../model/overview.ts';
 import { Bar } from './Bar.tsx';
+import type { BarTone } from './Bar.tsx';
+
+/** A run that stopped short should not look like one still making progress. */
+const PROGRESS_TONE: Record<RunStatus, BarTone> = { running: 'neutral', stalled: 'neutral', completed: 'done', failed: 'muted', cancelled: 'muted' };
 
 type ProgressFields = Pick<RunSummary, 'current_iteration' | 'total_iterations' | 'status'>;
 
@@ -16,7 +20,7 @@ export function ProgressMeter({ run }: { run: ProgressFields }) {
         : MISSING;
   return (
     <span className="meter">
-      {fraction !== null && <Bar fraction={fraction} tone={run.status === 'completed' ? 'done' : 'neutral'} />}
+      {fraction !== null && <Bar fraction={fraction} tone={PROGRESS_TONE[run.status]} />}
       <span className="meter-text progress-text">{text}</span>
     </span>
   );

@@ -36,7 +36,7 @@ export function formatPercent(value: number | null): string {
   const digits = Math.abs(value) < 10 ? 1 : 0;
   const scale = 10 ** digits;
   const truncated = Math.trunc(value * scale + Math.sign(value) * 1e-9) / scale;
-  return `${truncated.toFixed(digits)}%`;
+  return `${trimZeros(truncated.toFixed(digits))}%`;
 }
 
 const SUFFIXES: ReadonlyArray<readonly [number, string]> = [
@@ -101,14 +101,22 @@ export function formatRelative(then: number, now: number): string {
   return `${Math.floor(ago / 86_400)}d ago`;
 }
 
+/** Seconds into a run, short enough for axis ticks: `0s`, `45s`, `1.5s`, `2m30s`, `1h05m`, `2d03h`. */
+export function formatElapsed(seconds: number): string {
+  if (!Number.isFinite(seconds)) return MISSING;
+  if (seconds < 0) return `-${formatElapsed(-seconds)}`;
+  if (seconds < 60) return `${trimZeros(seconds.toFixed(seconds < 10 ? 1 : 0))}s`;
+  const s = Math.round(seconds);
+  if (s < 3600) return s % 60 === 0 ? `${s / 60}m` : `${Math.floor(s / 60)}m${pad(s % 60)}s`;
+  const m = Math.round(s / 60);
+  if (m < 1440) return m % 60 === 0 ? `${m / 60}h` : `${Math.floor(m / 60)}h${pad(m % 60)}m`;
+  const h = Math.round(m / 60);
+  return h % 24 === 0 ? `${h / 24}d` : `${Math.floor(h / 24)}d${pad(h % 24)}h`;
+}
+
 /** Unix seconds as a local date and time, for tooltips next to a relative time. */
 export function formatTimestamp(seconds: number): string {
   return new Date(seconds * 1000).toLocaleString('en-US', { dateStyle: 'medium', timeStyle: 'medium' });
-}
-
-/** Unix seconds as a local clock time (`14:05:09`), for time axes. */
-export function formatClock(seconds: number): string {
-  return new Date(seconds * 1000).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
 
 function pad(n: number): string {

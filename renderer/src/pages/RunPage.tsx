@@ -130,9 +130,9 @@ function Stat({ label, title, children }: { label: string; title?: string; child
 }
 
 function RunCharts({ detail }: { detail: RunDetail }) {
-  const loss = useMemo(() => toChartData(detail.series[SERIES.loss]), [detail]);
-  const reward = useMemo(() => toChartData(detail.series[SERIES.meanReward]), [detail]);
-  const budget = useMemo(() => toChartData(detail.series[SERIES.budgetUtilization]), [detail]);
+  const loss = useMemo(() => toChartData(detail.series[SERIES.loss], detail.started_at), [detail]);
+  const reward = useMemo(() => toChartData(detail.series[SERIES.meanReward], detail.started_at), [detail]);
+  const budget = useMemo(() => toChartData(detail.series[SERIES.budgetUtilization], detail.started_at), [detail]);
   return (
     <div className="charts">
       <PanelBoundary label="Loss chart">
