@@ -36,25 +36,33 @@ export interface EngineInfo {
 
 /**
  * JSON has no NaN or Infinity, but a NaN loss is information: the API encodes non-finite numbers
- * as the strings "NaN", "Infinity", "-Infinity", exactly as the ingest protocol does.
+ * as the strings "NaN", "Infinity", "-Infinity", exactly as the ingest protocol does. Only
+ * numeric fields can be non-finite, so ids and names are never touched.
  */
 export function encodeJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
 }
 
-/** Fields that may hold a non-finite number: training values and series value columns. */
-const NON_FINITE_FIELDS = new Set(['loss', 'mean_reward', 'value', 'v']);
-
-function revive(v: unknown): unknown {
-  return v === 'NaN' || v === 'Infinity' || v === '-Infinity' ? Number(v) : v;
+function revive(v: unknown): number {
+  return v === 'NaN' || v === 'Infinity' || v === '-Infinity' ? Number(v) : (v as number);
 }
 
-/** The inverse of encodeJson, for the fields that can carry non-finite numbers (never ids or names). */
-export function decodeJson<T>(text: string): T {
-  return JSON.parse(text, (key, v: unknown) => {
-    if (!NON_FINITE_FIELDS.has(key)) return v;
-    return Array.isArray(v) ? v.map(revive) : revive(v);
-  }) as T;
+/**
+ * The inverse of encodeJson for a run summary as parsed from JSON: turns the string forms back
+ * into numbers in the fields that can carry them (loss, reward), and nowhere else, so ids,
+ * names and params that happen to read "NaN" stay strings. Mutates and returns its argument.
+ */
+export function reviveSummary<T extends RunSummary>(run: T): T {
+  if (run.loss !== null) run.loss = revive(run.loss);
+  if (run.mean_reward !== null) run.mean_reward = revive(run.mean_reward);
+  return run;
+}
+
+/** reviveSummary, plus every series' value column. */
+export function reviveDetail(run: RunDetail): RunDetail {
+  reviveSummary(run);
+  for (const series of Object.values(run.series)) series.v = series.v.map(revive);
+  return run;
 }
 
 /** The renderer's only way to the engine. Subscriptions return their unsubscribe function. */

@@ -35,8 +35,8 @@ export function checkTransition(
   createdExplicitly: boolean,
 ): Extract<RejectReason, 'duplicate_job' | 'job_ended' | 'already_terminal'> | null {
   if (state === undefined) return null; // unknown jobs are created implicitly (docs/protocol.md)
-  if (type === 'job_created') return createdExplicitly ? 'duplicate_job' : null;
-  if (!isEnded(state)) return null;
+  if (type === 'job_created' && createdExplicitly) return 'duplicate_job';
+  if (!isEnded(state)) return null; // includes a late job_created filling in an implicit job
   return type in TERMINAL_STATE ? 'already_terminal' : 'job_ended';
 }
 
@@ -76,6 +76,7 @@ export interface RunSummary {
   total_iterations: number | null;
   budget_usage_usd: number | null;
   budget_limit_usd: number | null;
+  /** null while there is no spend or no positive limit (the /metrics gauge shows 0 then, as the original did). */
   budget_utilization_percent: number | null;
   loss: number | null;
   mean_reward: number | null;

@@ -70,10 +70,8 @@ const metricValue = z
 
 const timestamp = z
   .number()
-  .refine(
-    (t) => t >= 0 && t < LIMITS.maxTimestamp,
-    why('invalid_timestamp', 'must be Unix time in seconds (a value this large looks like milliseconds)'),
-  );
+  .refine((t) => t >= 0, why('invalid_timestamp', 'must be Unix time in seconds, not negative'))
+  .refine((t) => t < LIMITS.maxTimestamp, why('invalid_timestamp', 'must be Unix time in seconds (a value this large looks like milliseconds)'));
 
 function depthAtMost(value: unknown, max: number): boolean {
   // Iterative, so a hostile 30k-deep object cannot blow the stack here (JSON.parse accepts it).
@@ -110,7 +108,7 @@ export const eventSchemas = {
     /** The training process, so the system sampler can watch it. */
     pid: z.number().int().min(1).optional(),
   }),
-  job_completed: z.object({ type: z.literal('job_completed'), ...common, message: text(LIMITS.messageLength).optional() }),
+  job_completed: z.object({ type: z.literal('job_completed'), ...common }),
   job_failed: z.object({ type: z.literal('job_failed'), ...common, error: text(LIMITS.messageLength).optional() }),
   job_cancelled: z.object({ type: z.literal('job_cancelled'), ...common, reason: text(LIMITS.messageLength).optional() }),
   duration: z.object({

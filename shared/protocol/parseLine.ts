@@ -3,7 +3,7 @@
  * reason code. Never throws on input: untrusted input is answered, counted and dropped.
  */
 import type { z } from 'zod';
-import { eventSchemas, helloSchema, isEventType, PROTOCOL_VERSION, EVENT_TYPES } from './events.ts';
+import { eventSchemas, helloSchema, isEventType, LIMITS, PROTOCOL_VERSION, EVENT_TYPES } from './events.ts';
 import type { Hello, IngestEvent } from './events.ts';
 import { reject } from './reasons.ts';
 import type { Rejection, RejectReason } from './reasons.ts';
@@ -30,32 +30,43 @@ export function parseLine(text: string): ParsedLine {
 
 /** Validates an already-parsed JSON value (the HTTP batch path and tests use this directly). */
 export function parseValue(value: unknown): ParsedLine {
+  // The hot path: one object check, one schema lookup, one zod parse. Everything that only
+  // explains a failure lives in explain(), so accepted lines pay nothing for it.
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const obj = value as Record<string, unknown>;
+    const type = obj.type;
+    if (isEventType(type) && (obj.v === undefined || obj.v === PROTOCOL_VERSION)) {
+      const r = eventSchemas[type].safeParse(obj);
+      if (r.success) return { kind: 'event', event: r.data as IngestEvent };
+    }
+  }
+  return explain(value);
+}
+
+/** The slow path: control messages, and the reason and message for a line that failed. */
+function explain(value: unknown): ParsedLine {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     const what = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
     return rejected(reject('not_object', `expected a JSON object, got ${what}`));
   }
   const obj = value as Record<string, unknown>;
-  const seq = typeof obj.seq === 'number' && Number.isSafeInteger(obj.seq) ? obj.seq : undefined;
-  const job_id = typeof obj.job_id === 'string' && obj.job_id.length <= 256 ? obj.job_id : undefined;
-  const fail = (r: Rejection): ParsedLine => rejected(r, seq, job_id);
+  const seq = typeof obj.seq === 'number' && Number.isSafeInteger(obj.seq) && obj.seq >= 0 ? obj.seq : undefined;
+  const job_id = typeof obj.job_id === 'string' && obj.job_id.length <= LIMITS.idLength ? obj.job_id : undefined;
 
   if (obj.v !== undefined && obj.v !== PROTOCOL_VERSION) {
-    return fail(reject('unsupported_version', `v=${JSON.stringify(obj.v)} is not supported; this engine speaks v=${PROTOCOL_VERSION}`));
+    return rejected(reject('unsupported_version', `v=${JSON.stringify(obj.v)} is not supported; this engine speaks v=${PROTOCOL_VERSION}`), seq, job_id);
   }
   const type = obj.type;
-  if (type === undefined) return fail(reject('missing_field', 'type is required'));
+  if (type === undefined) return rejected(reject('missing_field', 'type is required'), seq, job_id);
   if (type === 'hello') {
     const r = helloSchema.safeParse(obj);
-    return r.success ? { kind: 'hello', hello: r.data } : fail(fromIssue(firstIssue(helloSchema, obj)));
+    return r.success ? { kind: 'hello', hello: r.data } : rejected(fromIssue(firstIssue(helloSchema, obj)), seq, job_id);
   }
   if (!isEventType(type)) {
     const shown = typeof type === 'string' ? JSON.stringify(type.slice(0, 64)) : `a ${typeof type}`;
-    return fail(reject('unknown_type', `type ${shown} is not one of ${EVENT_TYPES.join(', ')}`));
+    return rejected(reject('unknown_type', `type ${shown} is not one of ${EVENT_TYPES.join(', ')}`), seq, job_id);
   }
-  const schema = eventSchemas[type];
-  const r = schema.safeParse(obj);
-  if (!r.success) return fail(fromIssue(firstIssue(schema, obj), type));
-  return { kind: 'event', event: r.data as IngestEvent };
+  return rejected(fromIssue(firstIssue(eventSchemas[type], obj), type), seq, job_id);
 }
 
 /**
@@ -85,6 +96,7 @@ function fromIssue(issue: z.core.$ZodIssue | undefined, type?: string): Rejectio
     case 'invalid_type': {
       if (issue.input === undefined) return reject('missing_field', `${where} is required`);
       if (typeof issue.input === 'number' && !Number.isFinite(issue.input)) return reject('non_finite', `${where} must be a finite number`);
+      if (issue.expected === 'int') return reject('wrong_type', `${where} must be an integer, got ${issue.input as number}`);
       return reject('wrong_type', `${where} must be a ${issue.expected}, got ${describe(issue.input)}`);
     }
     case 'too_big':
@@ -96,9 +108,11 @@ function fromIssue(issue: z.core.$ZodIssue | undefined, type?: string): Rejectio
     case 'invalid_value':
       return reject('invalid_value', `${where} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`);
     case 'invalid_union':
+      if (issue.input === undefined) return reject('missing_field', `${where} is required`);
+      if (typeof issue.input === 'number' && !Number.isFinite(issue.input)) return reject('non_finite', `${where} must be a finite number or one of "NaN", "Infinity", "-Infinity"`);
       return reject('wrong_type', `${where} ${issue.message}`);
     default:
-      return reject('invalid_value', `${where}: ${issue.message}`);
+      return reject('invalid_value', `${where} ${issue.message}`);
   }
 }
 

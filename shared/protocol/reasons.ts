@@ -24,6 +24,7 @@ export const REJECT_REASONS = {
   too_many_jobs: 'the run store is full of running jobs',
   too_many_scalars: 'the job already has the maximum number of scalar series',
   body_too_large: 'an HTTP ingest body exceeds the size limit',
+  too_many_connections: 'the engine already holds its maximum of ingest connections',
 } as const;
 
 export type RejectReason = keyof typeof REJECT_REASONS;

@@ -143,7 +143,7 @@ export function rawRequest(
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: engine.http.host, port: engine.http.port });
     const headers = { host: `127.0.0.1:${engine.http.port}`, connection: 'close', ...opts.headers };
-    if (opts.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-length')) {
+    if (opts.body !== undefined && !Object.keys(headers).some((h) => ['content-length', 'transfer-encoding'].includes(h.toLowerCase()))) {
       (headers as Record<string, string>)['content-length'] = String(Buffer.byteLength(opts.body));
     }
     let head = `${opts.method ?? 'GET'} ${opts.path} HTTP/1.1\r\n`;

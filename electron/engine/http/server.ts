@@ -166,10 +166,18 @@ export class HttpServer {
       return this.json(res, 415, { error: { code: 'unsupported_encoding', message: `Content-Encoding ${JSON.stringify(encoding)} is not accepted` } });
     }
     const limit = this.opts.maxBodyBytes;
+    const session = new IngestSession(this.deps.ingest);
+    const lines: ServerLine[] = [];
+    // A body without Content-Length is applied as it streams in; when it then turns out too
+    // large, the 413 still says what was applied (counts and the cumulative ack), so a client
+    // knows what to resend.
     const tooLarge = () => {
       this.deps.ingest.stats.errors.body_too_large++;
       res.setHeader('connection', 'close');
-      this.json(res, 413, { error: { code: 'body_too_large', message: `request body is larger than ${limit} bytes; send smaller batches` } });
+      this.json(res, 413, {
+        error: { code: 'body_too_large', message: `request body is larger than ${limit} bytes; send smaller batches` },
+        ...this.ingestResult(session, lines),
+      });
     };
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) {
@@ -177,8 +185,6 @@ export class HttpServer {
       req.destroy();
       return;
     }
-    const session = new IngestSession(this.deps.ingest);
-    const lines: ServerLine[] = [];
     let received = 0;
     let done = false;
     req.on('data', (chunk: Buffer) => {
@@ -208,21 +214,26 @@ export class HttpServer {
   }
 
   private ingestReply(res: ServerResponse, session: IngestSession, lines: ServerLine[]): void {
+    // 400 only when the batch had lines and none was accepted (a resend of lines already
+    // applied counts as accepted: they are acknowledged as duplicates).
+    const status = session.rejected > 0 && session.accepted + session.duplicates === 0 ? 400 : 200;
+    this.json(res, status, this.ingestResult(session, lines));
+  }
+
+  private ingestResult(session: IngestSession, lines: ServerLine[]) {
     const errors = lines.filter((l) => l.type === 'error');
     let ack: number | null = null;
     for (const l of lines) if (l.type === 'ack') ack = Math.max(ack ?? -1, l.seq);
     const hello = lines.find((l) => l.type === 'hello');
-    const body = {
+    return {
       accepted: session.accepted,
       rejected: session.rejected,
+      duplicates: session.duplicates,
       ack,
       ...(hello ? { hello } : {}),
       errors: errors.slice(0, MAX_LISTED_ERRORS),
       errors_omitted: Math.max(0, errors.length - MAX_LISTED_ERRORS),
     };
-    // 400 only when the batch had lines and none of them was accepted.
-    const status = session.rejected > 0 && session.accepted === 0 ? 400 : 200;
-    this.json(res, status, body);
   }
 
   private staticFile(p: string, res: ServerResponse): void {

@@ -64,6 +64,8 @@ export class IngestSession implements LineSink {
   private ackSeq = -1;
   accepted = 0;
   rejected = 0;
+  /** Events acknowledged again but not applied: their seq was processed before (a resend). */
+  duplicates = 0;
 
   constructor(private readonly ctx: IngestContext) {
     this.splitter = new LineSplitter(ctx.limits.maxLineBytes, ctx.limits.hardLineBytes);
@@ -108,6 +110,7 @@ export class IngestSession implements LineSink {
       const last = this.ctx.ledger.get(this.clientId);
       if (last !== undefined && seq <= last) {
         this.ctx.stats.duplicates++;
+        this.duplicates++;
         this.noteSeq(seq);
         return;
       }

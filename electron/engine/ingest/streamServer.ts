@@ -50,6 +50,7 @@ export class StreamServer {
   }
 
   async close(): Promise<void> {
+    this.ctx.stats.closed.engine_stopping += this.sockets.size;
     for (const s of this.sockets) {
       s.end();
       s.destroySoon();
@@ -75,6 +76,7 @@ export class StreamServer {
     const { stats } = this.ctx;
     if (this.sockets.size >= this.opts.maxConnections) {
       stats.closed.too_many_connections++;
+      stats.errors.too_many_connections++;
       socket.end(`${JSON.stringify({ type: 'error', line: 0, reason: 'too_many_connections', message: `the engine already has ${this.sockets.size} ingest connections (limit ${this.opts.maxConnections})` })}\n`);
       return;
     }

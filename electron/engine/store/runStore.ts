@@ -357,7 +357,7 @@ export class RunStore {
       total_iterations: run.totalIterations,
       budget_usage_usd: run.budgetUsage,
       budget_limit_usd: run.budgetLimit,
-      budget_utilization_percent: run.budgetUtilization(),
+      budget_utilization_percent: run.budgetLimit !== null && run.budgetLimit > 0 ? run.budgetUtilization() : null,
       loss: run.loss,
       mean_reward: run.meanReward,
       error: run.error,

@@ -5,7 +5,7 @@
  * Every failure becomes an `ApiError` whose message a person can act on: the engine's own
  * `{"error":{"code","message"}}` text where there is one, else what went wrong and where.
  */
-import { DETAIL_POINTS, ROUTES, decodeJson } from '../../../shared/api.ts';
+import { DETAIL_POINTS, ROUTES, reviveDetail, reviveSummary } from '../../../shared/api.ts';
 import type { EngineInfo, MonitorApi, StreamMessage } from '../../../shared/api.ts';
 import type { RunDetail, RunSummary } from '../../../shared/run.ts';
 import { ApiError } from './apiError.ts';
@@ -28,7 +28,7 @@ export function createHttpApi(base = ''): MonitorApi {
     const text = await res.text();
     if (!res.ok) throw errorFromResponse(`GET ${path}`, res, text);
     try {
-      return decodeJson<T>(text);
+      return JSON.parse(text) as T;
     } catch {
       throw new ApiError(`The engine answered GET ${path} with something that is not JSON`, res.status, 'bad_response');
     }
@@ -40,12 +40,12 @@ export function createHttpApi(base = ''): MonitorApi {
     async listRuns(): Promise<RunSummary[]> {
       const body = await getJson<{ runs?: unknown }>(ROUTES.runs);
       if (!Array.isArray(body.runs)) throw new ApiError(`The engine's run list has no "runs" array (GET ${ROUTES.runs})`, 200, 'bad_response');
-      return body.runs as RunSummary[];
+      return (body.runs as RunSummary[]).map(reviveSummary);
     },
 
     getRun(jobId: string, opts: { points?: number } = {}): Promise<RunDetail> {
       const points = opts.points ?? DETAIL_POINTS.default;
-      return getJson<RunDetail>(`${ROUTES.run(jobId)}?points=${points}`);
+      return getJson<RunDetail>(`${ROUTES.run(jobId)}?points=${points}`).then(reviveDetail);
     },
 
     subscribe(onMessage: (msg: StreamMessage) => void, onStatus?: (connected: boolean) => void): () => void {
@@ -66,14 +66,14 @@ export function createHttpApi(base = ''): MonitorApi {
         es.addEventListener('snapshot', (e) => {
           const data = decodeStreamData(e);
           if (data === null || !Array.isArray(data.runs)) return;
-          onMessage({ event: 'snapshot', data: { runs: data.runs as RunSummary[] } });
+          onMessage({ event: 'snapshot', data: { runs: (data.runs as RunSummary[]).map(reviveSummary) } });
           setConnected(true);
         });
         es.addEventListener('runs', (e) => {
           const data = decodeStreamData(e);
           if (data === null || !Array.isArray(data.runs)) return;
           const removed = Array.isArray(data.removed) ? (data.removed as string[]) : [];
-          onMessage({ event: 'runs', data: { runs: data.runs as RunSummary[], removed } });
+          onMessage({ event: 'runs', data: { runs: (data.runs as RunSummary[]).map(reviveSummary), removed } });
         });
         es.addEventListener('error', () => {
           setConnected(false);
@@ -96,7 +96,7 @@ export function createHttpApi(base = ''): MonitorApi {
 
 function decodeStreamData(e: MessageEvent<unknown>): Record<string, unknown> | null {
   try {
-    const data = decodeJson<unknown>(String(e.data));
+    const data = JSON.parse(String(e.data)) as unknown;
     return typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : null;
   } catch (err) {
     // One garbled message must not end the stream; the next snapshot resynchronises anyway.

@@ -2,7 +2,7 @@
  * The HTTP server as Prometheus, a browser and a training script see it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeJson } from '../../../shared/api.ts';
+import { reviveDetail, reviveSummary } from '../../../shared/api.ts';
 import type { RunDetail, RunSummary } from '../../../shared/run.ts';
 import { find, valueOf } from '../../helpers/exposition.ts';
 import { StreamClient, rawRequest, scrape, testEngine } from '../../helpers/engine.ts';
@@ -152,6 +152,7 @@ describe('POST /api/v1/events', () => {
     expect(JSON.parse(res.body)).toEqual({
       accepted: 2,
       rejected: 1,
+      duplicates: 0,
       ack: 3,
       errors: [{ type: 'error', line: 3, seq: 3, job_id: 'p1', reason: 'negative_duration', message: 'duration: seconds must not be negative' }],
       errors_omitted: 0,
@@ -181,7 +182,7 @@ describe('POST /api/v1/events', () => {
 describe('read API', () => {
   it('lists runs as summaries', async () => {
     const res = await fetch(`${engine.http.url}/api/v1/runs`);
-    const { runs } = decodeJson<{ runs: RunSummary[] }>(await res.text());
+    const runs = ((await res.json()) as { runs: RunSummary[] }).runs.map(reviveSummary);
     expect(runs.find((r) => r.job_id === 'h1')).toMatchObject({ name: 'first', status: 'running', total_iterations: 100, agent_id: 'a' });
   });
 
@@ -192,7 +193,7 @@ describe('read API', () => {
     const res = await fetch(`${engine.http.url}/api/v1/runs/h2?points=10`);
     const text = await res.text();
     expect(text).toContain('"NaN"');
-    const run = decodeJson<RunDetail>(text);
+    const run = reviveDetail(JSON.parse(text) as RunDetail);
     const loss = run.series['training/loss']!;
     expect([loss.t.length, loss.points, loss.recorded]).toEqual([10, 50, 50]);
     expect(loss.v.some((v) => Number.isNaN(v))).toBe(true);
@@ -241,7 +242,7 @@ describe('live stream (SSE)', () => {
           buffer = buffer.slice(end + 2);
           const event = /^event: (.*)$/m.exec(frame)?.[1];
           const data = /^data: (.*)$/m.exec(frame)?.[1];
-          if (event && data) messages.push({ event, data: decodeJson(data) });
+          if (event && data) messages.push({ event, data: JSON.parse(data) as { runs: RunSummary[] } });
         }
       }
     })().catch(() => undefined);

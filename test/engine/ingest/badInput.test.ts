@@ -39,7 +39,7 @@ const rows: Array<[name: string, reason: string, line: string, message: string |
   ['timestamp in milliseconds', 'invalid_timestamp', `{"type":"heartbeat",${J},"ts":1732560000000}`, /ts must be Unix time in seconds/],
   ['unsupported protocol version', 'unsupported_version', `{"type":"heartbeat",${J},"v":2}`, 'v=2 is not supported; this engine speaks v=1'],
   ['params nested too deep', 'too_deep', `{"type":"job_created","job_id":"deep","agent_id":"a","params":${'{"a":'.repeat(20)}1${'}'.repeat(20)}}`, /params must be nested at most 8 levels deep/],
-  ['bad scalar name', 'invalid_value', `{"type":"scalar",${J},"name":"bad name!","value":1}`, /scalar: name: must start with a letter/],
+  ['bad scalar name', 'invalid_value', `{"type":"scalar",${J},"name":"bad name!","value":1}`, 'scalar: name must start with a letter or _ and use only letters, digits, _ . / -'],
   ['a line over the line limit', 'line_too_long', `{"type":"heartbeat",${J},"pad":"${'x'.repeat(2000)}"}`, /line is 20\d\d bytes; the limit is 1024/],
 ];
 

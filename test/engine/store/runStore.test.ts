@@ -82,6 +82,16 @@ describe('run lifecycle', () => {
     expect(store.apply(ev({ type: 'job_created', ...J })).ok).toBe(false);
   });
 
+  it('refuses a late job_created once an implicitly created job has ended', () => {
+    const { store } = setup();
+    store.apply(ev({ type: 'job_cancelled', ...J, reason: 'preempted' }));
+    expect(store.apply(ev({ type: 'job_created', ...J, name: 'too late' }))).toEqual({
+      ok: false,
+      rejection: { reason: 'job_ended', message: 'job "j1" already ended as cancelled; job_created after the end is ignored' },
+    });
+    expect(store.get('j1')!.name).toBeNull();
+  });
+
   it('rejects an event whose agent differs from the job owner', () => {
     const { store } = setup();
     store.apply(ev({ type: 'job_created', ...J }));
