@@ -5,11 +5,12 @@
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { ROUTES } from '../../shared/api.ts';
-import { DEFAULT_PORTS, VERSION, defaultDataDir, defaultSocketPath, startEngine } from '../engine/index.ts';
+import { DEFAULT_PORTS, ROOT_DIR, VERSION, defaultDataDir, defaultSocketPath, startEngine } from '../engine/index.ts';
 import type { EngineOptions } from '../engine/index.ts';
 import { formatAddr, parseAddr } from './addr.ts';
 import { runDemo } from './demo.ts';
 import { DEFAULT_DEMO } from './demoScenario.ts';
+import { decideStart, probe } from './start.ts';
 
 export class UsageError extends Error {}
 
@@ -18,6 +19,7 @@ const HELP = `trainwatch ${VERSION} — watch local ML training runs
 Usage:
   trainwatch serve [options]   run the engine in the foreground (UI, /metrics, ingest)
   trainwatch demo [options]    feed synthetic training runs into a running engine
+  trainwatch start [options]   the desktop app; without Electron or a display, serve (npm start)
   trainwatch help | --version
 
 serve options (environment variable in brackets):
@@ -47,6 +49,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
         return await serve(rest, env, out);
       case 'demo':
         return await demo(rest, env, out);
+      case 'start':
+        return await start(rest, env, out);
       case '--version':
       case 'version':
         out.log(VERSION);
@@ -173,6 +177,16 @@ async function serve(args: string[], env: NodeJS.ProcessEnv, out: Out): Promise<
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+}
+
+async function start(args: string[], env: NodeJS.ProcessEnv, out: Out): Promise<number> {
+  const decision = decideStart(probe(ROOT_DIR, env));
+  if (decision.mode === 'electron') {
+    // Reached only once the shell exists (issue #5); decideStart says browser until then.
+    throw new Error(`launching ${decision.binary} is not wired yet`);
+  }
+  out.log(decision.reason);
+  return serve(args, env, out);
 }
 
 async function demo(args: string[], env: NodeJS.ProcessEnv, out: Out): Promise<number> {

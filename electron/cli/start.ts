@@ -1,0 +1,59 @@
+/**
+ * `npm start`: the desktop app where Electron can run, else the same engine and UI headless in
+ * the browser. The decision is a pure function of what is on disk and in the environment, so it
+ * is unit-tested on machines that have no Electron binary.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+export type StartMode = { mode: 'electron'; binary: string } | { mode: 'browser'; reason: string };
+
+export interface StartProbe {
+  env: NodeJS.ProcessEnv;
+  platform: NodeJS.Platform;
+  exists: (file: string) => boolean;
+  /** The electron package's folder, or null when it is not installed. */
+  electronDir: string | null;
+  /** Contents of electron's path.txt (the binary's path inside dist/), or null. */
+  pathTxt: string | null;
+  /** Whether the desktop shell's entry point exists (it arrives with issue #5). */
+  shellBuilt: boolean;
+}
+
+/** Where electron's own launcher would look, without `require('electron')` (which downloads). */
+export function electronBinary(p: Pick<StartProbe, 'env' | 'exists' | 'electronDir' | 'pathTxt'>): string | null {
+  if (p.env.ELECTRON_OVERRIDE_DIST_PATH) {
+    const candidate = path.join(p.env.ELECTRON_OVERRIDE_DIST_PATH, p.pathTxt ?? 'electron');
+    return p.exists(candidate) ? candidate : null;
+  }
+  if (!p.electronDir || !p.pathTxt) return null;
+  const candidate = path.join(p.electronDir, 'dist', p.pathTxt);
+  return p.exists(candidate) ? candidate : null;
+}
+
+export function decideStart(p: StartProbe): StartMode {
+  const binary = electronBinary(p);
+  if (!binary) {
+    return { mode: 'browser', reason: 'The Electron runtime is not installed here (its binary could not be downloaded), so Trainwatch runs headless with the browser UI.' };
+  }
+  if (p.platform === 'linux' && !p.env.DISPLAY && !p.env.WAYLAND_DISPLAY) {
+    return { mode: 'browser', reason: 'There is no display (neither DISPLAY nor WAYLAND_DISPLAY is set), so Trainwatch runs headless with the browser UI.' };
+  }
+  if (!p.shellBuilt) {
+    return { mode: 'browser', reason: 'Electron is installed, but the desktop shell is not part of this build yet (issue #5), so Trainwatch runs headless with the browser UI.' };
+  }
+  return { mode: 'electron', binary };
+}
+
+export function probe(root: string, env: NodeJS.ProcessEnv = process.env): StartProbe {
+  let electronDir: string | null = null;
+  let pathTxt: string | null = null;
+  try {
+    electronDir = path.dirname(createRequire(path.join(root, 'package.json')).resolve('electron/package.json'));
+    pathTxt = readFileSync(path.join(electronDir, 'path.txt'), 'utf8').trim();
+  } catch {
+    // not installed, or installed without its binary: both mean no desktop window here
+  }
+  return { env, platform: process.platform, exists: existsSync, electronDir, pathTxt, shellBuilt: existsSync(path.join(root, 'dist', 'shell', 'main.js')) };
+}
