@@ -17,6 +17,8 @@ const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 /** Every module specifier a file loads at runtime (type-only imports are erased, so they are allowed). */
 export function runtimeImports(source: string): string[] {
   const out: string[] = [];
+  // Comments may mention require('electron') in prose; only code counts.
+  source = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|\s)\/\/.*$/gm, '$1');
   const statement = /^\s*(import|export)\s+(type\s+)?(?:[^'";]*?\s+from\s+)?['"]([^'"]+)['"]/gm;
   for (const m of source.matchAll(statement)) if (!m[2]) out.push(m[3]!);
   for (const m of source.matchAll(/\b(?:require|import)\s*\(\s*['"]([^'"]+)['"]\s*\)/g)) out.push(m[1]!);
@@ -62,6 +64,7 @@ describe('layering rule', () => {
     ['a runtime electron import in the engine', 'electron/engine/x.ts', "import { app } from 'electron';", 1],
     ['a dynamic electron import in the CLI', 'electron/cli/x.ts', "const e = await import('electron');", 1],
     ['a require of electron in the renderer', 'renderer/src/x.ts', "const e = require('electron');", 1],
+    ['electron mentioned in a comment', 'electron/cli/x.ts', "// never require('electron') here\n/* import('electron') */", 0],
     ['a type-only electron import in the engine', 'electron/engine/x.ts', "import type { App } from 'electron';", 0],
     ['an electron import in the shell', 'electron/shell/main.ts', "import { app } from 'electron';", 0],
     ['node:fs in shared', 'shared/x.ts', "import { readFileSync } from 'node:fs';", 1],
