@@ -97,8 +97,9 @@ export const METRICS = {
   exportedJobsOmitted: def(
     'trainwatch_exporter_jobs_omitted', 'gauge', 'Jobs left out of the per-job metrics because of the exported-jobs cap', [], 'self',
   ),
-  runsEvicted: def(
-    'trainwatch_runs_evicted_total', 'counter', 'Ended runs dropped from memory because the run store was full', [], 'self',
+  runsRetired: def(
+    'trainwatch_runs_retired_total', 'counter',
+    'Ended runs removed from the store (and from disk), by reason: capacity, age, count, bytes, deleted', ['reason'], 'self',
   ),
   scrapes: def('trainwatch_scrapes_total', 'counter', 'Scrapes of /metrics served, by format', ['format'], 'self'),
   buildInfo: def('trainwatch_build_info', 'gauge', 'Always 1; labels carry the Trainwatch and protocol versions', ['version', 'protocol'], 'self'),

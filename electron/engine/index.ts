@@ -119,7 +119,13 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     defaultMetrics: options.defaultMetrics,
     version: VERSION,
   });
-  const store = new RunStore(options, exporter);
+  const store = new RunStore({
+    clock: options.clock,
+    stallAfterSeconds: options.stallAfterSeconds,
+    maxPointsPerSeries: options.maxPointsPerSeries,
+    maxRuns: options.maxRuns,
+    maxScalarsPerJob: options.maxScalarsPerJob,
+  });
   const stats = new IngestStats();
   exporter.attach(store, stats);
   const ingestCtx: IngestContext = {

@@ -1,8 +1,8 @@
 /**
  * The Prometheus view of the run store, built from the metric catalog in `shared/`.
  *
- * - Inherited counters mirror the store's lifetime totals at scrape time (never a second count).
- * - Inherited histograms are observed as durations arrive (the store calls `onDuration`).
+ * - Inherited counters and histograms mirror the store's lifetime totals per agent at scrape
+ *   time (the store keeps exact per-run histograms; nothing here keeps a second count).
  * - Per-job gauges, `training_jobs_active` and the self-metrics are computed at scrape time
  *   from the store and the ingest stats, so they cannot drift from the state.
  *
@@ -13,11 +13,11 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { OpenMetricsContentType } from 'prom-client';
 import { METRICS, PHASE_METRIC } from '../../../shared/catalog.ts';
 import type { MetricDef, MetricKey } from '../../../shared/catalog.ts';
-import type { Phase } from '../../../shared/protocol/events.ts';
+import type { HistogramData } from '../../../shared/math/histogram.ts';
 import { PROTOCOL_VERSION, PHASES } from '../../../shared/protocol/events.ts';
 import { RUN_STATUSES } from '../../../shared/run.ts';
 import type { IngestStats } from '../ingest/stats.ts';
-import type { Run, RunStore, StoreObserver } from '../store/runStore.ts';
+import type { AgentTotals, Run, RunStore } from '../store/runStore.ts';
 import { CONTENT_TYPES, negotiateFormat } from './negotiate.ts';
 import type { ExpositionFormat } from './negotiate.ts';
 
@@ -46,15 +46,14 @@ export interface Exposition {
 
 type AnyMetric = Counter | Gauge | Histogram;
 
-export class Exporter implements StoreObserver {
+export class Exporter {
   private readonly registries: { text: Registry; openmetrics: Registry<OpenMetricsContentType> };
   private readonly metrics = {} as Record<MetricKey, AnyMetric>;
-  private readonly histograms = {} as Record<Phase, Histogram>;
   private readonly opts: ExporterOptions;
   private store: RunStore | undefined;
   private stats: IngestStats | undefined;
-  /** The runs this scrape exports, chosen once per render and read by every per-job gauge. */
-  private view: { runs: Run[]; omitted: number } | null = null;
+  /** What this scrape exports, computed once per render and read by every collector. */
+  private view: ScrapeView | null = null;
   private readonly scrapes: Record<ExpositionFormat, number> = { text: 0, openmetrics: 0 };
   /** Renders run one at a time: prom-client renames counters in place during an OpenMetrics render. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -72,7 +71,6 @@ export class Exporter implements StoreObserver {
     for (const [key, def] of Object.entries(METRICS) as Array<[MetricKey, MetricDef]>) {
       this.metrics[key] = this.create(def, text);
     }
-    for (const phase of PHASES) this.histograms[phase] = this.metrics[keyOf(PHASE_METRIC[phase])] as Histogram;
     if (this.opts.defaultMetrics) collectDefaultMetrics({ register: text });
     // getMetricsAsArray() returns the metric instances themselves (typed as plain objects).
     for (const m of text.getMetricsAsArray() as unknown as Array<Counter & { type: string }>) {
@@ -82,14 +80,10 @@ export class Exporter implements StoreObserver {
     this.wireCollectors();
   }
 
-  /** Connects the exporter to what it views. Separate from construction: the store needs the observer first. */
+  /** Connects the exporter to what it views. */
   attach(store: RunStore, stats: IngestStats): void {
     this.store = store;
     this.stats = stats;
-  }
-
-  onDuration(run: Run, phase: Phase, seconds: number): void {
-    this.histograms[phase].observe({ agent_id: run.agentId }, seconds);
   }
 
   /** Renders /metrics in the format the Accept header asks for. */
@@ -102,7 +96,7 @@ export class Exporter implements StoreObserver {
 
   private async renderNow(format: ExpositionFormat): Promise<Exposition> {
     this.scrapes[format]++;
-    this.view = this.selectRuns();
+    this.view = this.computeView();
     try {
       const body = fixNaN(await this.registries[format].metrics());
       return { format, contentType: CONTENT_TYPES[format], body };
@@ -126,6 +120,10 @@ export class Exporter implements StoreObserver {
     }
   }
 
+  private computeView(): ScrapeView {
+    return { ...this.selectRuns(), agents: this.store?.agents() ?? new Map() };
+  }
+
   /** Which jobs get per-job series this scrape: live ones first, then the most recently ended. */
   private selectRuns(): { runs: Run[]; omitted: number } {
     const store = this.store;
@@ -144,8 +142,8 @@ export class Exporter implements StoreObserver {
     return { runs, omitted: live.length + ended.length - runs.length };
   }
 
-  private currentView(): { runs: Run[]; omitted: number } {
-    return this.view ?? this.selectRuns();
+  private currentView(): ScrapeView {
+    return this.view ?? this.computeView();
   }
 
   private wireCollectors(): void {
@@ -160,8 +158,13 @@ export class Exporter implements StoreObserver {
     };
     const totals = (key: MetricKey, field: 'created' | 'completed' | 'failed' | 'cancelled') =>
       collect(key, (c) => {
-        for (const [agent_id, t] of self.store?.agents() ?? []) (c as Counter).inc({ agent_id }, t[field]);
+        for (const [agent_id, t] of self.currentView().agents) (c as Counter).inc({ agent_id }, t[field]);
       });
+    for (const phase of PHASES) {
+      collect(keyOf(PHASE_METRIC[phase]), (h) => {
+        for (const [agent_id, t] of self.currentView().agents) setHistogram(h as Histogram, { agent_id }, t.phases[phase]);
+      });
+    }
     totals('jobsCreated', 'created');
     totals('jobsCompleted', 'completed');
     totals('jobsFailed', 'failed');
@@ -212,7 +215,7 @@ export class Exporter implements StoreObserver {
     collect('ingestImplicitJobs', (c) => (c as Counter).inc(self.stats?.implicitJobs ?? 0));
     collect('seriesPoints', (g) => (g as Gauge).set(self.store?.pointCount() ?? 0));
     collect('seriesCompactions', (c) => (c as Counter).inc(self.store?.compactions ?? 0));
-    collect('runsEvicted', (c) => (c as Counter).inc(self.store?.evicted ?? 0));
+    labelled('runsRetired', 'reason', () => self.store?.retiredCount);
     collect('exportedJobsOmitted', (g) => (g as Gauge).set(self.currentView().omitted));
     collect('buildInfo', (g) => (g as Gauge).set({ version: self.opts.version, protocol: String(PROTOCOL_VERSION) }, 1));
   }
@@ -225,6 +228,34 @@ export class Exporter implements StoreObserver {
  */
 function fixNaN(body: string): string {
   return body.includes(' Nan\n') ? body.replace(/ Nan$/gm, ' NaN') : body;
+}
+
+interface ScrapeView {
+  runs: Run[];
+  omitted: number;
+  agents: Map<string, AgentTotals>;
+}
+
+/** prom-client's internal per-label-set histogram state (lib/histogram.js, 15.x). */
+interface PromHistogramEntry {
+  labels: Record<string, string>;
+  bucketValues: Record<number, number>;
+  sum: number;
+  count: number;
+}
+
+/**
+ * Writes one label set of a histogram from our own exact data. prom-client has no API to set a
+ * histogram (only observe), and re-observing would lose the sums; its `hashMap` entries are
+ * plain objects with non-cumulative counts per upper bound, which `get()` turns into
+ * `_bucket`/`_sum`/`_count` (the +Inf bucket is `count`). Pinned by the exact-value tests in
+ * test/engine/exporter/inherited.test.ts; re-check on any prom-client upgrade.
+ */
+function setHistogram(h: Histogram, labels: Record<string, string>, data: HistogramData): void {
+  const internal = h as unknown as { hashMap: Record<string, PromHistogramEntry>; upperBounds: number[] };
+  const bucketValues: Record<number, number> = {};
+  internal.upperBounds.forEach((bound, i) => (bucketValues[bound] = data.counts[i] ?? 0));
+  internal.hashMap[JSON.stringify(labels)] = { labels, bucketValues, sum: data.sum, count: data.count };
 }
 
 function keyOf(def: MetricDef): MetricKey {

@@ -6,8 +6,11 @@
  * Error policy: `apply` takes validated events and returns a rejection value for events the
  * lifecycle forbids (never throws on input). Bad options throw at construction.
  */
+import { PHASE_METRIC } from '../../../shared/catalog.ts';
+import { addHistogram, emptyHistogram, observe } from '../../../shared/math/histogram.ts';
+import type { HistogramData } from '../../../shared/math/histogram.ts';
 import type { EventOf, IngestEvent, Phase } from '../../../shared/protocol/events.ts';
-import { isTerminalType } from '../../../shared/protocol/events.ts';
+import { isTerminalType, PHASES } from '../../../shared/protocol/events.ts';
 import { reject } from '../../../shared/protocol/reasons.ts';
 import type { Rejection } from '../../../shared/protocol/reasons.ts';
 import {
@@ -43,24 +46,49 @@ type LifecycleProblem = 'duplicate_job' | 'job_ended' | 'already_terminal';
 
 export type ApplyResult = { ok: true; implicit: boolean } | { ok: false; rejection: Rejection };
 
-/** Lifetime totals per agent: what the inherited counters export. Never decrease. */
+/**
+ * Lifetime totals per agent: what the inherited counters and histograms export. Derived, never
+ * kept as a second count: the sum over the runs in the store plus what retired runs left behind,
+ * so they never decrease while the engine runs and continue across restarts.
+ */
 export interface AgentTotals {
   created: number;
   completed: number;
   failed: number;
   cancelled: number;
+  phases: Record<Phase, HistogramData>;
 }
 
-/** Hooks for views that must see each observation as it happens (histograms). */
+export function emptyTotals(): AgentTotals {
+  return { created: 0, completed: 0, failed: 0, cancelled: 0, phases: emptyPhases() };
+}
+
+export function emptyPhases(): Record<Phase, HistogramData> {
+  return Object.fromEntries(PHASES.map((p) => [p, emptyHistogram(PHASE_METRIC[p].buckets!)])) as Record<Phase, HistogramData>;
+}
+
+export function addTotals(into: AgentTotals, from: AgentTotals): void {
+  into.created += from.created;
+  into.completed += from.completed;
+  into.failed += from.failed;
+  into.cancelled += from.cancelled;
+  for (const p of PHASES) addHistogram(into.phases[p], from.phases[p]);
+}
+
+/** Why a run left the store. */
+export type RetireReason = 'capacity' | 'age' | 'count' | 'bytes' | 'deleted';
+export const RETIRE_REASONS: readonly RetireReason[] = ['capacity', 'age', 'count', 'bytes', 'deleted'];
+
+/** Sees every accepted event, after the store applied it: the durable log. */
 export interface StoreObserver {
-  onDuration(run: Run, phase: Phase, seconds: number): void;
+  applied(run: Run, event: IngestEvent, receivedAt: number): void;
 }
 
 export interface StoreListener {
   /** A run was created or changed (also on stall transitions). */
   changed(jobId: string): void;
-  /** A run left the store (evicted when full). */
-  removed(jobId: string): void;
+  /** A run left the store; its counts now live in the retired totals. */
+  removed(jobId: string, reason: RetireReason): void;
 }
 
 export class Run {
@@ -84,7 +112,11 @@ export class Run {
   /** What the live stream last announced, so a stall transition is announced once. */
   announcedStalled = false;
   readonly series = new Map<string, Series>();
+  /** False for an ended run restored from its checkpoint: its series are on disk until asked for. */
+  seriesLoaded = true;
   scalarCount = 0;
+  /** Exact per-phase duration histograms over the inherited buckets (series may be compacted). */
+  phases = emptyPhases();
 
   constructor(
     readonly jobId: string,
@@ -100,22 +132,32 @@ export class Run {
   budgetUtilization(): number | null {
     return this.budgetUsage === null ? null : utilizationPercent(this.budgetUsage, this.budgetLimit ?? 0);
   }
+
+  /** What this run adds to its agent's lifetime totals. */
+  contribution(): AgentTotals {
+    return {
+      created: 1,
+      completed: this.state === 'completed' ? 1 : 0,
+      failed: this.state === 'failed' ? 1 : 0,
+      cancelled: this.state === 'cancelled' ? 1 : 0,
+      phases: this.phases,
+    };
+  }
 }
 
 export class RunStore {
   private readonly runs = new Map<string, Run>();
   /** Ended runs in the order they ended: the eviction queue. */
   private readonly ended = new Map<string, Run>();
-  private readonly totals = new Map<string, AgentTotals>();
+  /** What runs that left the store contributed, per agent (persisted by storage). */
+  private readonly retired = new Map<string, AgentTotals>();
   private readonly listeners: StoreListener[] = [];
   private readonly opts: RunStoreOptions;
-  evicted = 0;
+  readonly retiredCount: Record<RetireReason, number> = { capacity: 0, age: 0, count: 0, bytes: 0, deleted: 0 };
   private readonly tally = { compactions: 0 };
+  observer: StoreObserver | null = null;
 
-  constructor(
-    opts: Partial<RunStoreOptions> & { clock: Clock },
-    private readonly observer?: StoreObserver,
-  ) {
+  constructor(opts: Partial<RunStoreOptions> & { clock: Clock }) {
     this.opts = { ...DEFAULT_STORE_OPTIONS, ...opts };
     for (const key of ['stallAfterSeconds', 'maxPointsPerSeries', 'maxRuns', 'maxScalarsPerJob'] as const) {
       const v = this.opts[key];
@@ -146,7 +188,7 @@ export class RunStore {
 
     let implicit = false;
     if (!run) {
-      if (this.runs.size >= this.opts.maxRuns && !this.evictOldestEnded()) {
+      if (this.runs.size >= this.opts.maxRuns && !this.retireOldestEnded()) {
         return {
           ok: false,
           rejection: reject('too_many_jobs', `the run store holds ${this.runs.size} running jobs (limit ${this.opts.maxRuns}); end some first`),
@@ -156,7 +198,6 @@ export class RunStore {
       implicit = event.type !== 'job_created';
       run.implicit = implicit;
       this.runs.set(run.jobId, run);
-      this.agentTotals(run.agentId).created++;
     } else if (event.agent_id !== run.agentId) {
       return {
         ok: false,
@@ -170,6 +211,7 @@ export class RunStore {
     run.lastEventAt = receivedAt;
     run.announcedStalled = false;
     run.eventCount++;
+    this.observer?.applied(run, event, receivedAt);
     for (const l of this.listeners) l.changed(run.jobId);
     return { ok: true, implicit };
   }
@@ -192,7 +234,7 @@ export class RunStore {
         return null;
       case 'duration':
         this.series(run, SERIES.duration(e.phase), false).push(t, e.seconds);
-        this.observer?.onDuration(run, e.phase, e.seconds);
+        observe(run.phases[e.phase], PHASE_METRIC[e.phase].buckets!, e.seconds);
         return null;
       case 'budget':
         run.budgetUsage = e.usage_usd;
@@ -236,15 +278,8 @@ export class RunStore {
   private end(run: Run, e: EventOf<'job_completed' | 'job_failed' | 'job_cancelled'>, t: number): void {
     run.state = TERMINAL_STATE[e.type];
     run.endedAt = t;
-    const totals = this.agentTotals(run.agentId);
-    if (e.type === 'job_completed') totals.completed++;
-    else if (e.type === 'job_failed') {
-      totals.failed++;
-      run.error = e.error ?? null;
-    } else {
-      totals.cancelled++;
-      run.cancelReason = e.reason ?? null;
-    }
+    if (e.type === 'job_failed') run.error = e.error ?? null;
+    if (e.type === 'job_cancelled') run.cancelReason = e.reason ?? null;
     this.ended.set(run.jobId, run);
   }
 
@@ -267,23 +302,66 @@ export class RunStore {
     return s;
   }
 
-  private agentTotals(agentId: string): AgentTotals {
-    let t = this.totals.get(agentId);
-    if (!t) {
-      t = { created: 0, completed: 0, failed: 0, cancelled: 0 };
-      this.totals.set(agentId, t);
-    }
-    return t;
-  }
-
-  private evictOldestEnded(): boolean {
+  /** Drops the run that ended first, to make room (the store's run bound). */
+  private retireOldestEnded(): boolean {
     const oldest = this.ended.keys().next();
     if (oldest.done) return false;
-    this.ended.delete(oldest.value);
-    this.runs.delete(oldest.value);
-    this.evicted++;
-    for (const l of this.listeners) l.removed(oldest.value);
+    this.retire(oldest.value, 'capacity');
     return true;
+  }
+
+  /**
+   * Takes a run out of the store. Its counts move into the retired totals, so the lifetime
+   * counters do not drop. Running runs cannot be retired.
+   */
+  retire(jobId: string, reason: RetireReason): boolean {
+    const run = this.runs.get(jobId);
+    if (!run || run.state === 'running') return false;
+    this.runs.delete(jobId);
+    this.ended.delete(jobId);
+    this.addRetired(run.agentId, run.contribution());
+    this.retiredCount[reason]++;
+    for (const l of this.listeners) l.removed(jobId, reason);
+    return true;
+  }
+
+  /** Adds totals left by runs no longer in the store (retired now, or restored from disk at start). */
+  addRetired(agentId: string, totals: AgentTotals): void {
+    let t = this.retired.get(agentId);
+    if (!t) {
+      t = emptyTotals();
+      this.retired.set(agentId, t);
+    }
+    addTotals(t, totals);
+  }
+
+  retiredTotals(): ReadonlyMap<string, Readonly<AgentTotals>> {
+    return this.retired;
+  }
+
+  /** Restores a run (from disk) as it was: counts included, no events replayed, no listeners told. */
+  restore(run: Run): void {
+    this.runs.set(run.jobId, run);
+    if (run.state !== 'running') this.ended.set(run.jobId, run);
+  }
+
+  /** Lifetime totals per agent, computed now: retired totals plus every run in the store. */
+  agents(): Map<string, AgentTotals> {
+    const out = new Map<string, AgentTotals>();
+    for (const [agent, t] of this.retired) {
+      const copy = emptyTotals();
+      addTotals(copy, t);
+      out.set(agent, copy);
+    }
+    for (const run of this.runs.values()) {
+      let t = out.get(run.agentId);
+      if (!t) {
+        t = emptyTotals();
+        out.set(run.agentId, t);
+      }
+      addTotals(t, run.contribution());
+    }
+    return out;
   }
 
   /**
@@ -315,10 +393,6 @@ export class RunStore {
 
   values(): IterableIterator<Run> {
     return this.runs.values();
-  }
-
-  agents(): ReadonlyMap<string, Readonly<AgentTotals>> {
-    return this.totals;
   }
 
   countByStatus(): Record<RunStatus, number> {

@@ -59,7 +59,7 @@ describe('run lifecycle', () => {
     });
     const late = store.apply(ev({ type: 'progress', ...J, current_iteration: 5 }));
     expect(late).toEqual({ ok: false, rejection: { reason: 'job_ended', message: 'job "j1" already ended as failed; progress after the end is ignored' } });
-    expect(store.agents().get('a')).toEqual({ created: 1, completed: 0, failed: 1, cancelled: 0 });
+    expect(store.agents().get('a')).toMatchObject({ created: 1, completed: 0, failed: 1, cancelled: 0 });
     expect(store.get('j1')!.error).toBe('OOM');
   });
 
@@ -166,7 +166,7 @@ describe('series', () => {
 });
 
 describe('bounds', () => {
-  it('drops the oldest ended run when full, keeps its counts, and refuses new jobs when all are running', () => {
+  it('retires the oldest ended run when full, keeps its counts, and refuses new jobs when all are running', () => {
     const { store, removed } = setup({ maxRuns: 2 });
     store.apply(ev({ type: 'job_created', job_id: 'old', agent_id: 'a' }));
     store.apply(ev({ type: 'job_completed', job_id: 'old', agent_id: 'a' }));
@@ -174,12 +174,32 @@ describe('bounds', () => {
     store.apply(ev({ type: 'job_created', job_id: 'live2', agent_id: 'a' }));
     expect(removed).toEqual(['old']);
     expect(store.get('old')).toBeUndefined();
-    expect(store.evicted).toBe(1);
-    expect(store.agents().get('a')).toEqual({ created: 3, completed: 1, failed: 0, cancelled: 0 });
+    expect(store.retiredCount.capacity).toBe(1);
+    expect(store.agents().get('a')).toMatchObject({ created: 3, completed: 1, failed: 0, cancelled: 0 });
     expect(store.apply(ev({ type: 'job_created', job_id: 'live3', agent_id: 'a' }))).toEqual({
       ok: false,
       rejection: { reason: 'too_many_jobs', message: 'the run store holds 2 running jobs (limit 2); end some first' },
     });
+  });
+
+  it('keeps a retired run\'s counts and duration histograms in the lifetime totals', () => {
+    const { store, removed } = setup();
+    store.apply(ev({ type: 'duration', ...J, phase: 'policy_update', seconds: 0.3 }));
+    store.apply(ev({ type: 'duration', ...J, phase: 'policy_update', seconds: 40 }));
+    store.apply(ev({ type: 'job_completed', ...J }));
+    const before = store.agents().get('a')!;
+    expect(store.retire('j1', 'deleted')).toBe(true);
+    expect(removed).toEqual(['j1']);
+    expect(store.agents().get('a')).toEqual(before);
+    expect(before.phases.policy_update).toEqual({ counts: [0, 1, 0, 0, 0, 0, 0, 1], sum: 40.3, count: 2 });
+    expect(store.retiredCount.deleted).toBe(1);
+  });
+
+  it('never retires a running run', () => {
+    const { store } = setup();
+    store.apply(ev({ type: 'job_created', ...J }));
+    expect(store.retire('j1', 'deleted')).toBe(false);
+    expect(store.get('j1')).toBeDefined();
   });
 
   it('refuses nonsense options with the offending value', () => {
