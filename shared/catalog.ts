@@ -75,7 +75,7 @@ export const METRICS = {
   ),
 
   ingestEvents: def('trainwatch_ingest_events_total', 'counter', 'Events accepted by the ingest pipeline, by event type', ['type'], 'self'),
-  ingestErrors: def('trainwatch_ingest_errors_total', 'counter', 'Ingest lines rejected, by reason', ['reason'], 'self'),
+  ingestErrors: def('trainwatch_ingest_errors_total', 'counter', 'Ingest input refused (lines, bodies, connections, unwritable events), by reason', ['reason'], 'self'),
   ingestDuplicates: def(
     'trainwatch_ingest_duplicates_total', 'counter', 'Events acknowledged but not applied because their seq was already seen', [], 'self',
   ),
@@ -101,6 +101,17 @@ export const METRICS = {
     'trainwatch_runs_retired_total', 'counter',
     'Ended runs removed from the store (and from disk), by reason: capacity, age, count, bytes, deleted', ['reason'], 'self',
   ),
+  storageBytes: def('trainwatch_storage_bytes', 'gauge', 'Bytes of run logs on disk', [], 'self'),
+  storagePending: def('trainwatch_storage_pending_bytes', 'gauge', 'Bytes of accepted events not yet written to disk', [], 'self'),
+  storageCommits: def('trainwatch_storage_commits_total', 'counter', 'Group commits (write + fsync) of run logs', [], 'self'),
+  storageWriteErrors: def(
+    'trainwatch_storage_write_errors_total', 'counter', 'Failed writes of run logs or totals; events then stay unacknowledged', [], 'self',
+  ),
+  storageRecovery: def(
+    'trainwatch_storage_recovery_total', 'counter',
+    'Damage repaired at start-up, by kind: torn_tail, corrupt_record, corrupt_file, temp_file, replay_rejected', ['kind'], 'self',
+  ),
+  storageStartup: def('trainwatch_storage_startup_seconds', 'gauge', 'Seconds the engine spent loading its history at start-up', [], 'self'),
   scrapes: def('trainwatch_scrapes_total', 'counter', 'Scrapes of /metrics served, by format', ['format'], 'self'),
   buildInfo: def('trainwatch_build_info', 'gauge', 'Always 1; labels carry the Trainwatch and protocol versions', ['version', 'protocol'], 'self'),
 } as const;

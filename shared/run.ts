@@ -68,6 +68,8 @@ export interface RunSummary {
   status: RunStatus;
   /** True when the job was created by an event that arrived before its job_created. */
   implicit: boolean;
+  /** Imported from a snapshot file: read-only, not part of the live /metrics. */
+  imported: boolean;
   started_at: number;
   ended_at: number | null;
   last_event_at: number;

@@ -19,6 +19,8 @@ import type { IngestContext } from './ingest/session.ts';
 import { IngestStats } from './ingest/stats.ts';
 import { StreamServer } from './ingest/streamServer.ts';
 import { DEFAULT_STORE_OPTIONS, RunStore } from './store/runStore.ts';
+import { DEFAULT_STORAGE_OPTIONS, Storage } from './storage/storage.ts';
+import type { RetentionPolicy } from './storage/storage.ts';
 
 export const ROOT_DIR = fileURLToPath(new URL('../../', import.meta.url));
 export const VERSION: string = (JSON.parse(readFileSync(path.join(ROOT_DIR, 'package.json'), 'utf8')) as { version: string }).version;
@@ -53,6 +55,16 @@ export interface EngineOptions {
   /** How often stall transitions are looked for. */
   tickMs: number;
   defaultMetrics: boolean;
+  /** 'fsync' acknowledges only events on disk; 'none' writes without fsync (benchmarks). */
+  durability: 'fsync' | 'none';
+  commitIntervalMs: number;
+  retention: RetentionPolicy;
+  /** Ended runs whose series stay in memory; the rest load from disk on demand. */
+  maxLoadedEndedRuns: number;
+  /** Ingest readers pause while more than this many bytes wait for the disk. */
+  maxBacklogBytes: number;
+  /** Where warnings go (disk trouble, recovery). */
+  warn: (message: string) => void;
 }
 
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -89,6 +101,12 @@ export function defaultOptions(env: NodeJS.ProcessEnv = process.env): EngineOpti
     sseIntervalMs: 100,
     tickMs: 1_000,
     defaultMetrics: true,
+    durability: DEFAULT_STORAGE_OPTIONS.durability,
+    commitIntervalMs: DEFAULT_STORAGE_OPTIONS.commitIntervalMs,
+    retention: DEFAULT_STORAGE_OPTIONS.retention,
+    maxLoadedEndedRuns: DEFAULT_STORAGE_OPTIONS.maxLoadedEndedRuns,
+    maxBacklogBytes: 8 * 1024 * 1024,
+    warn: (message) => process.stderr.write(`trainwatch: ${message}\n`),
   };
 }
 
@@ -100,6 +118,7 @@ export interface Engine {
   readonly exporter: Exporter;
   readonly stats: IngestStats;
   readonly sse: SseHub;
+  readonly storage: Storage;
   info(): EngineInfo;
   stop(): Promise<void>;
 }
@@ -127,12 +146,25 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     maxScalarsPerJob: options.maxScalarsPerJob,
   });
   const stats = new IngestStats();
-  exporter.attach(store, stats);
+  const storage = await Storage.open(store, {
+    ...DEFAULT_STORAGE_OPTIONS,
+    dataDir: options.dataDir,
+    durability: options.durability,
+    commitIntervalMs: options.commitIntervalMs,
+    retention: options.retention,
+    maxLoadedEndedRuns: options.maxLoadedEndedRuns,
+    clock: options.clock,
+    warn: options.warn,
+  });
+  exporter.attach(store, stats, storage);
   const ingestCtx: IngestContext = {
     store,
     stats,
     ledger: new SeqLedger(),
     limits: { maxLineBytes: options.maxLineBytes, hardLineBytes: options.hardLineBytes },
+    durable: () => storage.durable(),
+    backlog: () => storage.pendingBytes,
+    maxBacklogBytes: options.maxBacklogBytes,
   };
   const sse = new SseHub(store, { intervalMs: options.sseIntervalMs });
   const streams = new StreamServer(ingestCtx, { maxConnections: options.maxIngestConnections });
@@ -161,11 +193,15 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     },
   );
 
-  const stop = async (): Promise<void> => {
-    clearInterval(ticker);
-    sse.close();
-    await Promise.all([streams.close(), http.close()]);
-  };
+  let stopped: Promise<void> | null = null;
+  const stop = (): Promise<void> =>
+    (stopped ??= (async () => {
+      clearInterval(ticker);
+      sse.close();
+      await Promise.all([streams.close(), http.close()]);
+      // After the listeners: every accepted event is flushed and its log closed.
+      await storage.close();
+    })());
 
   try {
     httpAddr = await http.listen().catch((err: unknown) => {
@@ -182,7 +218,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     throw err;
   }
 
-  return { options, http: httpAddr, ingest: { tcp, socket }, store, exporter, stats, sse, info, stop };
+  return { options, http: httpAddr, ingest: { tcp, socket }, store, exporter, stats, sse, storage, info, stop };
 }
 
 function listenError(err: unknown, what: string, flag: string): Error {

@@ -1,5 +1,6 @@
 /**
- * The closed set of reasons an ingest line can be rejected for. Each reason is a label value of
+ * The closed set of reasons the engine refuses input for: a line, an HTTP body, a connection,
+ * or events it could not make durable. Each reason is a label value of
  * `trainwatch_ingest_errors_total{reason}` and the `reason` field of an error line, so the set is
  * part of the wire contract: add to it deliberately, never rename.
  */
@@ -25,6 +26,7 @@ export const REJECT_REASONS = {
   too_many_scalars: 'the job already has the maximum number of scalar series',
   body_too_large: 'an HTTP ingest body exceeds the size limit',
   too_many_connections: 'the engine already holds its maximum of ingest connections',
+  storage_failed: 'the events were applied but could not be written to disk, so they are not acknowledged',
 } as const;
 
 export type RejectReason = keyof typeof REJECT_REASONS;

@@ -18,6 +18,14 @@ import { PROTOCOL_VERSION, PHASES } from '../../../shared/protocol/events.ts';
 import { RUN_STATUSES } from '../../../shared/run.ts';
 import type { IngestStats } from '../ingest/stats.ts';
 import type { AgentTotals, Run, RunStore } from '../store/runStore.ts';
+import type { StorageStats } from '../storage/storage.ts';
+
+/** What the exporter reads of the storage layer. */
+export interface StorageView {
+  readonly stats: StorageStats;
+  readonly diskBytes: number;
+  readonly pendingBytes: number;
+}
 import { CONTENT_TYPES, negotiateFormat } from './negotiate.ts';
 import type { ExpositionFormat } from './negotiate.ts';
 
@@ -52,6 +60,7 @@ export class Exporter {
   private readonly opts: ExporterOptions;
   private store: RunStore | undefined;
   private stats: IngestStats | undefined;
+  private storage: StorageView | undefined;
   /** What this scrape exports, computed once per render and read by every collector. */
   private view: ScrapeView | null = null;
   private readonly scrapes: Record<ExpositionFormat, number> = { text: 0, openmetrics: 0 };
@@ -81,9 +90,10 @@ export class Exporter {
   }
 
   /** Connects the exporter to what it views. */
-  attach(store: RunStore, stats: IngestStats): void {
+  attach(store: RunStore, stats: IngestStats, storage?: StorageView): void {
     this.store = store;
     this.stats = stats;
+    this.storage = storage;
   }
 
   /** Renders /metrics in the format the Accept header asks for. */
@@ -132,6 +142,7 @@ export class Exporter {
     const live: Run[] = [];
     const ended: Run[] = [];
     for (const run of store.values()) {
+      if (run.imported) continue;
       if (run.state === 'running') live.push(run);
       else if (now - run.lastEventAt <= this.opts.finishedJobTtlSeconds) ended.push(run);
     }
@@ -217,6 +228,12 @@ export class Exporter {
     collect('seriesCompactions', (c) => (c as Counter).inc(self.store?.compactions ?? 0));
     labelled('runsRetired', 'reason', () => self.store?.retiredCount);
     collect('exportedJobsOmitted', (g) => (g as Gauge).set(self.currentView().omitted));
+    collect('storageBytes', (g) => (g as Gauge).set(self.storage?.diskBytes ?? 0));
+    collect('storagePending', (g) => (g as Gauge).set(self.storage?.pendingBytes ?? 0));
+    collect('storageCommits', (c) => (c as Counter).inc(self.storage?.stats.commits ?? 0));
+    collect('storageWriteErrors', (c) => (c as Counter).inc(self.storage?.stats.writeErrors ?? 0));
+    labelled('storageRecovery', 'kind', () => self.storage?.stats.recovery);
+    collect('storageStartup', (g) => (g as Gauge).set(self.storage?.stats.startupSeconds ?? 0));
     collect('buildInfo', (g) => (g as Gauge).set({ version: self.opts.version, protocol: String(PROTOCOL_VERSION) }, 1));
   }
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { API_PREFIX, DETAIL_POINTS, ROUTES, encodeJson } from '../../../shared/api.ts';
 import type { EngineInfo } from '../../../shared/api.ts';
 import type { Exporter } from '../exporter/exporter.ts';
-import { IngestSession } from '../ingest/session.ts';
+import { IngestSession, durableReply } from '../ingest/session.ts';
 import type { IngestContext } from '../ingest/session.ts';
 import type { ServerLine } from '../../../shared/protocol/events.ts';
 import type { RunStore } from '../store/runStore.ts';
@@ -128,7 +128,7 @@ export class HttpServer {
     return this.staticFile(p, res);
   }
 
-  private api(p: string, url: URL, res: ServerResponse): void {
+  private async api(p: string, url: URL, res: ServerResponse): Promise<void> {
     if (p === ROUTES.runs) return this.json(res, 200, { runs: this.deps.store.summaries() });
     if (p === ROUTES.info) return this.json(res, 200, this.opts.info());
     const prefix = `${ROUTES.runs}/`;
@@ -144,7 +144,7 @@ export class HttpServer {
       if (!Number.isInteger(points) || points < 3 || points > DETAIL_POINTS.max) {
         return this.json(res, 400, { error: { code: 'bad_points', message: `points must be an integer from 3 to ${DETAIL_POINTS.max}, got ${JSON.stringify(raw)}` } });
       }
-      const detail = this.deps.store.detail(jobId, points);
+      const detail = await this.deps.store.loadDetail(jobId, points);
       if (!detail) return this.json(res, 404, { error: { code: 'no_such_run', message: `no run with job_id ${JSON.stringify(jobId)}` } });
       return this.json(res, 200, detail);
     }
@@ -201,22 +201,26 @@ export class HttpServer {
       if (close) {
         done = true;
         lines.push(...session.finish());
-        this.ingestReply(res, session, lines);
-        req.destroy();
+        void this.ingestReply(res, session, lines).then(() => req.destroy());
       }
     });
     req.on('end', () => {
       if (done) return;
       done = true;
       lines.push(...session.finish());
-      this.ingestReply(res, session, lines);
+      void this.ingestReply(res, session, lines);
     });
   }
 
-  private ingestReply(res: ServerResponse, session: IngestSession, lines: ServerLine[]): void {
+  private async ingestReply(res: ServerResponse, session: IngestSession, collected: ServerLine[]): Promise<void> {
+    // Acks merge into one; it is released (or turned into storage_failed) once the events are on disk.
+    let ack = -1;
+    for (const l of collected) if (l.type === 'ack') ack = Math.max(ack, l.seq);
+    const lines = await durableReply(this.deps.ingest, [...collected.filter((l) => l.type !== 'ack'), ...(ack >= 0 ? [{ type: 'ack' as const, seq: ack }] : [])]);
+    const failed = lines.some((l) => l.type === 'error' && l.reason === 'storage_failed');
     // 400 only when the batch had lines and none was accepted (a resend of lines already
-    // applied counts as accepted: they are acknowledged as duplicates).
-    const status = session.rejected > 0 && session.accepted + session.duplicates === 0 ? 400 : 200;
+    // applied counts as accepted: they are acknowledged as duplicates); 503 when the disk failed.
+    const status = failed ? 503 : session.rejected > 0 && session.accepted + session.duplicates === 0 ? 400 : 200;
     this.json(res, status, this.ingestResult(session, lines));
   }
 

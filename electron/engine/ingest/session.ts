@@ -54,6 +54,37 @@ export interface IngestContext {
   stats: IngestStats;
   ledger: SeqLedger;
   limits: LineLimits;
+  /** Resolves when every event applied so far is on disk (rejects when the disk failed). */
+  durable: () => Promise<void>;
+  /** Bytes applied but not yet on disk; readers pause above `maxBacklogBytes`. */
+  backlog: () => number;
+  maxBacklogBytes: number;
+}
+
+/**
+ * Replies for a chunk, released only once its events are durable: an ack must never promise
+ * what a crash could still lose. When the disk fails, the ack becomes a `storage_failed` error,
+ * so the client keeps (and later resends) those events.
+ */
+export async function durableReply(ctx: IngestContext, reply: ServerLine[]): Promise<ServerLine[]> {
+  const ackAt = reply.findIndex((l) => l.type === 'ack');
+  if (ackAt < 0) return reply;
+  try {
+    await ctx.durable();
+    return reply;
+  } catch (err) {
+    ctx.stats.errors.storage_failed++;
+    const ack = reply[ackAt] as Extract<ServerLine, { type: 'ack' }>;
+    const out = reply.slice();
+    out[ackAt] = {
+      type: 'error',
+      line: 0,
+      seq: ack.seq,
+      reason: 'storage_failed',
+      message: `events up to seq ${ack.seq} were applied but could not be written to disk (${(err as Error).message}); they are not acknowledged`,
+    };
+    return out;
+  }
 }
 
 export class IngestSession implements LineSink {

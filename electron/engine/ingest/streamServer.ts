@@ -7,7 +7,7 @@ import { mkdirSync, chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { ServerLine } from '../../../shared/protocol/events.ts';
-import { IngestSession } from './session.ts';
+import { IngestSession, durableReply } from './session.ts';
 import type { IngestContext } from './session.ts';
 import type { Transport } from './stats.ts';
 
@@ -84,32 +84,50 @@ export class StreamServer {
     stats.open[transport]++;
     this.sockets.add(socket);
     const session = new IngestSession(this.ctx);
-    let paused = false;
-    const send = (lines: ServerLine[]): void => {
+    // Two reasons to stop reading: the client does not read its replies, or the disk is behind.
+    const paused = new Set<'drain' | 'backlog'>();
+    const pause = (why: 'drain' | 'backlog') => {
+      if (paused.size === 0) socket.pause();
+      paused.add(why);
+    };
+    const resume = (why: 'drain' | 'backlog') => {
+      paused.delete(why);
+      if (paused.size === 0 && !socket.destroyed) socket.resume();
+    };
+    const write = (lines: ServerLine[]): void => {
       if (lines.length === 0 || socket.destroyed || !socket.writable) return;
       let text = '';
       for (const l of lines) text += `${JSON.stringify(l)}\n`;
-      if (!socket.write(text) && !paused) {
-        paused = true;
-        socket.pause();
-        socket.once('drain', () => {
-          paused = false;
-          socket.resume();
-        });
+      if (!socket.write(text) && !paused.has('drain')) {
+        pause('drain');
+        socket.once('drain', () => resume('drain'));
       }
+    };
+    // Replies go out in order, each once its chunk's events are durable.
+    let replies: Promise<void> = Promise.resolve();
+    const send = (lines: ServerLine[]): Promise<void> => {
+      if (lines.length === 0) return replies;
+      replies = replies.then(() => durableReply(this.ctx, lines)).then(write);
+      return replies;
     };
     socket.on('data', (chunk: Buffer) => {
       const { reply, close } = session.feed(chunk);
-      send(reply);
+      void send(reply);
       if (close) {
         stats.closed.line_too_long++;
-        socket.end();
-        socket.destroySoon();
+        void replies.then(() => {
+          socket.end();
+          socket.destroySoon();
+        });
+        return;
+      }
+      if (this.ctx.backlog() > this.ctx.maxBacklogBytes && !paused.has('backlog')) {
+        pause('backlog');
+        void this.ctx.durable().catch(() => undefined).then(() => resume('backlog'));
       }
     });
     socket.on('end', () => {
-      send(session.finish());
-      socket.end();
+      void send(session.finish()).then(() => socket.end());
     });
     socket.on('error', () => {
       // A client that vanished (ECONNRESET, EPIPE) only ends its own session.

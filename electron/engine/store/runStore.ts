@@ -114,6 +114,8 @@ export class Run {
   readonly series = new Map<string, Series>();
   /** False for an ended run restored from its checkpoint: its series are on disk until asked for. */
   seriesLoaded = true;
+  /** Imported from a snapshot: read-only, never in /metrics or the lifetime totals. */
+  imported = false;
   scalarCount = 0;
   /** Exact per-phase duration histograms over the inherited buckets (series may be compacted). */
   phases = emptyPhases();
@@ -135,6 +137,7 @@ export class Run {
 
   /** What this run adds to its agent's lifetime totals. */
   contribution(): AgentTotals {
+    if (this.imported) return emptyTotals();
     return {
       created: 1,
       completed: this.state === 'completed' ? 1 : 0,
@@ -156,6 +159,8 @@ export class RunStore {
   readonly retiredCount: Record<RetireReason, number> = { capacity: 0, age: 0, count: 0, bytes: 0, deleted: 0 };
   private readonly tally = { compactions: 0 };
   observer: StoreObserver | null = null;
+  /** Brings an ended run's series back into memory (storage sets it; without storage all are loaded). */
+  seriesLoader: ((run: Run) => Promise<void>) | null = null;
 
   constructor(opts: Partial<RunStoreOptions> & { clock: Clock }) {
     this.opts = { ...DEFAULT_STORE_OPTIONS, ...opts };
@@ -402,8 +407,11 @@ export class RunStore {
     return counts;
   }
 
+  /** Running jobs (stalled ones included); imported runs are history, never active. */
   activeCount(): number {
-    return this.runs.size - this.ended.size;
+    let n = 0;
+    for (const run of this.runs.values()) if (run.state === 'running' && !run.imported) n++;
+    return n;
   }
 
   pointCount(): number {
@@ -423,6 +431,7 @@ export class RunStore {
       name: run.name,
       status: run.status(now, this.opts.stallAfterSeconds),
       implicit: run.implicit,
+      imported: run.imported,
       started_at: run.startedAt,
       ended_at: run.endedAt,
       last_event_at: run.lastEventAt,
@@ -443,6 +452,14 @@ export class RunStore {
   summaries(): RunSummary[] {
     const now = this.opts.clock.now();
     return Array.from(this.runs.values(), (r) => this.summary(r, now));
+  }
+
+  /** The run with its series, read back from disk first when they are not in memory. */
+  async loadDetail(jobId: string, maxPoints: number): Promise<RunDetail | undefined> {
+    const run = this.runs.get(jobId);
+    if (!run) return undefined;
+    if (!run.seriesLoaded && this.seriesLoader) await this.seriesLoader(run);
+    return this.detail(jobId, maxPoints);
   }
 
   detail(jobId: string, maxPoints: number): RunDetail | undefined {

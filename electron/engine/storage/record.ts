@@ -1,0 +1,142 @@
+/**
+ * The run log's record format (docs/storage.md): one record per line,
+ *
+ *     <crc32 of the JSON, 8 lowercase hex digits> <JSON>\n
+ *
+ * so a torn last record (no newline, or a checksum that does not match) is detectable, and a
+ * record damaged in the middle of a file is skipped without losing the ones after it. Numbers
+ * that JSON cannot hold (a NaN loss) are written as the protocol's strings ("NaN").
+ */
+import { crc32 } from 'node:zlib';
+import { encodeJson } from '../../../shared/api.ts';
+import type { IngestEvent } from '../../../shared/protocol/events.ts';
+import type { HistogramData } from '../../../shared/math/histogram.ts';
+import type { Phase } from '../../../shared/protocol/events.ts';
+import type { RunState } from '../../../shared/run.ts';
+
+export const LOG_FORMAT_VERSION = 1;
+
+/** First record of every log: whose log this is. */
+export interface HeaderRecord {
+  k: 'hdr';
+  v: number;
+  job_id: string;
+  agent_id: string;
+}
+
+/** An accepted event as the engine received it: `n` numbers the run's events, `rt` is receive time. */
+export interface EventRecord {
+  k: 'ev';
+  n: number;
+  rt: number;
+  e: IngestEvent;
+}
+
+/**
+ * Written right after a terminal event: the ended run's final state, so start-up can restore it
+ * from this one record instead of replaying every event (its series load on demand).
+ */
+export interface EndRecord {
+  k: 'end';
+  n: number;
+  run: Checkpoint;
+}
+
+export interface Checkpoint {
+  job_id: string;
+  agent_id: string;
+  name: string | null;
+  state: RunState;
+  implicit: boolean;
+  created_explicitly: boolean;
+  started_at: number;
+  ended_at: number | null;
+  last_event_at: number;
+  event_count: number;
+  current_iteration: number | null;
+  total_iterations: number | null;
+  budget_usage_usd: number | null;
+  budget_limit_usd: number | null;
+  loss: number | null;
+  mean_reward: number | null;
+  error: string | null;
+  cancel_reason: string | null;
+  pid: number | null;
+  params: Record<string, unknown> | null;
+  phases: Record<Phase, HistogramData>;
+}
+
+export type LogRecord = HeaderRecord | EventRecord | EndRecord;
+
+export function encodeRecord(rec: LogRecord): Buffer {
+  const json = encodeJson(rec);
+  const sum = crc32(json).toString(16).padStart(8, '0');
+  return Buffer.from(`${sum} ${json}\n`);
+}
+
+export interface DecodedLog {
+  /** Records in file order, each with the byte offset just past its newline. */
+  records: Array<{ rec: Record<string, unknown>; end: number }>;
+  /** Bytes of good data: where a torn tail starts (or the file length). */
+  goodLength: number;
+  /** True when the file ended in a partial or damaged record. */
+  tornTail: boolean;
+  /** Damaged records skipped in the middle of the file. */
+  corrupt: number;
+}
+
+const SPACE = 0x20;
+const NL = 0x0a;
+
+/**
+ * Decodes a whole log. A damaged record followed by good ones is skipped and counted; damage
+ * at the very end (what a crash mid-append leaves) is reported as a torn tail to be cut off.
+ */
+export function decodeLog(buf: Buffer): DecodedLog {
+  const records: DecodedLog['records'] = [];
+  let corrupt = 0;
+  let pos = 0;
+  let goodLength = 0;
+  let pendingCorrupt = 0;
+  while (pos < buf.length) {
+    const nl = buf.indexOf(NL, pos);
+    if (nl < 0) break; // no newline: a torn tail
+    const rec = decodeLine(buf.subarray(pos, nl));
+    pos = nl + 1;
+    if (rec === null) {
+      pendingCorrupt++;
+      continue;
+    }
+    corrupt += pendingCorrupt;
+    pendingCorrupt = 0;
+    records.push({ rec, end: pos });
+    goodLength = pos;
+  }
+  // Damaged records with nothing good after them are the torn tail, not mid-file damage.
+  return { records, goodLength, tornTail: goodLength < buf.length, corrupt };
+}
+
+/** One line (without its newline): the record, or null when its checksum or JSON is bad. */
+export function decodeLine(line: Buffer): Record<string, unknown> | null {
+  if (line.length < 10 || line[8] !== SPACE) return null;
+  const expected = Number.parseInt(line.subarray(0, 8).toString('latin1'), 16);
+  const json = line.subarray(9);
+  if (!Number.isFinite(expected) || crc32(json) !== expected) return null;
+  try {
+    const rec = JSON.parse(json.toString('utf8')) as unknown;
+    return rec !== null && typeof rec === 'object' && !Array.isArray(rec) ? (rec as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The last record of a file from a buffer holding its end (for a quick look at the tail), or
+ * null when the tail is torn or damaged, or the record starts before the buffer does.
+ */
+export function lastRecord(tail: Buffer, wholeFile: boolean): Record<string, unknown> | null {
+  if (tail.length === 0 || tail[tail.length - 1] !== NL) return null;
+  const start = tail.lastIndexOf(NL, tail.length - 2) + 1;
+  if (start === 0 && !wholeFile) return null;
+  return decodeLine(tail.subarray(start, tail.length - 1));
+}

@@ -1,0 +1,681 @@
+/**
+ * Durable run history: one append-only log per run (the source of truth), group-committed with
+ * fsync before events are acknowledged, replayed at start-up; lifetime totals of deleted runs
+ * kept in an atomically replaced file; retention by age, count and bytes. docs/storage.md
+ * describes the layout and the guarantees.
+ *
+ * Error policy: files are untrusted input. Damage is cut, skipped or moved aside, counted and
+ * logged; it never stops start-up and never replaces evidence with an empty state. A failing
+ * disk is loud (error counter, lastError, log line) and events are then not acknowledged.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { IngestEvent } from '../../../shared/protocol/events.ts';
+import { isTerminalType } from '../../../shared/protocol/events.ts';
+import { parseValue } from '../../../shared/protocol/parseLine.ts';
+import type { Clock } from '../clock.ts';
+import { Run, RunStore, emptyTotals, addTotals } from '../store/runStore.ts';
+import type { AgentTotals, RetireReason, StoreObserver } from '../store/runStore.ts';
+import { TEMP_SUFFIX, fsyncDir, writeFileAtomic } from './atomicFile.ts';
+import { LOG_FORMAT_VERSION, decodeLog, encodeRecord, lastRecord } from './record.ts';
+import type { Checkpoint, EndRecord, LogRecord } from './record.ts';
+
+export interface RetentionPolicy {
+  /** Ended runs older than this (by end time) are deleted. */
+  maxAgeSeconds: number;
+  /** At most this many ended runs are kept (the oldest go first). */
+  maxRuns: number;
+  /** Run logs may use at most this many bytes together (the oldest ended runs go first). */
+  maxBytes: number;
+}
+
+export const DEFAULT_RETENTION: RetentionPolicy = {
+  maxAgeSeconds: 90 * 24 * 3600,
+  maxRuns: 1_000,
+  maxBytes: 2 * 1024 ** 3,
+};
+
+export interface StorageOptions {
+  dataDir: string;
+  /** 'fsync': acknowledge only what is on disk (default). 'none': write, but never fsync. */
+  durability: 'fsync' | 'none';
+  /** Group commit: appends wait at most this long to share one write + fsync. */
+  commitIntervalMs: number;
+  /** Run logs kept open at once; the least recently used are closed beyond it. */
+  maxOpenFiles: number;
+  /** Ended runs whose series stay in memory; others are read back from disk when asked for. */
+  maxLoadedEndedRuns: number;
+  retention: RetentionPolicy;
+  retentionIntervalMs: number;
+  clock: Clock;
+  warn: (message: string) => void;
+}
+
+export const DEFAULT_STORAGE_OPTIONS: Omit<StorageOptions, 'dataDir' | 'clock' | 'warn'> = {
+  durability: 'fsync',
+  commitIntervalMs: 2,
+  maxOpenFiles: 256,
+  maxLoadedEndedRuns: 64,
+  retention: DEFAULT_RETENTION,
+  retentionIntervalMs: 60_000,
+};
+
+export const RECOVERY_KINDS = ['torn_tail', 'corrupt_record', 'corrupt_file', 'temp_file', 'replay_rejected'] as const;
+export type RecoveryKind = (typeof RECOVERY_KINDS)[number];
+
+export interface StorageStats {
+  commits: number;
+  bytesWritten: number;
+  writeErrors: number;
+  lastError: string | null;
+  recovery: Record<RecoveryKind, number>;
+  restoredRuns: number;
+  replayedRuns: number;
+  startupSeconds: number;
+}
+
+const LOG_EXT = '.twlog';
+const RETIRED_EXT = '.retired';
+const TOTALS_FILE = 'totals.json';
+const LOCK_FILE = 'lock';
+/** A quick look at a log's end reads this much; an end record larger than that means a full read. */
+const TAIL_BYTES = 256 * 1024;
+
+class RunLog {
+  pending: Buffer[] = [];
+  pendingBytes = 0;
+  handle: FileHandle | null = null;
+  opening: Promise<FileHandle> | null = null;
+  /** Close once the pending writes are on disk (the run ended). */
+  closeWhenFlushed = false;
+
+  constructor(
+    readonly jobId: string,
+    readonly file: string,
+    public size: number,
+    public n: number,
+  ) {}
+}
+
+/** A file name for any job id: readable prefix plus a hash, so ids with / or .. are harmless. */
+export function logFileName(jobId: string): string {
+  const readable = jobId.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 48);
+  const hash = createHash('sha256').update(jobId).digest('hex').slice(0, 16);
+  return `${readable}-${hash}${LOG_EXT}`;
+}
+
+interface TotalsFile {
+  version: number;
+  agents: Record<string, AgentTotals>;
+  /** Logs already counted in `agents` whose unlink may not have happened yet. */
+  retired_files: string[];
+}
+
+export class Storage implements StoreObserver {
+  readonly runsDir: string;
+  readonly stats: StorageStats = {
+    commits: 0,
+    bytesWritten: 0,
+    writeErrors: 0,
+    lastError: null,
+    recovery: { torn_tail: 0, corrupt_record: 0, corrupt_file: 0, temp_file: 0, replay_rejected: 0 },
+    restoredRuns: 0,
+    replayedRuns: 0,
+    startupSeconds: 0,
+  };
+  private readonly logs = new Map<string, RunLog>();
+  private readonly dirty = new Set<RunLog>();
+  private readonly openHandles = new Set<RunLog>();
+  private waiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  private readonly loaded = new Map<string, Run>();
+  private readonly loading = new Map<string, Promise<void>>();
+  private retiredFiles: string[] = [];
+  private totalsWrite: Promise<void> | null = null;
+  private retentionTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private readonly opts: StorageOptions;
+
+  private constructor(
+    private readonly store: RunStore,
+    opts: StorageOptions,
+  ) {
+    this.opts = opts;
+    this.runsDir = path.join(opts.dataDir, 'runs');
+  }
+
+  /** Opens (or creates) a data dir, recovers every run into the store, then starts logging. */
+  static async open(store: RunStore, opts: StorageOptions): Promise<Storage> {
+    const s = new Storage(store, opts);
+    const started = process.hrtime.bigint();
+    mkdirSync(s.runsDir, { recursive: true, mode: 0o700 });
+    s.lock();
+    try {
+      s.recoverTotals();
+      s.recoverRuns();
+    } catch (err) {
+      s.unlock();
+      throw err;
+    }
+    s.stats.startupSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    store.observer = s;
+    store.seriesLoader = (run) => s.loadSeries(run);
+    store.listen({ changed: () => undefined, removed: (jobId) => s.removed(jobId) });
+    s.enforceRetention();
+    s.retentionTimer = setInterval(() => s.enforceRetention(), opts.retentionIntervalMs);
+    s.retentionTimer.unref();
+    return s;
+  }
+
+  // ---------------------------------------------------------------- appends and group commit
+
+  applied(run: Run, event: IngestEvent, receivedAt: number): void {
+    let log = this.logs.get(run.jobId);
+    if (!log) {
+      log = new RunLog(run.jobId, path.join(this.runsDir, logFileName(run.jobId)), 0, 0);
+      this.logs.set(run.jobId, log);
+      this.append(log, { k: 'hdr', v: LOG_FORMAT_VERSION, job_id: run.jobId, agent_id: run.agentId });
+    }
+    this.append(log, { k: 'ev', n: ++log.n, rt: receivedAt, e: event });
+    if (isTerminalType(event.type)) {
+      this.append(log, { k: 'end', n: log.n, run: checkpointOf(run) });
+      log.closeWhenFlushed = true;
+      this.markLoaded(run);
+    }
+  }
+
+  private append(log: RunLog, rec: LogRecord): void {
+    const buf = encodeRecord(rec);
+    log.pending.push(buf);
+    log.pendingBytes += buf.length;
+    this.dirty.add(log);
+    if (!this.timer && !this.flushing) this.timer = setTimeout(() => void this.flush(), this.opts.commitIntervalMs);
+  }
+
+  /** Bytes accepted but not yet written: the ingest side pauses readers when this grows. */
+  get pendingBytes(): number {
+    let n = 0;
+    for (const log of this.dirty) n += log.pendingBytes;
+    return n;
+  }
+
+  /** Resolves once everything appended so far is written (and fsync'd, with durability on). */
+  durable(): Promise<void> {
+    if (this.dirty.size === 0 && !this.flushing) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  private async flush(): Promise<void> {
+    this.timer = null;
+    if (this.flushing) return;
+    const batch = [...this.dirty];
+    this.dirty.clear();
+    const waiters = this.waiters;
+    this.waiters = [];
+    const run = (async () => {
+      const results = await Promise.allSettled(batch.map((log) => this.write(log)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      this.stats.commits++;
+      if (failed) {
+        const err = failed.reason as Error;
+        this.stats.writeErrors++;
+        this.stats.lastError = `${new Date().toISOString()} ${err.message}`;
+        this.opts.warn(`storage: writing run logs failed: ${err.message}; those events are kept in memory but not acknowledged`);
+        for (const w of waiters) w.reject(err);
+      } else {
+        for (const w of waiters) w.resolve();
+      }
+    })();
+    this.flushing = run;
+    await run;
+    this.flushing = null;
+    if (this.dirty.size > 0) this.timer ??= setTimeout(() => void this.flush(), this.opts.commitIntervalMs);
+    else if (this.waiters.length > 0) {
+      // Waiters that came during the flush, with nothing new appended: their data was in it.
+      const w = this.waiters;
+      this.waiters = [];
+      for (const x of w) x.resolve();
+    }
+  }
+
+  private async write(log: RunLog): Promise<void> {
+    const bufs = log.pending;
+    const bytes = log.pendingBytes;
+    log.pending = [];
+    log.pendingBytes = 0;
+    const fh = await this.handle(log);
+    let written = 0;
+    // writev may write less than asked (a full disk, a signal): finish or fail loudly.
+    while (written < bytes) {
+      const { bytesWritten } = await fh.writev(written === 0 ? bufs : [Buffer.concat(bufs).subarray(written)]);
+      if (bytesWritten === 0) throw new Error(`could not write to ${log.file}`);
+      written += bytesWritten;
+    }
+    if (this.opts.durability === 'fsync') await fh.datasync();
+    log.size += bytes;
+    this.stats.bytesWritten += bytes;
+    if (log.closeWhenFlushed && log.pending.length === 0) await this.closeHandle(log);
+  }
+
+  private async handle(log: RunLog): Promise<FileHandle> {
+    if (log.handle) return log.handle;
+    if (!log.opening) {
+      const isNew = !existsSync(log.file);
+      log.opening = open(log.file, 'a', 0o600).then((fh) => {
+        if (isNew) fsyncDir(this.runsDir); // the new file's directory entry must survive a crash too
+        return fh;
+      });
+    }
+    try {
+      log.handle = await log.opening;
+    } finally {
+      log.opening = null;
+    }
+    this.openHandles.add(log);
+    if (this.openHandles.size > this.opts.maxOpenFiles) {
+      for (const other of this.openHandles) {
+        if (other !== log && other.pending.length === 0 && !this.dirty.has(other)) {
+          await this.closeHandle(other);
+          break;
+        }
+      }
+    }
+    return log.handle;
+  }
+
+  private async closeHandle(log: RunLog): Promise<void> {
+    const fh = log.handle;
+    log.handle = null;
+    this.openHandles.delete(log);
+    if (fh) await fh.close();
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  private lock(): void {
+    const file = path.join(this.opts.dataDir, LOCK_FILE);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(file, 'wx', 0o600);
+        writeFileSync(fd, `${process.pid}\n`);
+        closeSync(fd);
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
+        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
+          throw new Error(`data dir ${this.opts.dataDir} is in use by another Trainwatch engine (pid ${pid}); stop it or use another --data-dir`);
+        }
+        unlinkSync(file); // left by an engine that died: take it over
+      }
+    }
+    throw new Error(`could not lock data dir ${this.opts.dataDir}`);
+  }
+
+  private unlock(): void {
+    try {
+      unlinkSync(path.join(this.opts.dataDir, LOCK_FILE));
+    } catch {
+      // already gone
+    }
+  }
+
+  private recoverTotals(): void {
+    const file = path.join(this.opts.dataDir, TOTALS_FILE);
+    if (!existsSync(file)) return;
+    let parsed: TotalsFile;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8')) as TotalsFile;
+      if (parsed.version !== 1 || typeof parsed.agents !== 'object' || !Array.isArray(parsed.retired_files)) throw new Error('unexpected shape');
+    } catch (err) {
+      const aside = this.moveAside(file);
+      this.stats.recovery.corrupt_file++;
+      this.opts.warn(`storage: ${file} is unreadable (${(err as Error).message}); moved aside to ${aside}. Lifetime counters restart from the runs on disk.`);
+      return;
+    }
+    for (const [agent, totals] of Object.entries(parsed.agents)) {
+      const t = emptyTotals();
+      addTotals(t, totals);
+      this.store.addRetired(agent, t);
+    }
+    this.retiredFiles = parsed.retired_files;
+  }
+
+  private recoverRuns(): void {
+    const names = readdirSync(this.runsDir);
+    for (const name of names) {
+      if (name.endsWith(TEMP_SUFFIX)) {
+        unlinkSync(path.join(this.runsDir, name));
+        this.stats.recovery.temp_file++;
+      }
+    }
+    // A log renamed for deletion: counted in the totals already, or not yet (crash in between).
+    for (const name of names.filter((n) => n.endsWith(RETIRED_EXT))) {
+      const file = path.join(this.runsDir, name);
+      if (!this.retiredFiles.includes(name)) {
+        const run = this.readRun(file);
+        if (run) this.store.addRetired(run.agentId, run.contribution());
+        this.retiredFiles.push(name);
+        this.writeTotals();
+      }
+      unlinkSync(file);
+    }
+    this.retiredFiles = [];
+
+    const restored: Run[] = [];
+    const replay: Array<{ file: string; records: Array<Record<string, unknown>> }> = [];
+    for (const name of names.filter((n) => n.endsWith(LOG_EXT))) {
+      const file = path.join(this.runsDir, name);
+      const cold = this.tryCheckpoint(file);
+      if (cold) {
+        restored.push(cold);
+        continue;
+      }
+      const records = this.readRecords(file);
+      if (records) replay.push({ file, records });
+    }
+    restored.sort((a, b) => (a.endedAt ?? 0) - (b.endedAt ?? 0));
+    for (const run of restored) this.store.restore(run);
+    this.stats.restoredRuns = restored.length;
+
+    // Running (or never checkpointed) runs: replay their events in order, as they arrived.
+    replay.sort((a, b) => firstTime(a.records) - firstTime(b.records));
+    for (const { file, records } of replay) this.replay(file, records);
+  }
+
+  /** An ended run from its end record alone, or null when the log needs a full read. */
+  private tryCheckpoint(file: string): Run | null {
+    const size = statSync(file).size;
+    const len = Math.min(size, TAIL_BYTES);
+    const buf = Buffer.alloc(len);
+    const fd = openSync(file, 'r');
+    try {
+      readSync(fd, buf, 0, len, size - len);
+    } finally {
+      closeSync(fd);
+    }
+    const rec = lastRecord(buf, len === size);
+    if (!rec || rec.k !== 'end') return null;
+    const run = runFromCheckpoint((rec as unknown as EndRecord).run);
+    this.logs.set(run.jobId, new RunLog(run.jobId, file, size, (rec as unknown as EndRecord).n));
+    return run;
+  }
+
+  /** Reads and repairs a whole log: torn tail cut, damaged records skipped, unreadable files moved aside. */
+  private readRecords(file: string): Array<Record<string, unknown>> | null {
+    const buf = readFileSync(file);
+    const decoded = decodeLog(buf);
+    if (decoded.corrupt > 0) {
+      this.stats.recovery.corrupt_record += decoded.corrupt;
+      this.opts.warn(`storage: ${decoded.corrupt} damaged record(s) skipped in ${file}`);
+    }
+    const header = decoded.records[0]?.rec;
+    if (!header || header.k !== 'hdr' || typeof header.job_id !== 'string' || typeof header.agent_id !== 'string') {
+      const aside = this.moveAside(file);
+      this.stats.recovery.corrupt_file++;
+      this.opts.warn(`storage: ${file} has no readable header; moved aside to ${aside}`);
+      return null;
+    }
+    if (decoded.tornTail) {
+      truncateSync(file, decoded.goodLength);
+      this.stats.recovery.torn_tail++;
+      this.opts.warn(`storage: cut a torn record of ${buf.length - decoded.goodLength} bytes from the end of ${file}`);
+    }
+    return decoded.records.map((r) => r.rec);
+  }
+
+  private replay(file: string, records: Array<Record<string, unknown>>): void {
+    const header = records[0]!;
+    const jobId = header.job_id as string;
+    let n = 0;
+    for (const rec of records) {
+      if (rec.k !== 'ev') continue;
+      n = typeof rec.n === 'number' ? rec.n : n + 1;
+      const parsed = parseValue(rec.e);
+      const rt = typeof rec.rt === 'number' ? rec.rt : this.opts.clock.now();
+      const result = parsed.kind === 'event' ? this.store.apply(parsed.event, rt) : null;
+      if (!result?.ok) this.stats.recovery.replay_rejected++;
+    }
+    const log = new RunLog(jobId, file, statSync(file).size, n);
+    this.logs.set(jobId, log);
+    const run = this.store.get(jobId);
+    if (run && run.state !== 'running') {
+      // Ended, but the end record never made it to disk: write it now so the next start is quick.
+      this.append(log, { k: 'end', n, run: checkpointOf(run) });
+      log.closeWhenFlushed = true;
+      this.markLoaded(run);
+    }
+    this.stats.replayedRuns++;
+  }
+
+  /** A whole run rebuilt from its log in a scratch store (for its counts or its series). */
+  private readRun(file: string): Run | null {
+    const records = this.readRecords(file);
+    if (!records) return null;
+    const scratch = new RunStore({ clock: this.opts.clock, maxRuns: Number.MAX_SAFE_INTEGER });
+    for (const rec of records) {
+      if (rec.k !== 'ev') continue;
+      const parsed = parseValue(rec.e);
+      if (parsed.kind === 'event') scratch.apply(parsed.event, typeof rec.rt === 'number' ? rec.rt : 0);
+    }
+    return scratch.get(records[0]!.job_id as string) ?? null;
+  }
+
+  private moveAside(file: string): string {
+    const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    renameSync(file, aside);
+    return aside;
+  }
+
+  // ---------------------------------------------------------------- series on demand
+
+  /** Reads an ended run's series back from its log (runs restored from a checkpoint start without). */
+  loadSeries(run: Run): Promise<void> {
+    if (run.seriesLoaded) {
+      this.markLoaded(run);
+      return Promise.resolve();
+    }
+    const pending = this.loading.get(run.jobId);
+    if (pending) return pending;
+    const log = this.logs.get(run.jobId);
+    if (!log) return Promise.reject(new Error(`no log for run ${run.jobId}`));
+    const p = readFile(log.file)
+      .then((buf) => {
+        const scratch = new RunStore({ clock: this.opts.clock, maxRuns: Number.MAX_SAFE_INTEGER });
+        for (const { rec } of decodeLog(buf).records) {
+          if (rec.k !== 'ev') continue;
+          const parsed = parseValue(rec.e);
+          if (parsed.kind === 'event') scratch.apply(parsed.event, typeof rec.rt === 'number' ? rec.rt : 0);
+        }
+        const full = scratch.get(run.jobId);
+        if (full) {
+          for (const [k, v] of full.series) run.series.set(k, v);
+          run.scalarCount = full.scalarCount;
+        }
+        run.seriesLoaded = true;
+        this.markLoaded(run);
+      })
+      .finally(() => this.loading.delete(run.jobId));
+    this.loading.set(run.jobId, p);
+    return p;
+  }
+
+  /** Keeps at most maxLoadedEndedRuns ended runs' series in memory (least recently used go). */
+  private markLoaded(run: Run): void {
+    this.loaded.delete(run.jobId);
+    this.loaded.set(run.jobId, run);
+    while (this.loaded.size > this.opts.maxLoadedEndedRuns) {
+      const [oldestId, oldest] = this.loaded.entries().next().value as [string, Run];
+      const log = this.logs.get(oldestId);
+      if (log && (log.pending.length > 0 || this.dirty.has(log))) break; // not on disk yet
+      this.loaded.delete(oldestId);
+      if (oldest.state !== 'running' && this.store.get(oldestId) === oldest) {
+        oldest.series.clear();
+        oldest.seriesLoaded = false;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- deletion and retention
+
+  /** The store retired a run: its counts are in the retired totals; make that durable, then delete. */
+  private removed(jobId: string): void {
+    const log = this.logs.get(jobId);
+    this.logs.delete(jobId);
+    this.loaded.delete(jobId);
+    if (!log) return;
+    void this.closeHandle(log);
+    const retiredName = `${path.basename(log.file)}${RETIRED_EXT}`;
+    try {
+      renameSync(log.file, path.join(this.runsDir, retiredName));
+    } catch (err) {
+      this.opts.warn(`storage: could not delete ${log.file}: ${(err as Error).message}`);
+      return;
+    }
+    this.retiredFiles.push(retiredName);
+    this.scheduleTotalsWrite();
+  }
+
+  private scheduleTotalsWrite(): void {
+    if (this.totalsWrite) return;
+    // One write for a burst of deletions (retention can retire many runs at once).
+    this.totalsWrite = Promise.resolve().then(() => {
+      this.totalsWrite = null;
+      try {
+        this.writeTotals();
+      } catch (err) {
+        this.stats.writeErrors++;
+        this.stats.lastError = `${new Date().toISOString()} ${(err as Error).message}`;
+        this.opts.warn(`storage: could not save lifetime totals: ${(err as Error).message}`);
+        return;
+      }
+      const done = this.retiredFiles;
+      this.retiredFiles = [];
+      for (const name of done) {
+        try {
+          unlinkSync(path.join(this.runsDir, name));
+        } catch {
+          // already gone
+        }
+      }
+    });
+  }
+
+  private writeTotals(): void {
+    const body: TotalsFile = { version: 1, agents: Object.fromEntries(this.store.retiredTotals()), retired_files: this.retiredFiles };
+    writeFileAtomic(path.join(this.opts.dataDir, TOTALS_FILE), `${JSON.stringify(body)}\n`);
+  }
+
+  /** Deletes ended runs past the retention policy; returns how many. */
+  enforceRetention(): number {
+    const { maxAgeSeconds, maxRuns, maxBytes } = this.opts.retention;
+    const now = this.opts.clock.now();
+    const ended = [...this.store.values()].filter((r) => r.state !== 'running' && !r.imported).sort((a, b) => (a.endedAt ?? 0) - (b.endedAt ?? 0));
+    let bytes = 0;
+    for (const log of this.logs.values()) bytes += log.size + log.pendingBytes;
+    let count = ended.length;
+    let retired = 0;
+    for (const run of ended) {
+      const reason: RetireReason | null =
+        now - (run.endedAt ?? now) > maxAgeSeconds ? 'age' : count > maxRuns ? 'count' : bytes > maxBytes ? 'bytes' : null;
+      if (!reason) break;
+      const size = this.logs.get(run.jobId)?.size ?? 0;
+      if (this.store.retire(run.jobId, reason)) {
+        retired++;
+        count--;
+        bytes -= size;
+      }
+    }
+    return retired;
+  }
+
+  get diskBytes(): number {
+    let n = 0;
+    for (const log of this.logs.values()) n += log.size;
+    return n;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.flushing;
+    if (this.dirty.size > 0) await this.flush();
+    await this.totalsWrite;
+    await Promise.all([...this.openHandles].map((log) => this.closeHandle(log)));
+    this.store.observer = null;
+    this.unlock();
+  }
+}
+
+function firstTime(records: Array<Record<string, unknown>>): number {
+  const ev = records.find((r) => r.k === 'ev');
+  return typeof ev?.rt === 'number' ? ev.rt : Number.MAX_VALUE;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function checkpointOf(run: Run): Checkpoint {
+  return {
+    job_id: run.jobId,
+    agent_id: run.agentId,
+    name: run.name,
+    state: run.state,
+    implicit: run.implicit,
+    created_explicitly: run.createdExplicitly,
+    started_at: run.startedAt,
+    ended_at: run.endedAt,
+    last_event_at: run.lastEventAt,
+    event_count: run.eventCount,
+    current_iteration: run.currentIteration,
+    total_iterations: run.totalIterations,
+    budget_usage_usd: run.budgetUsage,
+    budget_limit_usd: run.budgetLimit,
+    loss: run.loss,
+    mean_reward: run.meanReward,
+    error: run.error,
+    cancel_reason: run.cancelReason,
+    pid: run.pid,
+    params: run.params,
+    phases: run.phases,
+  };
+}
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : typeof v === 'number' ? v : Number(v));
+
+export function runFromCheckpoint(c: Checkpoint): Run {
+  const run = new Run(c.job_id, c.agent_id, c.started_at, c.last_event_at);
+  run.name = c.name;
+  run.state = c.state;
+  run.implicit = c.implicit;
+  run.createdExplicitly = c.created_explicitly;
+  run.endedAt = c.ended_at;
+  run.eventCount = c.event_count;
+  run.currentIteration = c.current_iteration;
+  run.totalIterations = c.total_iterations;
+  run.budgetUsage = c.budget_usage_usd;
+  run.budgetLimit = c.budget_limit_usd;
+  // Non-finite values were written as strings ("NaN"); numbers everywhere else.
+  run.loss = num(c.loss);
+  run.meanReward = num(c.mean_reward);
+  run.error = c.error;
+  run.cancelReason = c.cancel_reason;
+  run.pid = c.pid;
+  run.params = c.params;
+  for (const [phase, h] of Object.entries(c.phases)) run.phases[phase as keyof typeof run.phases] = { counts: [...h.counts], sum: h.sum, count: h.count };
+  run.seriesLoaded = false;
+  return run;
+}
