@@ -146,7 +146,9 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     maxScalarsPerJob: options.maxScalarsPerJob,
   });
   const stats = new IngestStats();
+  const ledger = new SeqLedger();
   const storage = await Storage.open(store, {
+    onSeq: (clientId, seq) => ledger.record(clientId, seq),
     ...DEFAULT_STORAGE_OPTIONS,
     dataDir: options.dataDir,
     durability: options.durability,
@@ -160,7 +162,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
   const ingestCtx: IngestContext = {
     store,
     stats,
-    ledger: new SeqLedger(),
+    ledger,
     limits: { maxLineBytes: options.maxLineBytes, hardLineBytes: options.hardLineBytes },
     durable: () => storage.durable(),
     backlog: () => storage.pendingBytes,

@@ -146,7 +146,7 @@ export class IngestSession implements LineSink {
         return;
       }
     }
-    const result = this.ctx.store.apply(event);
+    const result = this.ctx.store.apply(event, undefined, this.clientId ?? undefined);
     if (result.ok) {
       this.accepted++;
       this.ctx.stats.events[event.type]++;

@@ -30,6 +30,8 @@ export interface EventRecord {
   n: number;
   rt: number;
   e: IngestEvent;
+  /** The client_id of the sender's hello, when it gave one: de-duplication survives restarts. */
+  c?: string;
 }
 
 /**
@@ -40,6 +42,8 @@ export interface EndRecord {
   k: 'end';
   n: number;
   run: Checkpoint;
+  /** Highest seq per client_id among this run's events. */
+  seqs?: Record<string, number>;
 }
 
 export interface Checkpoint {

@@ -52,9 +52,11 @@ export interface StorageOptions {
   retentionIntervalMs: number;
   clock: Clock;
   warn: (message: string) => void;
+  /** Told the highest seq per client found in the logs at start-up (rebuilds de-duplication). */
+  onSeq?: (clientId: string, seq: number) => void;
 }
 
-export const DEFAULT_STORAGE_OPTIONS: Omit<StorageOptions, 'dataDir' | 'clock' | 'warn'> = {
+export const DEFAULT_STORAGE_OPTIONS: Omit<StorageOptions, 'dataDir' | 'clock' | 'warn' | 'onSeq'> = {
   durability: 'fsync',
   commitIntervalMs: 2,
   maxOpenFiles: 256,
@@ -81,6 +83,8 @@ const LOG_EXT = '.twlog';
 const RETIRED_EXT = '.retired';
 const TOTALS_FILE = 'totals.json';
 const LOCK_FILE = 'lock';
+/** Data dirs locked by this process: the lock file's pid cannot tell two engines in one process apart. */
+const lockedHere = new Set<string>();
 /** A quick look at a log's end reads this much; an end record larger than that means a full read. */
 const TAIL_BYTES = 256 * 1024;
 
@@ -91,6 +95,13 @@ class RunLog {
   opening: Promise<FileHandle> | null = null;
   /** Close once the pending writes are on disk (the run ended). */
   closeWhenFlushed = false;
+  /** Highest seq per client_id in this log. */
+  readonly seqs = new Map<string, number>();
+
+  noteSeq(clientId: string | undefined, seq: number | undefined): void {
+    if (clientId === undefined || seq === undefined) return;
+    if (seq > (this.seqs.get(clientId) ?? -1)) this.seqs.set(clientId, seq);
+  }
 
   constructor(
     readonly jobId: string,
@@ -173,16 +184,19 @@ export class Storage implements StoreObserver {
 
   // ---------------------------------------------------------------- appends and group commit
 
-  applied(run: Run, event: IngestEvent, receivedAt: number): void {
+  applied(run: Run, event: IngestEvent, receivedAt: number, clientId?: string): void {
     let log = this.logs.get(run.jobId);
     if (!log) {
       log = new RunLog(run.jobId, path.join(this.runsDir, logFileName(run.jobId)), 0, 0);
       this.logs.set(run.jobId, log);
       this.append(log, { k: 'hdr', v: LOG_FORMAT_VERSION, job_id: run.jobId, agent_id: run.agentId });
     }
-    this.append(log, { k: 'ev', n: ++log.n, rt: receivedAt, e: event });
+    const rec: LogRecord = { k: 'ev', n: ++log.n, rt: receivedAt, e: event };
+    if (clientId !== undefined) rec.c = clientId;
+    this.append(log, rec);
+    log.noteSeq(clientId, event.seq);
     if (isTerminalType(event.type)) {
-      this.append(log, { k: 'end', n: log.n, run: checkpointOf(run) });
+      this.append(log, endRecord(log, run));
       log.closeWhenFlushed = true;
       this.markLoaded(run);
     }
@@ -297,19 +311,22 @@ export class Storage implements StoreObserver {
   // ---------------------------------------------------------------- recovery
 
   private lock(): void {
-    const file = path.join(this.opts.dataDir, LOCK_FILE);
+    const dir = path.resolve(this.opts.dataDir);
+    const inUse = (pid: number) =>
+      new Error(`data dir ${this.opts.dataDir} is in use by another Trainwatch engine (pid ${pid}); stop it or use another --data-dir`);
+    if (lockedHere.has(dir)) throw inUse(process.pid);
+    const file = path.join(dir, LOCK_FILE);
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(file, 'wx', 0o600);
         writeFileSync(fd, `${process.pid}\n`);
         closeSync(fd);
+        lockedHere.add(dir);
         return;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
-        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
-          throw new Error(`data dir ${this.opts.dataDir} is in use by another Trainwatch engine (pid ${pid}); stop it or use another --data-dir`);
-        }
+        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) throw inUse(pid);
         unlinkSync(file); // left by an engine that died: take it over
       }
     }
@@ -317,8 +334,10 @@ export class Storage implements StoreObserver {
   }
 
   private unlock(): void {
+    const dir = path.resolve(this.opts.dataDir);
+    lockedHere.delete(dir);
     try {
-      unlinkSync(path.join(this.opts.dataDir, LOCK_FILE));
+      unlinkSync(path.join(dir, LOCK_FILE));
     } catch {
       // already gone
     }
@@ -398,10 +417,15 @@ export class Storage implements StoreObserver {
     } finally {
       closeSync(fd);
     }
-    const rec = lastRecord(buf, len === size);
+    const rec = lastRecord(buf, len === size) as unknown as EndRecord | null;
     if (!rec || rec.k !== 'end') return null;
-    const run = runFromCheckpoint((rec as unknown as EndRecord).run);
-    this.logs.set(run.jobId, new RunLog(run.jobId, file, size, (rec as unknown as EndRecord).n));
+    const run = runFromCheckpoint(rec.run);
+    const log = new RunLog(run.jobId, file, size, rec.n);
+    for (const [client, seq] of Object.entries(rec.seqs ?? {})) {
+      log.noteSeq(client, seq);
+      this.opts.onSeq?.(client, seq);
+    }
+    this.logs.set(run.jobId, log);
     return run;
   }
 
@@ -431,21 +455,24 @@ export class Storage implements StoreObserver {
   private replay(file: string, records: Array<Record<string, unknown>>): void {
     const header = records[0]!;
     const jobId = header.job_id as string;
-    let n = 0;
+    const log = new RunLog(jobId, file, statSync(file).size, 0);
     for (const rec of records) {
       if (rec.k !== 'ev') continue;
-      n = typeof rec.n === 'number' ? rec.n : n + 1;
+      log.n = typeof rec.n === 'number' ? rec.n : log.n + 1;
       const parsed = parseValue(rec.e);
       const rt = typeof rec.rt === 'number' ? rec.rt : this.opts.clock.now();
       const result = parsed.kind === 'event' ? this.store.apply(parsed.event, rt) : null;
       if (!result?.ok) this.stats.recovery.replay_rejected++;
+      const client = typeof rec.c === 'string' ? rec.c : undefined;
+      const seq = parsed.kind === 'event' ? parsed.event.seq : undefined;
+      log.noteSeq(client, seq);
+      if (client !== undefined && seq !== undefined) this.opts.onSeq?.(client, seq);
     }
-    const log = new RunLog(jobId, file, statSync(file).size, n);
     this.logs.set(jobId, log);
     const run = this.store.get(jobId);
     if (run && run.state !== 'running') {
       // Ended, but the end record never made it to disk: write it now so the next start is quick.
-      this.append(log, { k: 'end', n, run: checkpointOf(run) });
+      this.append(log, endRecord(log, run));
       log.closeWhenFlushed = true;
       this.markLoaded(run);
     }
@@ -612,6 +639,12 @@ export class Storage implements StoreObserver {
     this.store.observer = null;
     this.unlock();
   }
+}
+
+function endRecord(log: RunLog, run: Run): EndRecord {
+  const rec: EndRecord = { k: 'end', n: log.n, run: checkpointOf(run) };
+  if (log.seqs.size > 0) rec.seqs = Object.fromEntries(log.seqs);
+  return rec;
 }
 
 function firstTime(records: Array<Record<string, unknown>>): number {

@@ -81,7 +81,7 @@ export const RETIRE_REASONS: readonly RetireReason[] = ['capacity', 'age', 'coun
 
 /** Sees every accepted event, after the store applied it: the durable log. */
 export interface StoreObserver {
-  applied(run: Run, event: IngestEvent, receivedAt: number): void;
+  applied(run: Run, event: IngestEvent, receivedAt: number, clientId?: string): void;
 }
 
 export interface StoreListener {
@@ -186,7 +186,8 @@ export class RunStore {
     };
   }
 
-  apply(event: IngestEvent, receivedAt = this.opts.clock.now()): ApplyResult {
+  /** `clientId` names the sender that said `hello`, so the log can rebuild de-duplication after a restart. */
+  apply(event: IngestEvent, receivedAt = this.opts.clock.now(), clientId?: string): ApplyResult {
     let run = this.runs.get(event.job_id);
     const problem = checkTransition(run?.state, event.type, run?.createdExplicitly ?? false);
     if (problem) return { ok: false, rejection: this.explain(problem, event, run!) };
@@ -216,7 +217,7 @@ export class RunStore {
     run.lastEventAt = receivedAt;
     run.announcedStalled = false;
     run.eventCount++;
-    this.observer?.applied(run, event, receivedAt);
+    this.observer?.applied(run, event, receivedAt, clientId);
     for (const l of this.listeners) l.changed(run.jobId);
     return { ok: true, implicit };
   }

@@ -1,0 +1,243 @@
+/**
+ * Durable history with real files: restart, damage, retention, the data-dir lock.
+ */
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../electron/engine/clock.ts';
+import { startEngine } from '../../../electron/engine/index.ts';
+import type { Engine, EngineOptions } from '../../../electron/engine/index.ts';
+import { logFileName } from '../../../electron/engine/storage/storage.ts';
+import type { RunDetail } from '../../../shared/run.ts';
+import { find, valueOf } from '../../helpers/exposition.ts';
+import { StreamClient, scrape } from '../../helpers/engine.ts';
+
+let dir: string;
+let engine: Engine | null = null;
+const warnings: string[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'tw-storage-'));
+  warnings.length = 0;
+});
+afterEach(async () => {
+  await engine?.stop();
+  engine = null;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function boot(over: Partial<EngineOptions> = {}): Promise<Engine> {
+  engine = await startEngine({
+    port: 0, ingestPort: 0, socketPath: null, uiDir: null, defaultMetrics: false, dataDir: dir, warn: (m) => warnings.push(m), ...over,
+  });
+  return engine;
+}
+
+async function restart(over: Partial<EngineOptions> = {}): Promise<Engine> {
+  await engine?.stop();
+  engine = null;
+  return boot(over);
+}
+
+const J = (job_id: string, agent_id = 'a') => ({ job_id, agent_id });
+
+async function feed(e: Engine, ...events: Array<Record<string, unknown>>): Promise<void> {
+  const c = await StreamClient.to(e);
+  await c.send(...events);
+  await c.close();
+}
+
+async function detail(e: Engine, id: string): Promise<RunDetail> {
+  const d = await e.store.loadDetail(id, 10_000);
+  if (!d) throw new Error(`no run ${id}`);
+  return d;
+}
+
+const logOf = (id: string) => path.join(dir, 'runs', logFileName(id));
+
+describe('restart', () => {
+  it('brings back every run, its state, series and the counters', async () => {
+    const e = await boot();
+    await feed(
+      e,
+      { type: 'job_created', ...J('done'), name: 'finished run', total_iterations: 3, budget_limit_usd: 10, params: { lr: 0.1 } },
+      ...[1, 2, 3].flatMap((i) => [
+        { type: 'progress', ...J('done'), current_iteration: i },
+        { type: 'training', ...J('done'), loss: i === 2 ? 'NaN' : 1 / i, iteration: i },
+        { type: 'duration', ...J('done'), phase: 'iteration', seconds: 10 * i },
+      ]),
+      { type: 'budget', ...J('done'), usage_usd: 4 },
+      { type: 'job_completed', ...J('done') },
+      { type: 'job_created', ...J('live', 'b'), name: 'still running ü' },
+      { type: 'scalar', ...J('live', 'b'), name: 'lr', value: 0.5, step: 1 },
+      { type: 'job_failed', ...J('oops', 'b'), error: 'boom' },
+    );
+    const before = { done: await detail(e, 'done'), live: await detail(e, 'live'), metrics: (await scrape(e)).body };
+
+    const e2 = await restart();
+    const after = { done: await detail(e2, 'done'), live: await detail(e2, 'live'), metrics: (await scrape(e2)).body };
+    expect(after.done).toEqual(before.done);
+    expect(after.live).toEqual(before.live);
+    const pick = (body: string) => body.split('\n').filter((l) => /^training_(jobs_|iteration_duration|budget|loss|iteration_)/.test(l)).join('\n');
+    expect(pick(after.metrics)).toBe(pick(before.metrics));
+    expect(e2.storage.stats.restoredRuns).toBe(2); // the two ended runs, from their end records
+    expect(e2.storage.stats.replayedRuns).toBe(1); // the running one, event by event
+    expect(warnings).toEqual([]);
+  });
+
+  it('restores ended runs without their series, and reads the series on demand', async () => {
+    const e = await boot();
+    await feed(e, { type: 'job_created', ...J('r') }, ...Array.from({ length: 50 }, (_, i) => ({ type: 'training', ...J('r'), loss: i })), { type: 'job_completed', ...J('r') });
+    const e2 = await restart();
+    const run = e2.store.get('r')!;
+    expect(run.seriesLoaded).toBe(false);
+    expect(run.series.size).toBe(0);
+    const d = await detail(e2, 'r');
+    expect(d.series['training/loss']!.v).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(run.seriesLoaded).toBe(true);
+  });
+
+  it('keeps accepting events for a run that was running before the restart', async () => {
+    const e = await boot();
+    await feed(e, { type: 'job_created', ...J('cont') }, { type: 'progress', ...J('cont'), current_iteration: 1 });
+    const e2 = await restart();
+    await feed(e2, { type: 'progress', ...J('cont'), current_iteration: 2 }, { type: 'job_completed', ...J('cont') });
+    const e3 = await restart();
+    const d = await detail(e3, 'cont');
+    expect([d.status, d.event_count, d.series['progress/iteration']!.v]).toEqual(['completed', 4, [1, 2]]);
+  });
+
+  it('refuses a second engine on the same data dir', async () => {
+    await boot();
+    await expect(startEngine({ port: 0, ingestPort: 0, socketPath: null, uiDir: null, dataDir: dir })).rejects.toThrow(
+      `data dir ${dir} is in use by another Trainwatch engine (pid ${process.pid})`,
+    );
+  });
+});
+
+describe('damage', () => {
+  it('cuts a torn last record, counts it, and keeps everything before it', async () => {
+    const e = await boot();
+    await feed(e, { type: 'job_created', ...J('t') }, { type: 'progress', ...J('t'), current_iteration: 7 });
+    await e.stop();
+    engine = null;
+    appendFileSync(logOf('t'), '1a2b3c4d {"k":"ev","n":3,"rt":1,"e":{"type":"progr');
+    const e2 = await boot();
+    expect(e2.store.get('t')!.currentIteration).toBe(7);
+    expect(e2.storage.stats.recovery.torn_tail).toBe(1);
+    expect(valueOf((await scrape(e2)).exp, 'trainwatch_storage_recovery_total', { kind: 'torn_tail' })).toBe(1);
+    expect(readFileSync(logOf('t'), 'utf8').endsWith('\n')).toBe(true);
+    expect(warnings.join('\n')).toMatch(/cut a torn record of \d+ bytes from the end of .*t-[0-9a-f]{16}\.twlog/);
+  });
+
+  it('loses only the record with a flipped byte', async () => {
+    const e = await boot();
+    await feed(e, { type: 'job_created', ...J('f') }, ...[1, 2, 3, 4, 5].map((i) => ({ type: 'progress', ...J('f'), current_iteration: i })));
+    await e.stop();
+    engine = null;
+    const file = logOf('f');
+    const buf = readFileSync(file);
+    const lines = buf.toString('utf8').split('\n');
+    // Damage the record of iteration 3 (header, created, 1, 2, 3 -> line index 4).
+    const offset = lines.slice(0, 4).join('\n').length + 1 + 20;
+    buf[offset] = buf[offset]! ^ 0x01;
+    writeFileSync(file, buf);
+    const e2 = await boot();
+    const d = await detail(e2, 'f');
+    expect(d.series['progress/iteration']!.v).toEqual([1, 2, 4, 5]);
+    expect(e2.storage.stats.recovery.corrupt_record).toBe(1);
+  });
+
+  it('moves an unreadable log aside and starts anyway', async () => {
+    mkdtempSync(path.join(dir, 'x')); // the data dir exists with other content
+    const runs = path.join(dir, 'runs');
+    const e = await boot();
+    await e.stop();
+    engine = null;
+    writeFileSync(path.join(runs, 'garbage-0000000000000000.twlog'), 'this is not a log\n');
+    const e2 = await boot();
+    expect(e2.storage.stats.recovery.corrupt_file).toBe(1);
+    expect(readdirSync(runs).some((n) => /^garbage-0+\.twlog\.corrupt-/.test(n))).toBe(true);
+    expect(e2.store.size).toBe(0);
+  });
+
+  it('moves a damaged totals file aside instead of silently starting from zero', async () => {
+    const e = await boot();
+    await feed(e, { type: 'job_completed', ...J('x') });
+    e.store.retire('x', 'deleted');
+    await new Promise((r) => setTimeout(r, 20));
+    await e.stop();
+    engine = null;
+    writeFileSync(path.join(dir, 'totals.json'), '{"version":1,"agen');
+    const e2 = await boot();
+    expect(e2.storage.stats.recovery.corrupt_file).toBe(1);
+    expect(readdirSync(dir).some((n) => n.startsWith('totals.json.corrupt-'))).toBe(true);
+    expect(warnings.join('\n')).toMatch(/totals.json is unreadable .* moved aside/);
+  });
+
+  it('removes leftover temp files', async () => {
+    const e = await boot();
+    await e.stop();
+    engine = null;
+    writeFileSync(path.join(dir, 'runs', 'x.twlog.123.tmp'), 'half');
+    const e2 = await boot();
+    expect(e2.storage.stats.recovery.temp_file).toBe(1);
+    expect(existsSync(path.join(dir, 'runs', 'x.twlog.123.tmp'))).toBe(false);
+  });
+});
+
+describe('retention and lifetime counters', () => {
+  it('deletes ended runs past the count limit, oldest first, and the counters do not drop', async () => {
+    const e = await boot({ retention: { maxAgeSeconds: 1e9, maxRuns: 2, maxBytes: 1e12 } });
+    for (const id of ['r1', 'r2', 'r3']) {
+      await feed(e, { type: 'job_created', ...J(id) }, { type: 'duration', ...J(id), phase: 'policy_update', seconds: 1 }, { type: 'job_completed', ...J(id) });
+    }
+    expect(e.storage.enforceRetention()).toBe(1);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(e.store.get('r1')).toBeUndefined();
+    expect(existsSync(logOf('r1'))).toBe(false);
+    const exp = (await scrape(e)).exp;
+    expect(valueOf(exp, 'training_jobs_created_total', { agent_id: 'a' })).toBe(3);
+    expect(valueOf(exp, 'training_policy_update_duration_seconds_count', { agent_id: 'a' })).toBe(3);
+    expect(valueOf(exp, 'trainwatch_runs_retired_total', { reason: 'count' })).toBe(1);
+
+    const e2 = await restart({ retention: { maxAgeSeconds: 1e9, maxRuns: 2, maxBytes: 1e12 } });
+    const exp2 = (await scrape(e2)).exp;
+    expect(valueOf(exp2, 'training_jobs_created_total', { agent_id: 'a' })).toBe(3);
+    expect(valueOf(exp2, 'training_jobs_completed_total', { agent_id: 'a' })).toBe(3);
+    expect(valueOf(exp2, 'training_policy_update_duration_seconds_count', { agent_id: 'a' })).toBe(3);
+    expect(e2.store.size).toBe(2);
+  });
+
+  it('deletes by age and by bytes, never a running run', async () => {
+    const clock = new ManualClock(1_800_000_000);
+    const e = await boot({ clock, retention: { maxAgeSeconds: 3600, maxRuns: 100, maxBytes: 1e12 } });
+    await feed(e, { type: 'job_created', ...J('old') }, { type: 'job_completed', ...J('old') });
+    await feed(e, { type: 'job_created', ...J('running') });
+    clock.advance(7200);
+    await feed(e, { type: 'job_created', ...J('new') }, { type: 'job_completed', ...J('new') });
+    expect(e.storage.enforceRetention()).toBe(1);
+    expect([...e.store.values()].map((r) => r.jobId).sort()).toEqual(['new', 'running']);
+
+    const e2 = await restart({ clock, retention: { maxAgeSeconds: 1e9, maxRuns: 100, maxBytes: 1 } });
+    expect([...e2.store.values()].map((r) => r.jobId)).toEqual(['running']);
+    expect(e2.store.retiredCount.bytes).toBe(1);
+  });
+
+  it('finishes a deletion that a crash interrupted, counting the run exactly once', async () => {
+    const e = await boot();
+    await feed(e, { type: 'job_created', ...J('gone') }, { type: 'job_completed', ...J('gone') });
+    await e.stop();
+    engine = null;
+    // What a crash between "rename for deletion" and "save totals" leaves behind.
+    const { renameSync } = await import('node:fs');
+    renameSync(logOf('gone'), `${logOf('gone')}.retired`);
+    const e2 = await boot();
+    expect(e2.store.get('gone')).toBeUndefined();
+    expect(find((await scrape(e2)).exp, 'training_jobs_completed_total').map((s) => s.value)).toEqual([1]);
+    const e3 = await restart();
+    expect(find((await scrape(e3)).exp, 'training_jobs_completed_total').map((s) => s.value)).toEqual([1]);
+    expect(readdirSync(path.join(dir, 'runs'))).toEqual([]);
+  });
+});
