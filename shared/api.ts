@@ -12,6 +12,8 @@ export const ROUTES = {
   health: '/healthz',
   runs: `${API_PREFIX}/runs`,
   run: (jobId: string) => `${API_PREFIX}/runs/${encodeURIComponent(jobId)}`,
+  snapshot: (jobId: string, format: 'json' | 'csv' | 'prom' = 'json') => `${API_PREFIX}/runs/${encodeURIComponent(jobId)}/snapshot?format=${format}`,
+  snapshots: `${API_PREFIX}/snapshots`,
   events: `${API_PREFIX}/events`,
   stream: `${API_PREFIX}/stream`,
   info: `${API_PREFIX}/info`,

@@ -11,6 +11,7 @@ import { formatAddr, parseAddr } from './addr.ts';
 import { runDemo } from './demo.ts';
 import { DEFAULT_DEMO } from './demoScenario.ts';
 import { decideStart, probe } from './start.ts';
+import { CommandError, exportRunTo, formatRuns, importFile, listRuns, removeRun } from './runCommands.ts';
 
 export class UsageError extends Error {}
 
@@ -20,6 +21,11 @@ Usage:
   trainwatch serve [options]   run the engine in the foreground (UI, /metrics, ingest)
   trainwatch demo [options]    feed synthetic training runs into a running engine
   trainwatch start [options]   the desktop app; without Electron or a display, serve (npm start)
+  trainwatch ls [--json]                           list the runs
+  trainwatch export JOB_ID [--format json|csv|prom] [--out FILE|-]
+                                                   a run as a snapshot (json), points (csv) or metrics (prom)
+  trainwatch import FILE [--as JOB_ID | --rename]  add a snapshot as a read-only run
+  trainwatch rm JOB_ID                             delete an ended run and its history
   trainwatch help | --version
 
 serve options (environment variable in brackets):
@@ -30,6 +36,9 @@ serve options (environment variable in brackets):
   --data-dir DIR       where Trainwatch keeps its files             [TRAINWATCH_DATA_DIR] ($XDG_DATA_HOME/trainwatch)
   --stall-after SECS   a running job silent this long is "stalled"  [TRAINWATCH_STALL_AFTER] (300)
   --finished-ttl SECS  ended jobs leave per-job /metrics after this [TRAINWATCH_FINISHED_TTL] (600)
+
+ls, export, import and rm talk to the engine running on --data-dir [TRAINWATCH_DATA_DIR], or read
+the data dir directly when none runs; --url URL [TRAINWATCH_URL] names an engine explicitly.
 
 demo options:
   --addr ADDR          engine ingest address, HOST:PORT or a socket path [TRAINWATCH_ADDR] (127.0.0.1:${DEFAULT_PORTS.ingest})
@@ -51,6 +60,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
         return await demo(rest, env, out);
       case 'start':
         return await start(rest, env, out);
+      case 'ls':
+      case 'export':
+      case 'import':
+      case 'rm':
+        return await runCommand(command, rest, env, out);
       case '--version':
       case 'version':
         out.log(VERSION);
@@ -65,6 +79,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
         throw new UsageError(`unknown command ${JSON.stringify(command)}; try \`trainwatch help\``);
     }
   } catch (err) {
+    if (err instanceof CommandError) {
+      out.error(`trainwatch: ${err.message}`);
+      return 1;
+    }
     if (err instanceof UsageError) {
       out.error(`trainwatch: ${err.message}`);
       return 2;
@@ -75,8 +93,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
 }
 
 function parse(args: string[], options: ParseArgsConfig['options']): Record<string, string | boolean | undefined> {
+  return parseWith(args, options, 0).values;
+}
+
+function parseWith(
+  args: string[],
+  options: ParseArgsConfig['options'],
+  positionals: number,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+    const r = parseArgs({ args, options, strict: true, allowPositionals: positionals > 0 });
+    if (r.positionals.length > positionals) throw new UsageError(`unexpected argument: ${r.positionals[positionals]}`);
+    return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
   } catch (err) {
     const code = (err as { code?: string }).code;
     const option = /'(-[^' ]*)/.exec((err as Error).message)?.[1] ?? '';
@@ -187,6 +215,46 @@ async function start(args: string[], env: NodeJS.ProcessEnv, out: Out): Promise<
   }
   out.log(decision.reason);
   return serve(args, env, out);
+}
+
+async function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv, out: Out): Promise<number> {
+  const common = { 'data-dir': { type: 'string' as const }, url: { type: 'string' as const } };
+  const spec = {
+    ls: { options: { ...common, json: { type: 'boolean' as const } }, positionals: 0, usage: 'trainwatch ls [--json]' },
+    export: { options: { ...common, format: { type: 'string' as const }, out: { type: 'string' as const } }, positionals: 1, usage: 'trainwatch export JOB_ID [--format json|csv|prom] [--out FILE|-]' },
+    import: { options: { ...common, as: { type: 'string' as const }, rename: { type: 'boolean' as const } }, positionals: 1, usage: 'trainwatch import FILE [--as JOB_ID | --rename]' },
+    rm: { options: common, positionals: 1, usage: 'trainwatch rm JOB_ID' },
+  }[command as 'ls' | 'export' | 'import' | 'rm'];
+  const { values: v, positionals } = parseWith(args, spec.options, spec.positionals);
+  if (positionals.length < spec.positionals) throw new UsageError(`usage: ${spec.usage}`);
+  const dataDir = (v['data-dir'] as string | undefined) ?? (env.TRAINWATCH_DATA_DIR || defaultDataDir(env));
+  const url = (v.url as string | undefined) ?? (env.TRAINWATCH_URL || undefined);
+  const warn = (m: string) => out.error(`trainwatch: ${m}`);
+  const arg = positionals[0]!;
+  switch (command) {
+    case 'ls': {
+      const runs = await listRuns(dataDir, url, warn);
+      if (v.json) out.log(JSON.stringify(runs, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x), 2));
+      else out.log(runs.length === 0 ? 'no runs yet (try `trainwatch demo` against a running `trainwatch serve`)' : formatRuns(runs));
+      return 0;
+    }
+    case 'export': {
+      const r = await exportRunTo(dataDir, url, arg, (v.format as string | undefined) ?? 'json', v.out as string | undefined, warn);
+      if (r.file === null) process.stdout.write(r.body);
+      else out.log(`wrote ${r.file}`);
+      return 0;
+    }
+    case 'import': {
+      if (v.as && v.rename) throw new UsageError('use either --as JOB_ID or --rename, not both');
+      const r = await importFile(dataDir, url, arg, { as: v.as as string | undefined, rename: v.rename === true }, warn);
+      out.log(`imported as ${r.job_id}${r.renamed ? ' (the original id was taken)' : ''}`);
+      return 0;
+    }
+    default:
+      await removeRun(dataDir, url, arg, warn);
+      out.log(`deleted ${arg}`);
+      return 0;
+  }
 }
 
 async function demo(args: string[], env: NodeJS.ProcessEnv, out: Out): Promise<number> {

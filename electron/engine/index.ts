@@ -3,7 +3,7 @@
  * { exporter, API, live stream } and starts the listeners. The CLI, the Electron shell and the
  * tests all start the engine through here, and only through here.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,11 @@ import { IngestStats } from './ingest/stats.ts';
 import { StreamServer } from './ingest/streamServer.ts';
 import { DEFAULT_STORE_OPTIONS, RunStore } from './store/runStore.ts';
 import { DEFAULT_STORAGE_OPTIONS, Storage } from './storage/storage.ts';
+import { RunActions } from './snapshot/runActions.ts';
+import { writeFileAtomic } from './storage/atomicFile.ts';
+
+/** In the data dir while an engine runs: its pid and addresses (EngineInfo). */
+export const ENGINE_FILE = 'engine.json';
 import type { RetentionPolicy } from './storage/storage.ts';
 
 export const ROOT_DIR = fileURLToPath(new URL('../../', import.meta.url));
@@ -119,6 +124,8 @@ export interface Engine {
   readonly stats: IngestStats;
   readonly sse: SseHub;
   readonly storage: Storage;
+  /** Export, import and delete runs. */
+  readonly actions: RunActions;
   info(): EngineInfo;
   stop(): Promise<void>;
 }
@@ -169,6 +176,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     maxBacklogBytes: options.maxBacklogBytes,
   };
   const sse = new SseHub(store, { intervalMs: options.sseIntervalMs });
+  const actions = new RunActions(store, storage, VERSION);
   const streams = new StreamServer(ingestCtx, { maxConnections: options.maxIngestConnections });
   const ticker = setInterval(() => store.tick(), options.tickMs);
   ticker.unref();
@@ -184,7 +192,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     stall_after_seconds: options.stallAfterSeconds,
   });
   const http = new HttpServer(
-    { store, exporter, sse, ingest: ingestCtx },
+    { store, exporter, sse, ingest: ingestCtx, actions },
     {
       host: options.host,
       port: options.port,
@@ -201,6 +209,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
       clearInterval(ticker);
       sse.close();
       await Promise.all([streams.close(), http.close()]);
+      rmSync(path.join(options.dataDir, ENGINE_FILE), { force: true });
       // After the listeners: every accepted event is flushed and its log closed.
       await storage.close();
     })());
@@ -215,12 +224,14 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
       });
     }
     if (options.socketPath !== null) socket = await streams.listenUnix(options.socketPath);
+    // Where this engine listens, for the CLI (export, import, ls) to find it.
+    writeFileAtomic(path.join(options.dataDir, ENGINE_FILE), `${JSON.stringify({ pid: process.pid, ...info() })}\n`);
   } catch (err) {
     await stop();
     throw err;
   }
 
-  return { options, http: httpAddr, ingest: { tcp, socket }, store, exporter, stats, sse, storage, info, stop };
+  return { options, http: httpAddr, ingest: { tcp, socket }, store, exporter, stats, sse, storage, actions, info, stop };
 }
 
 function listenError(err: unknown, what: string, flag: string): Error {

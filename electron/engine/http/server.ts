@@ -16,6 +16,10 @@ import type { ServerLine } from '../../../shared/protocol/events.ts';
 import type { RunStore } from '../store/runStore.ts';
 import { CONTENT_SECURITY_POLICY, HostGuard, INGEST_CONTENT_TYPES, SECURITY_HEADERS, mediaType } from './security.ts';
 import type { SseHub } from './sse.ts';
+import { MAX_SNAPSHOT_BYTES } from '../snapshot/runActions.ts';
+import type { ActionError, RunActions } from '../snapshot/runActions.ts';
+import { SNAPSHOT_FORMATS } from '../../../shared/snapshot.ts';
+import type { SnapshotFormat } from '../../../shared/snapshot.ts';
 
 export interface HttpServerOptions {
   host: string;
@@ -32,6 +36,7 @@ export interface HttpDeps {
   exporter: Exporter;
   sse: SseHub;
   ingest: IngestContext;
+  actions: RunActions;
 }
 
 /** Errors listed in one ingest response; the counts always cover all of them. */
@@ -120,8 +125,13 @@ export class HttpServer {
       this.deps.sse.add(res, { 'content-security-policy': "default-src 'none'" });
       return;
     }
+    if (p === ROUTES.snapshots) {
+      if (method !== 'POST') return this.notAllowed(res, 'POST');
+      return this.importSnapshot(req, url, res);
+    }
     if (p.startsWith(`${API_PREFIX}/`)) {
-      if (method !== 'GET' && method !== 'HEAD') return this.notAllowed(res, 'GET, HEAD');
+      if (method === 'DELETE') return this.deleteRun(req, p, res);
+      if (method !== 'GET' && method !== 'HEAD') return this.notAllowed(res, 'GET, HEAD, DELETE');
       return this.api(p, url, res);
     }
     if (method !== 'GET' && method !== 'HEAD') return this.notAllowed(res, 'GET, HEAD');
@@ -131,14 +141,25 @@ export class HttpServer {
   private async api(p: string, url: URL, res: ServerResponse): Promise<void> {
     if (p === ROUTES.runs) return this.json(res, 200, { runs: this.deps.store.summaries() });
     if (p === ROUTES.info) return this.json(res, 200, this.opts.info());
-    const prefix = `${ROUTES.runs}/`;
-    if (p.startsWith(prefix) && p.length > prefix.length && !p.slice(prefix.length).includes('/')) {
-      let jobId: string;
-      try {
-        jobId = decodeURIComponent(p.slice(prefix.length));
-      } catch {
-        return this.json(res, 400, { error: { code: 'bad_job_id', message: 'job id in the path is not valid percent-encoding' } });
+    const target = runPath(p);
+    if (target === 'bad') return this.json(res, 400, { error: { code: 'bad_job_id', message: 'job id in the path is not valid percent-encoding' } });
+    if (target?.sub === 'snapshot') {
+      const format = (url.searchParams.get('format') ?? 'json') as SnapshotFormat;
+      if (!SNAPSHOT_FORMATS.includes(format)) {
+        return this.json(res, 400, { error: { code: 'bad_format', message: `format must be one of ${SNAPSHOT_FORMATS.join(', ')}, got ${JSON.stringify(format)}` } });
       }
+      const out = await this.deps.actions.export(target.jobId, format);
+      if (!out.ok) return this.actionError(res, out);
+      res.writeHead(200, {
+        'content-type': out.contentType,
+        'content-disposition': `attachment; filename="${out.filename}"`,
+        'cache-control': 'no-store',
+      });
+      res.end(out.body);
+      return;
+    }
+    if (target && target.sub === null) {
+      const jobId = target.jobId;
       const raw = url.searchParams.get('points');
       const points = raw === null ? DETAIL_POINTS.default : Number(raw);
       if (!Number.isInteger(points) || points < 3 || points > DETAIL_POINTS.max) {
@@ -149,6 +170,58 @@ export class HttpServer {
       return this.json(res, 200, detail);
     }
     return this.json(res, 404, { error: { code: 'not_found', message: `no API route ${p}` } });
+  }
+
+  private deleteRun(req: IncomingMessage, p: string, res: ServerResponse): void {
+    if (!this.guard!.originAllowed(req)) return this.forbiddenOrigin(req, res);
+    const target = runPath(p);
+    if (target === 'bad' || !target || target.sub !== null) return this.notAllowed(res, 'GET, HEAD');
+    const out = this.deps.actions.delete(target.jobId);
+    if (!out.ok) return this.actionError(res, out);
+    res.writeHead(204);
+    res.end();
+  }
+
+  private importSnapshot(req: IncomingMessage, url: URL, res: ServerResponse): void {
+    if (!this.guard!.originAllowed(req)) return this.forbiddenOrigin(req, res);
+    if (mediaType(req.headers['content-type']) !== 'application/json') {
+      req.resume();
+      return this.json(res, 415, { error: { code: 'unsupported_media_type', message: 'a snapshot is sent as Content-Type: application/json' } });
+    }
+    const tooLarge = () => this.json(res, 413, { error: { code: 'snapshot_too_large', message: `snapshots larger than ${MAX_SNAPSHOT_BYTES} bytes are refused` } });
+    if (Number(req.headers['content-length'] ?? 0) > MAX_SNAPSHOT_BYTES) {
+      res.setHeader('connection', 'close');
+      tooLarge();
+      req.destroy();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (c: Buffer) => {
+      if (done) return;
+      size += c.length;
+      if (size > MAX_SNAPSHOT_BYTES) {
+        done = true;
+        res.setHeader('connection', 'close');
+        tooLarge();
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      const as = url.searchParams.get('as') ?? undefined;
+      const out = this.deps.actions.import(Buffer.concat(chunks).toString('utf8'), { as, rename: url.searchParams.get('rename') === '1' });
+      if (!out.ok) return this.actionError(res, out);
+      this.json(res, 201, { job_id: out.job_id, renamed: out.renamed });
+    });
+  }
+
+  private actionError(res: ServerResponse, e: ActionError): void {
+    this.json(res, e.status, { error: { code: e.code, message: e.message } });
   }
 
   private ingest(req: IncomingMessage, res: ServerResponse): void {
@@ -296,6 +369,19 @@ export class HttpServer {
   private html(res: ServerResponse, body: string): void {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': CONTENT_SECURITY_POLICY, 'cache-control': 'no-cache' });
     res.end(body);
+  }
+}
+
+/** `/api/v1/runs/<id>` or `/api/v1/runs/<id>/snapshot`; null for other paths, 'bad' for broken encoding. */
+function runPath(p: string): { jobId: string; sub: 'snapshot' | null } | 'bad' | null {
+  const prefix = `${ROUTES.runs}/`;
+  if (!p.startsWith(prefix)) return null;
+  const rest = p.slice(prefix.length).split('/');
+  if (rest[0] === '' || rest.length > 2 || (rest.length === 2 && rest[1] !== 'snapshot')) return null;
+  try {
+    return { jobId: decodeURIComponent(rest[0]!), sub: rest.length === 2 ? 'snapshot' : null };
+  } catch {
+    return 'bad';
   }
 }
 

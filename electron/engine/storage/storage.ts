@@ -20,6 +20,10 @@ import type { Clock } from '../clock.ts';
 import { Run, RunStore, emptyTotals, addTotals } from '../store/runStore.ts';
 import type { AgentTotals, RetireReason, StoreObserver } from '../store/runStore.ts';
 import { TEMP_SUFFIX, fsyncDir, writeFileAtomic } from './atomicFile.ts';
+import { checkSnapshot } from '../../../shared/snapshot.ts';
+import type { Snapshot } from '../../../shared/snapshot.ts';
+import { encodeJson } from '../../../shared/api.ts';
+import { runFromSnapshot, setSeries } from '../snapshot/snapshots.ts';
 import { LOG_FORMAT_VERSION, decodeLog, encodeRecord, lastRecord } from './record.ts';
 import type { Checkpoint, EndRecord, LogRecord } from './record.ts';
 
@@ -50,6 +54,8 @@ export interface StorageOptions {
   maxLoadedEndedRuns: number;
   retention: RetentionPolicy;
   retentionIntervalMs: number;
+  /** Off for short-lived readers (CLI ls/export): they must not delete history as a side effect. */
+  enforceRetention: boolean;
   clock: Clock;
   warn: (message: string) => void;
   /** Told the highest seq per client found in the logs at start-up (rebuilds de-duplication). */
@@ -63,6 +69,7 @@ export const DEFAULT_STORAGE_OPTIONS: Omit<StorageOptions, 'dataDir' | 'clock' |
   maxLoadedEndedRuns: 64,
   retention: DEFAULT_RETENTION,
   retentionIntervalMs: 60_000,
+  enforceRetention: true,
 };
 
 export const RECOVERY_KINDS = ['torn_tail', 'corrupt_record', 'corrupt_file', 'temp_file', 'replay_rejected'] as const;
@@ -127,6 +134,7 @@ interface TotalsFile {
 
 export class Storage implements StoreObserver {
   readonly runsDir: string;
+  readonly importsDir: string;
   readonly stats: StorageStats = {
     commits: 0,
     bytesWritten: 0,
@@ -157,6 +165,7 @@ export class Storage implements StoreObserver {
   ) {
     this.opts = opts;
     this.runsDir = path.join(opts.dataDir, 'runs');
+    this.importsDir = path.join(opts.dataDir, 'imported');
   }
 
   /** Opens (or creates) a data dir, recovers every run into the store, then starts logging. */
@@ -164,10 +173,12 @@ export class Storage implements StoreObserver {
     const s = new Storage(store, opts);
     const started = process.hrtime.bigint();
     mkdirSync(s.runsDir, { recursive: true, mode: 0o700 });
+    mkdirSync(s.importsDir, { recursive: true, mode: 0o700 });
     s.lock();
     try {
       s.recoverTotals();
       s.recoverRuns();
+      s.recoverImports();
     } catch (err) {
       s.unlock();
       throw err;
@@ -176,9 +187,11 @@ export class Storage implements StoreObserver {
     store.observer = s;
     store.seriesLoader = (run) => s.loadSeries(run);
     store.listen({ changed: () => undefined, removed: (jobId) => s.removed(jobId) });
-    s.enforceRetention();
-    s.retentionTimer = setInterval(() => s.enforceRetention(), opts.retentionIntervalMs);
-    s.retentionTimer.unref();
+    if (opts.enforceRetention) {
+      s.enforceRetention();
+      s.retentionTimer = setInterval(() => s.enforceRetention(), opts.retentionIntervalMs);
+      s.retentionTimer.unref();
+    }
     return s;
   }
 
@@ -498,6 +511,42 @@ export class Storage implements StoreObserver {
     return aside;
   }
 
+  // ---------------------------------------------------------------- imported snapshots
+
+  private importFile(jobId: string): string {
+    return path.join(this.importsDir, logFileName(jobId).replace(/\.twlog$/, '.json'));
+  }
+
+  private recoverImports(): void {
+    for (const name of readdirSync(this.importsDir)) {
+      const file = path.join(this.importsDir, name);
+      if (name.endsWith(TEMP_SUFFIX)) {
+        unlinkSync(file);
+        this.stats.recovery.temp_file++;
+        continue;
+      }
+      if (!name.endsWith('.json')) continue;
+      const check = checkSnapshot(readFileSync(file, 'utf8'));
+      if (!check.ok) {
+        const aside = this.moveAside(file);
+        this.stats.recovery.corrupt_file++;
+        this.opts.warn(`storage: imported snapshot ${file} is unreadable (${check.message}); moved aside to ${aside}`);
+        continue;
+      }
+      this.store.restore(runFromSnapshot(check.snapshot, check.snapshot.run.job_id, false));
+    }
+  }
+
+  /** Stores a validated snapshot under `jobId` (atomically) and adds it to the store as a read-only run. */
+  saveImported(snapshot: Snapshot, jobId: string): Run {
+    const stored: Snapshot = { ...snapshot, run: { ...snapshot.run, job_id: jobId } };
+    writeFileAtomic(this.importFile(jobId), `${encodeJson(stored)}\n`);
+    const run = runFromSnapshot(stored, jobId, true);
+    this.store.add(run);
+    this.markLoaded(run);
+    return run;
+  }
+
   // ---------------------------------------------------------------- series on demand
 
   /** Reads an ended run's series back from its log (runs restored from a checkpoint start without). */
@@ -508,6 +557,18 @@ export class Storage implements StoreObserver {
     }
     const pending = this.loading.get(run.jobId);
     if (pending) return pending;
+    if (run.imported) {
+      const p = readFile(this.importFile(run.jobId), 'utf8')
+        .then((text) => {
+          const check = checkSnapshot(text);
+          if (!check.ok) throw new Error(`imported snapshot for ${run.jobId} is unreadable: ${check.message}`);
+          setSeries(run, check.snapshot.series);
+          this.markLoaded(run);
+        })
+        .finally(() => this.loading.delete(run.jobId));
+      this.loading.set(run.jobId, p);
+      return p;
+    }
     const log = this.logs.get(run.jobId);
     if (!log) return Promise.reject(new Error(`no log for run ${run.jobId}`));
     const p = readFile(log.file)
@@ -554,7 +615,15 @@ export class Storage implements StoreObserver {
     const log = this.logs.get(jobId);
     this.logs.delete(jobId);
     this.loaded.delete(jobId);
-    if (!log) return;
+    if (!log) {
+      // An imported run: it never counted in the totals, so its file simply goes.
+      try {
+        unlinkSync(this.importFile(jobId));
+      } catch {
+        // not an imported run, or already gone
+      }
+      return;
+    }
     void this.closeHandle(log);
     const retiredName = `${path.basename(log.file)}${RETIRED_EXT}`;
     try {

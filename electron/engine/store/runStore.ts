@@ -128,7 +128,8 @@ export class Run {
   ) {}
 
   status(now: number, stallAfterSeconds: number): RunStatus {
-    return statusOf(this.state, this.lastEventAt, now, stallAfterSeconds);
+    // An imported run is history: it shows the state it had when exported, and never stalls.
+    return this.imported ? this.state : statusOf(this.state, this.lastEventAt, now, stallAfterSeconds);
   }
 
   budgetUtilization(): number | null {
@@ -322,7 +323,7 @@ export class RunStore {
    */
   retire(jobId: string, reason: RetireReason): boolean {
     const run = this.runs.get(jobId);
-    if (!run || run.state === 'running') return false;
+    if (!run || (run.state === 'running' && !run.imported)) return false;
     this.runs.delete(jobId);
     this.ended.delete(jobId);
     this.addRetired(run.agentId, run.contribution());
@@ -348,7 +349,13 @@ export class RunStore {
   /** Restores a run (from disk) as it was: counts included, no events replayed, no listeners told. */
   restore(run: Run): void {
     this.runs.set(run.jobId, run);
-    if (run.state !== 'running') this.ended.set(run.jobId, run);
+    if (run.state !== 'running' && !run.imported) this.ended.set(run.jobId, run);
+  }
+
+  /** Adds a finished run from outside (an imported snapshot) and tells the listeners. */
+  add(run: Run): void {
+    this.restore(run);
+    for (const l of this.listeners) l.changed(run.jobId);
   }
 
   /** Lifetime totals per agent, computed now: retired totals plus every run in the store. */

@@ -1,0 +1,161 @@
+/**
+ * `trainwatch ls | export | import | rm`: against the engine that runs on the data dir (through
+ * its HTTP API), or straight from the data dir when none runs.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { ROUTES, reviveSummary } from '../../shared/api.ts';
+import type { RunSummary } from '../../shared/run.ts';
+import { SNAPSHOT_FORMATS } from '../../shared/snapshot.ts';
+import type { SnapshotFormat } from '../../shared/snapshot.ts';
+import { openHistory, runningEngine } from '../engine/history.ts';
+import type { History } from '../engine/history.ts';
+import { MAX_SNAPSHOT_BYTES } from '../engine/snapshot/runActions.ts';
+import { writeFileAtomic } from '../engine/storage/atomicFile.ts';
+
+export class CommandError extends Error {}
+
+type Target = { kind: 'http'; url: string } | { kind: 'local'; history: History };
+
+async function target(dataDir: string, url: string | undefined, warn: (m: string) => void): Promise<Target> {
+  if (url) return { kind: 'http', url: url.replace(/\/$/, '') };
+  const engine = runningEngine(dataDir);
+  if (engine) return { kind: 'http', url: engine.http.url };
+  return { kind: 'local', history: await openHistory(dataDir, warn) };
+}
+
+async function withTarget<T>(dataDir: string, url: string | undefined, warn: (m: string) => void, fn: (t: Target) => Promise<T>): Promise<T> {
+  const t = await target(dataDir, url, warn);
+  try {
+    return await fn(t);
+  } finally {
+    if (t.kind === 'local') await t.history.close();
+  }
+}
+
+async function http(url: string, init?: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    throw new CommandError(`cannot reach the engine at ${new URL(url).origin}: ${(err as Error).message}`);
+  }
+}
+
+async function httpError(res: Response): Promise<CommandError> {
+  const text = await res.text();
+  try {
+    const body = JSON.parse(text) as { error?: { message?: string } };
+    if (body.error?.message) return new CommandError(body.error.message);
+  } catch {
+    // not the engine's JSON error shape
+  }
+  return new CommandError(`the engine answered HTTP ${res.status}`);
+}
+
+export async function listRuns(dataDir: string, url: string | undefined, warn: (m: string) => void): Promise<RunSummary[]> {
+  return withTarget(dataDir, url, warn, async (t) => {
+    if (t.kind === 'local') return t.history.store.summaries();
+    const res = await http(`${t.url}${ROUTES.runs}`);
+    if (!res.ok) throw await httpError(res);
+    return ((await res.json()) as { runs: RunSummary[] }).runs.map(reviveSummary);
+  });
+}
+
+export function formatRuns(runs: RunSummary[], now = Date.now() / 1000): string {
+  const rows = [...runs]
+    .sort((a, b) => b.started_at - a.started_at)
+    .map((r) => [
+      r.job_id,
+      r.agent_id,
+      r.imported ? `${r.status} (imported)` : r.status,
+      r.current_iteration === null ? '-' : `${r.current_iteration}${r.total_iterations ? `/${r.total_iterations}` : ''}`,
+      r.budget_usage_usd === null ? '-' : `$${r.budget_usage_usd.toFixed(2)}${r.budget_utilization_percent === null ? '' : ` (${Math.round(r.budget_utilization_percent)}%)`}`,
+      r.loss === null ? '-' : String(Number(r.loss.toPrecision(4))),
+      ago(now - r.started_at),
+    ]);
+  const header = ['JOB_ID', 'AGENT', 'STATUS', 'ITER', 'BUDGET', 'LOSS', 'STARTED'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+function ago(s: number): string {
+  if (s < 90) return `${Math.max(0, Math.round(s))}s ago`;
+  if (s < 5400) return `${Math.round(s / 60)}m ago`;
+  if (s < 172_800) return `${Math.round(s / 3600)}h ago`;
+  return `${Math.round(s / 86_400)}d ago`;
+}
+
+export async function exportRunTo(
+  dataDir: string,
+  url: string | undefined,
+  jobId: string,
+  format: string,
+  out: string | undefined,
+  warn: (m: string) => void,
+): Promise<{ file: string | null; body: string }> {
+  if (!SNAPSHOT_FORMATS.includes(format as SnapshotFormat)) throw new CommandError(`--format must be one of ${SNAPSHOT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+  const { body, filename } = await withTarget(dataDir, url, warn, async (t) => {
+    if (t.kind === 'local') {
+      const r = await t.history.actions.export(jobId, format as SnapshotFormat);
+      if (!r.ok) throw new CommandError(r.message);
+      return r;
+    }
+    const res = await http(`${t.url}${ROUTES.snapshot(jobId, format as SnapshotFormat)}`);
+    if (!res.ok) throw await httpError(res);
+    const cd = res.headers.get('content-disposition') ?? '';
+    return { body: await res.text(), filename: /filename="([^"]+)"/.exec(cd)?.[1] ?? `run.${format}` };
+  });
+  if (out === '-') return { file: null, body };
+  const file = path.resolve(out ?? filename);
+  writeFileAtomic(file, body, 0o644);
+  return { file, body };
+}
+
+export async function importFile(
+  dataDir: string,
+  url: string | undefined,
+  file: string,
+  opts: { as?: string; rename?: boolean },
+  warn: (m: string) => void,
+): Promise<{ job_id: string; renamed: boolean }> {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch (err) {
+    throw new CommandError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  if (size > MAX_SNAPSHOT_BYTES) throw new CommandError(`${file} is ${size} bytes; snapshots larger than ${MAX_SNAPSHOT_BYTES} bytes are refused`);
+  const text = readFileSync(file, 'utf8');
+  return withTarget(dataDir, url, warn, async (t) => {
+    if (t.kind === 'local') {
+      const r = t.history.actions.import(text, opts);
+      if (!r.ok) throw new CommandError(`${file}: ${r.message}`);
+      return { job_id: r.job_id, renamed: r.renamed };
+    }
+    const q = new URLSearchParams();
+    if (opts.as) q.set('as', opts.as);
+    if (opts.rename) q.set('rename', '1');
+    const res = await http(`${t.url}${ROUTES.snapshots}${q.size ? `?${q}` : ''}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: text,
+    });
+    if (!res.ok) {
+      const e = await httpError(res);
+      throw new CommandError(`${file}: ${e.message}`);
+    }
+    return (await res.json()) as { job_id: string; renamed: boolean };
+  });
+}
+
+export async function removeRun(dataDir: string, url: string | undefined, jobId: string, warn: (m: string) => void): Promise<void> {
+  await withTarget(dataDir, url, warn, async (t) => {
+    if (t.kind === 'local') {
+      const r = t.history.actions.delete(jobId);
+      if (!r.ok) throw new CommandError(r.message);
+      return;
+    }
+    const res = await http(`${t.url}${ROUTES.run(jobId)}`, { method: 'DELETE' });
+    if (!res.ok) throw await httpError(res);
+  });
+}

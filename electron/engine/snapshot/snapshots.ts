@@ -1,0 +1,198 @@
+/**
+ * Run snapshots: export a run as JSON (the versioned snapshot), CSV (one row per point) or
+ * Prometheus text (the run's own metrics); import a snapshot as a read-only run.
+ *
+ * Export of a running run is a consistent point-in-time cut: everything is copied out of the
+ * store synchronously (no await in between, so no event can land half-way), then formatted.
+ */
+import { encodeJson } from '../../../shared/api.ts';
+import { bucketQuantile } from '../../../shared/math/histogram.ts';
+import { burnRatePerHour, etaSeconds, projectedSpend } from '../../../shared/math/rates.ts';
+import { PHASES } from '../../../shared/protocol/events.ts';
+import { SERIES } from '../../../shared/run.ts';
+import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, phaseBounds } from '../../../shared/snapshot.ts';
+import type { Snapshot, SnapshotFormat } from '../../../shared/snapshot.ts';
+import { Exporter } from '../exporter/exporter.ts';
+import { IngestStats } from '../ingest/stats.ts';
+import { Run, RunStore } from '../store/runStore.ts';
+import { Series } from '../store/series.ts';
+import type { Clock } from '../clock.ts';
+
+/** Builds the snapshot of a run whose series are in memory. Synchronous on purpose (see above). */
+export function buildSnapshot(store: RunStore, run: Run, engineVersion: string): Omit<Snapshot, 'exposition'> {
+  const now = store.clock.now();
+  const series: Snapshot['series'] = {};
+  for (const [key, s] of run.series) {
+    const d = s.toData(Number.MAX_SAFE_INTEGER);
+    series[key] = d.step ? { t: d.t, v: d.v, step: d.step } : { t: d.t, v: d.v };
+  }
+  const phases = Object.fromEntries(
+    PHASES.map((phase) => {
+      const h = run.phases[phase];
+      const bounds = phaseBounds(phase);
+      const q = (x: number) => (h.count === 0 ? null : bucketQuantile(x, bounds, h));
+      return [
+        phase,
+        {
+          count: h.count,
+          sum: h.sum,
+          mean: h.count === 0 ? null : h.sum / h.count,
+          p50: q(0.5),
+          p95: q(0.95),
+          p99: q(0.99),
+          histogram: { bounds: [...bounds], counts: [...h.counts], sum: h.sum, count: h.count },
+        },
+      ];
+    }),
+  ) as Snapshot['summary']['phases'];
+  const iterations = series[SERIES.duration('iteration')]?.v ?? [];
+  const eta = run.state === 'running' ? etaSeconds(run.currentIteration, run.totalIterations, iterations) : null;
+  const usage = series[SERIES.budgetUsage];
+  const burn = usage ? burnRatePerHour(usage.t, usage.v) : null;
+  const summary = store.summary(run, now);
+  return {
+    format: SNAPSHOT_FORMAT,
+    version: SNAPSHOT_VERSION,
+    exported_at: now,
+    engine: { version: engineVersion },
+    run: {
+      job_id: run.jobId,
+      agent_id: run.agentId,
+      name: run.name,
+      state: run.state,
+      status: summary.status,
+      implicit: run.implicit,
+      started_at: run.startedAt,
+      ended_at: run.endedAt,
+      last_event_at: run.lastEventAt,
+      event_count: run.eventCount,
+      current_iteration: run.currentIteration,
+      total_iterations: run.totalIterations,
+      budget_usage_usd: run.budgetUsage,
+      budget_limit_usd: run.budgetLimit,
+      loss: run.loss,
+      mean_reward: run.meanReward,
+      error: run.error,
+      cancel_reason: run.cancelReason,
+      pid: run.pid,
+      params: run.params,
+    },
+    summary: {
+      phases,
+      budget: {
+        usage_usd: run.budgetUsage,
+        limit_usd: run.budgetLimit,
+        utilization_percent: summary.budget_utilization_percent,
+        burn_rate_usd_per_hour: burn,
+        projected_total_usd: run.state === 'running' ? projectedSpend(run.budgetUsage, burn, eta) : run.budgetUsage,
+      },
+      progress: {
+        current_iteration: run.currentIteration,
+        total_iterations: run.totalIterations,
+        percent: run.currentIteration !== null && run.totalIterations ? (run.currentIteration / run.totalIterations) * 100 : null,
+        eta_seconds: eta,
+      },
+    },
+    series,
+  };
+}
+
+/** A frozen copy of a run's scalar state and histograms, for rendering after the synchronous cut. */
+function copyRun(run: Run): Run {
+  const c = new Run(run.jobId, run.agentId, run.startedAt, run.lastEventAt);
+  Object.assign(c, {
+    name: run.name, state: run.state, implicit: run.implicit, createdExplicitly: run.createdExplicitly, endedAt: run.endedAt,
+    eventCount: run.eventCount, currentIteration: run.currentIteration, totalIterations: run.totalIterations,
+    budgetUsage: run.budgetUsage, budgetLimit: run.budgetLimit, loss: run.loss, meanReward: run.meanReward,
+    error: run.error, cancelReason: run.cancelReason, pid: run.pid, params: run.params,
+  });
+  c.phases = structuredClone(run.phases);
+  return c;
+}
+
+/**
+ * The Prometheus text of this run's own metrics: its per-job gauges and its contribution to the
+ * agent's counters and histograms, rendered by the same exporter code as /metrics.
+ */
+export async function renderRunExposition(run: Run, clock: Clock, stallAfterSeconds: number): Promise<string> {
+  const scratch = new RunStore({ clock, stallAfterSeconds, maxRuns: 1 });
+  const copy = copyRun(run);
+  copy.imported = false; // an imported run still describes itself
+  scratch.restore(copy);
+  const exporter = new Exporter({ defaultMetrics: false, finishedJobTtlSeconds: Number.POSITIVE_INFINITY });
+  exporter.attach(scratch, new IngestStats());
+  const { body } = await exporter.render();
+  // Only the run's own families: the engine's health metrics say nothing about this run.
+  return body
+    .split('\n\n')
+    .filter((block) => /^# HELP training_/.test(block))
+    .join('\n\n')
+    .concat('\n');
+}
+
+export interface ExportedRun {
+  body: string;
+  contentType: string;
+  filename: string;
+}
+
+const CONTENT_TYPES: Record<SnapshotFormat, string> = {
+  json: 'application/json; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  prom: 'text/plain; version=0.0.4; charset=utf-8',
+};
+
+/** Formats a run (series loaded) as one of the export formats. */
+export async function exportRun(store: RunStore, run: Run, format: SnapshotFormat, engineVersion: string): Promise<ExportedRun> {
+  const snapshot = buildSnapshot(store, run, engineVersion);
+  const frozen = copyRun(run);
+  const base = run.jobId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80) || 'run';
+  const exposition = await renderRunExposition(frozen, store.clock, store.stallAfterSeconds);
+  const filename = `${base}.${format === 'json' ? 'snapshot.json' : format === 'csv' ? 'csv' : 'prom'}`;
+  if (format === 'prom') return { body: exposition, contentType: CONTENT_TYPES.prom, filename };
+  if (format === 'csv') return { body: toCsv(snapshot.series), contentType: CONTENT_TYPES.csv, filename };
+  return { body: `${encodeJson({ ...snapshot, exposition })}\n`, contentType: CONTENT_TYPES.json, filename };
+}
+
+/** One row per point: series, step, time, value (RFC 4180; NaN written as NaN). */
+export function toCsv(series: Snapshot['series']): string {
+  const rows = ['series,step,time,value'];
+  for (const [key, s] of Object.entries(series)) {
+    const name = /[",\n]/.test(key) ? `"${key.replace(/"/g, '""')}"` : key;
+    for (let i = 0; i < s.t.length; i++) {
+      const step = s.step?.[i];
+      rows.push(`${name},${step === null || step === undefined ? '' : step},${s.t[i]},${String(s.v[i])}`);
+    }
+  }
+  return `${rows.join('\n')}\n`;
+}
+
+/** A read-only run from a validated snapshot; its series are set when `withSeries`. */
+export function runFromSnapshot(s: Snapshot, jobId: string, withSeries: boolean): Run {
+  const r = s.run;
+  const run = new Run(jobId, r.agent_id, r.started_at, r.last_event_at);
+  Object.assign(run, {
+    name: r.name, state: r.state, implicit: r.implicit, createdExplicitly: !r.implicit, endedAt: r.ended_at,
+    eventCount: r.event_count, currentIteration: r.current_iteration, totalIterations: r.total_iterations,
+    budgetUsage: r.budget_usage_usd, budgetLimit: r.budget_limit_usd, loss: r.loss, meanReward: r.mean_reward,
+    error: r.error, cancelReason: r.cancel_reason, pid: r.pid, params: r.params,
+  });
+  for (const phase of PHASES) {
+    const h = s.summary.phases[phase].histogram;
+    run.phases[phase] = { counts: [...h.counts], sum: h.sum, count: h.count };
+  }
+  run.imported = true;
+  run.seriesLoaded = false;
+  if (withSeries) setSeries(run, s.series);
+  return run;
+}
+
+export function setSeries(run: Run, series: Snapshot['series']): void {
+  run.series.clear();
+  for (const [key, d] of Object.entries(series)) {
+    const s = new Series(Math.max(16, d.t.length), d.step !== undefined);
+    for (let i = 0; i < d.t.length; i++) s.push(d.t[i]!, d.v[i]!, d.step?.[i] ?? Number.NaN);
+    run.series.set(key, s);
+  }
+  run.seriesLoaded = true;
+}
