@@ -3,7 +3,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -155,5 +155,52 @@ describe('configuration and errors', () => {
   it('prints help and version', () => {
     expect(run(['--version']).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
     expect(run(['help']).stdout).toContain('trainwatch serve [options]');
+  });
+});
+
+describe('trainwatch ls / export / import / rm', () => {
+  const data = path.join(tmp, 'runs-cli');
+
+  it('works against a running engine, and straight from the data dir when none runs', async () => {
+    const s = await serve(['--port', '0', '--ingest-port', '0', '--socket', 'off', '--data-dir', data]);
+    const fed = run(['demo', '--speed', '1000', '--runs', '2', '--seed', '3'], { TRAINWATCH_ADDR: s.tcp });
+    expect(fed.status).toBe(0);
+    // A second engine on the same data dir is refused.
+    const second = run(['serve', '--port', '0', '--ingest-port', '0', '--socket', 'off', '--data-dir', data]);
+    expect([second.status, second.stderr]).toEqual([1, expect.stringMatching(/^trainwatch: data dir .* is in use by another Trainwatch engine \(pid \d+\)/)]);
+
+    const live = run(['ls', '--data-dir', data]);
+    expect(live.status).toBe(0);
+    const ids = [...live.stdout.matchAll(/^(demo\S+)/gm)].map((m) => m[1]!);
+    expect(ids).toHaveLength(2);
+    const snapFile = path.join(tmp, 'snap.json');
+    expect(run(['export', ids[0]!, '--data-dir', data, '--out', snapFile]).stdout).toBe(`wrote ${snapFile}\n`);
+    expect(run(['export', ids[0]!, '--data-dir', data, '--format', 'csv', '--out', '-']).stdout).toMatch(/^series,step,time,value\n/);
+    expect(await stop(s)).toBe(0);
+
+    // No engine now: the same commands read and write the data dir directly.
+    const offline = run(['ls', '--data-dir', data, '--json']);
+    expect((JSON.parse(offline.stdout) as Array<{ job_id: string }>).map((r) => r.job_id).sort()).toEqual([...ids].sort());
+    expect(run(['import', snapFile, '--data-dir', data]).stderr).toMatch(/exists already/);
+    expect(run(['import', snapFile, '--data-dir', data, '--as', 'copy']).stdout).toBe('imported as copy\n');
+    expect(run(['rm', ids[1]!, '--data-dir', data]).stdout).toBe(`deleted ${ids[1]}\n`);
+    const after = run(['ls', '--data-dir', data]).stdout;
+    expect(after).toMatch(/^copy .*\(imported\)/m);
+    expect(after).not.toContain(ids[1]!);
+
+    // Back online, the engine sees what was done offline, and the counters kept the deleted run.
+    const s2 = await serve(['--port', '0', '--ingest-port', '0', '--socket', 'off', '--data-dir', data]);
+    const metrics = parseExposition(await (await fetch(`${s2.url}/metrics`)).text());
+    expect(find(metrics, 'training_jobs_created_total').reduce((a, x) => a + x.value, 0)).toBe(2);
+    expect(find(metrics, 'training_job_status').some((x) => x.labels.job_id === 'copy')).toBe(false);
+    expect(await stop(s2)).toBe(0);
+  });
+
+  it('says what is wrong with a bad snapshot file', () => {
+    const bad = path.join(tmp, 'bad.json');
+    writeFileSync(bad, '{"format":"trainwatch-snapshot","version":9}');
+    const r = run(['import', bad, '--data-dir', data]);
+    expect([r.status, r.stderr]).toEqual([1, `trainwatch: ${bad}: snapshot version 9 is not supported; this Trainwatch reads version 1\n`]);
+    expect(run(['import', path.join(tmp, 'missing.json'), '--data-dir', data]).stderr).toBe(`trainwatch: cannot read ${path.join(tmp, 'missing.json')}: no such file\n`);
   });
 });
