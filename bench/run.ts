@@ -12,7 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Histogram, Registry } from 'prom-client';
 import { DEFAULT_DEMO, demoTimeline } from '../electron/cli/demoScenario.ts';
-import { parseLine } from '../shared/protocol/parseLine.ts';
+import { parseLine, parseValue } from '../shared/protocol/parseLine.ts';
+import type { IngestEventInput } from '../shared/protocol/events.ts';
+import { LOG_FORMAT_VERSION, encodeRecord } from '../electron/engine/storage/record.ts';
+import { checkpointOf, logFileName } from '../electron/engine/storage/storage.ts';
+import { RunStore } from '../electron/engine/store/runStore.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const smoke = process.argv.includes('--smoke');
@@ -79,10 +83,10 @@ interface Server {
 }
 
 /** The real engine, through the real CLI, in its own process (as users run it). */
-async function startServer(dir: string): Promise<Server> {
+async function startServer(dir: string, durability: 'fsync' | 'none' = 'fsync'): Promise<Server> {
   const child = spawn(
     process.execPath,
-    [path.join(ROOT, 'electron/cli/bin.js'), 'serve', '--port', '0', '--ingest-port', '0', '--socket', path.join(dir, 'tw.sock'), '--data-dir', dir],
+    [path.join(ROOT, 'electron/cli/bin.js'), 'serve', '--port', '0', '--ingest-port', '0', '--socket', path.join(dir, 'tw.sock'), '--data-dir', dir, '--durability', durability],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';
@@ -133,6 +137,74 @@ async function ingestRate(target: net.NetConnectOpts, text: Buffer, lastSeq: num
   return lastSeq / s;
 }
 
+/**
+ * Start-up with a lot of history: RUNS_HISTORY runs of EVENTS_PER_RUN events each, written as
+ * real logs. Measured twice: every run ended (restored from its end record; series load on
+ * demand) and every run still running (each log replayed event by event, the worst case).
+ */
+async function startupFigures(root: string): Promise<Figure[]> {
+  const nRuns = smoke ? 20 : 1_000;
+  const perRun = smoke ? 1_000 : 10_000;
+  const out: Figure[] = [];
+  for (const ended of [true, false]) {
+    const dir = mkdtempSync(path.join(root, 'history-'));
+    writeHistory(dir, nRuns, perRun, ended);
+    const times: number[] = [];
+    for (let i = 0; i < (smoke ? 1 : 3); i++) {
+      const t0 = process.hrtime.bigint();
+      const server = await startServer(dir);
+      times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+      await server.stop();
+    }
+    const baseline = mkdtempSync(path.join(root, 'empty-'));
+    const empty: number[] = [];
+    for (let i = 0; i < (smoke ? 1 : 3); i++) {
+      const t0 = process.hrtime.bigint();
+      const server = await startServer(baseline);
+      empty.push(Number(process.hrtime.bigint() - t0) / 1e9);
+      await server.stop();
+    }
+    const base = stats('start-up with an empty data dir', 's', empty);
+    if (ended) out.push(base);
+    const f = stats(`start-up with ${nRuns.toLocaleString('en')} runs x ${perRun.toLocaleString('en')} events, ${ended ? 'all ended (end records)' : 'all running (full replay)'}`, 's', times);
+    out.push({ ...f, baseline: base.name, ratio: f.median / base.median });
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(baseline, { recursive: true, force: true });
+  }
+  return out;
+}
+
+/** Writes run logs as the engine would (same records, same encoder), without running an engine. */
+function writeHistory(dir: string, nRuns: number, perRun: number, ended: boolean): void {
+  const runsDir = path.join(dir, 'runs');
+  mkdirSync(runsDir, { recursive: true });
+  const store = new RunStore({ clock: { now: () => 1_800_000_000 }, maxRuns: Number.MAX_SAFE_INTEGER });
+  for (let r = 0; r < nRuns; r++) {
+    const jobId = `hist-${r}`;
+    const J = { job_id: jobId, agent_id: `agent-${r % 3}` };
+    const bufs: Buffer[] = [encodeRecord({ k: 'hdr', v: LOG_FORMAT_VERSION, ...J })];
+    const events: IngestEventInput[] = [{ type: 'job_created', ...J, total_iterations: perRun }];
+    for (let i = 1; events.length < perRun - 1; i++) {
+      events.push({ type: 'progress', ...J, current_iteration: i });
+      events.push({ type: 'training', ...J, loss: 1 / i, mean_reward: i / perRun, iteration: i });
+      events.push({ type: 'duration', ...J, phase: 'iteration', seconds: 10 + (i % 7) });
+    }
+    events.length = perRun - (ended ? 1 : 0);
+    if (ended) events.push({ type: 'job_completed', ...J });
+    let n = 0;
+    for (const e of events) {
+      const parsed = parseValue(e);
+      if (parsed.kind !== 'event') throw new Error('bad bench event');
+      store.apply(parsed.event, 1_800_000_000 + n);
+      bufs.push(encodeRecord({ k: 'ev', n: ++n, rt: 1_800_000_000 + n, e: parsed.event }));
+    }
+    const run = store.get(jobId)!;
+    if (ended) bufs.push(encodeRecord({ k: 'end', n, run: checkpointOf(run) }));
+    writeFileSync(path.join(runsDir, logFileName(jobId)), Buffer.concat(bufs));
+    run.series.clear(); // keep the generator's own memory flat
+  }
+}
+
 async function main(): Promise<void> {
   const figures: Figure[] = [];
   const { text, lines } = workload(EVENTS);
@@ -143,25 +215,33 @@ async function main(): Promise<void> {
   const parse = stats('JSON.parse + zod validation (in process)', 'lines/s', Array.from({ length: RUNS }, () => parseRate(lines)));
   figures.push({ ...parse, baseline: observe.name, ratio: observe.median / parse.median });
 
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tw-bench-'));
+  const root = mkdtempSync(path.join(os.tmpdir(), 'tw-bench-'));
   try {
-    for (const transport of ['unix', 'tcp'] as const) {
+    const ingest = async (transport: 'unix' | 'tcp', durability: 'fsync' | 'none'): Promise<Figure> => {
       const runs: number[] = [];
       for (let i = 0; i < RUNS; i++) {
-        // A fresh engine per run: every run ingests into an empty store, so runs are comparable.
-        const server = await startServer(dir);
+        // A fresh engine and data dir per run: every run ingests into an empty store.
+        const dir = mkdtempSync(path.join(root, 'run-'));
+        const server = await startServer(dir, durability);
         try {
           const target: net.NetConnectOpts = transport === 'unix' ? { path: server.socket } : server.tcp;
           runs.push(await ingestRate(target, text, lines.length));
         } finally {
           await server.stop();
+          rmSync(dir, { recursive: true, force: true });
         }
       }
-      const f = stats(`ingest over ${transport === 'unix' ? 'Unix socket' : 'TCP'} (${lines.length.toLocaleString('en')} events, acked)`, 'events/s', runs);
-      figures.push({ ...f, baseline: observe.name, ratio: observe.median / f.median });
-    }
+      const where = transport === 'unix' ? 'Unix socket' : 'TCP';
+      const f = stats(`ingest over ${where}, durability ${durability} (${lines.length.toLocaleString('en')} events, acked)`, 'events/s', runs);
+      return { ...f, baseline: observe.name, ratio: observe.median / f.median };
+    };
+    const unix = await ingest('unix', 'fsync');
+    const tcp = await ingest('tcp', 'fsync');
+    const unixNoSync = await ingest('unix', 'none');
+    figures.push(unix, tcp, { ...unixNoSync, baseline: unix.name, ratio: unix.median === 0 ? undefined : unixNoSync.median / unix.median, note: 'ratio: how much faster without fsync (the cost of durability)' });
+    figures.push(...(await startupFigures(root)));
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
   }
 
   const result = {
@@ -178,10 +258,10 @@ async function main(): Promise<void> {
 
   const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(1));
   console.log(`Trainwatch bench — ${result.cpu}, ${result.cpus} cores, Node ${result.node}${smoke ? ' (smoke: tiny sizes)' : ''}`);
-  console.log(`${'figure'.padEnd(62)} ${'median'.padStart(9)} ${'min'.padStart(9)} ${'max'.padStart(9)}  cost vs baseline`);
+  console.log(`${'figure'.padEnd(78)} ${'median'.padStart(9)} ${'min'.padStart(9)} ${'max'.padStart(9)}  cost vs baseline`);
   for (const f of figures) {
     const ratio = f.ratio === undefined ? 'baseline' : `${f.ratio.toFixed(2)}x`;
-    console.log(`${f.name.padEnd(62)} ${fmt(f.median).padStart(9)} ${fmt(f.min).padStart(9)} ${fmt(f.max).padStart(9)}  ${ratio}  (${f.unit})`);
+    console.log(`${f.name.padEnd(78)} ${fmt(f.median).padStart(9)} ${fmt(f.min).padStart(9)} ${fmt(f.max).padStart(9)}  ${ratio}  (${f.unit})`);
   }
   console.log(`written to ${path.relative(process.cwd(), file)}`);
 }

@@ -36,6 +36,7 @@ serve options (environment variable in brackets):
   --data-dir DIR       where Trainwatch keeps its files             [TRAINWATCH_DATA_DIR] ($XDG_DATA_HOME/trainwatch)
   --stall-after SECS   a running job silent this long is "stalled"  [TRAINWATCH_STALL_AFTER] (300)
   --finished-ttl SECS  ended jobs leave per-job /metrics after this [TRAINWATCH_FINISHED_TTL] (600)
+  --durability MODE    fsync: ack only what is on disk; none: no fsync [TRAINWATCH_DURABILITY] (fsync)
 
 ls, export, import and rm talk to the engine running on --data-dir [TRAINWATCH_DATA_DIR], or read
 the data dir directly when none runs; --url URL [TRAINWATCH_URL] names an engine explicitly.
@@ -147,6 +148,7 @@ export function serveOptions(args: string[], env: NodeJS.ProcessEnv): Partial<En
     'data-dir': { type: 'string' },
     'stall-after': { type: 'string' },
     'finished-ttl': { type: 'string' },
+    durability: { type: 'string' },
   });
   const pick = (flag: string, envName: string) => (v[flag] as string | undefined) ?? (env[envName] || undefined);
   const opts: Partial<EngineOptions> = {};
@@ -165,6 +167,11 @@ export function serveOptions(args: string[], env: NodeJS.ProcessEnv): Partial<En
   if (stall !== undefined) opts.stallAfterSeconds = stall;
   const ttl = num('--finished-ttl', pick('finished-ttl', 'TRAINWATCH_FINISHED_TTL'), 0);
   if (ttl !== undefined) opts.finishedJobTtlSeconds = ttl;
+  const durability = pick('durability', 'TRAINWATCH_DURABILITY');
+  if (durability !== undefined) {
+    if (durability !== 'fsync' && durability !== 'none') throw new UsageError(`--durability must be fsync or none, got ${JSON.stringify(durability)}`);
+    opts.durability = durability;
+  }
   return opts;
 }
 
