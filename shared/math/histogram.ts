@@ -6,12 +6,21 @@
 export interface HistogramData {
   /** counts[i] = observations in (bounds[i-1], bounds[i]]; counts[bounds.length] = above the last bound. */
   counts: number[];
-  sum: number;
+  /**
+   * The sum in whole microseconds. Integers add up exactly in any order (to 2^53 us, 285 years),
+   * so a sum over runs never changes when runs are added or removed in another order; float sums
+   * would, and `_sum` would step backwards, which Prometheus reads as a counter reset.
+   */
+  sumMicros: number;
   count: number;
 }
 
+export function sumSeconds(h: HistogramData): number {
+  return h.sumMicros / 1e6;
+}
+
 export function emptyHistogram(bounds: readonly number[]): HistogramData {
-  return { counts: new Array<number>(bounds.length + 1).fill(0), sum: 0, count: 0 };
+  return { counts: new Array<number>(bounds.length + 1).fill(0), sumMicros: 0, count: 0 };
 }
 
 /** Adds one observation; `le` is inclusive, as in Prometheus. */
@@ -19,14 +28,14 @@ export function observe(h: HistogramData, bounds: readonly number[], value: numb
   let i = 0;
   while (i < bounds.length && value > bounds[i]!) i++;
   h.counts[i]!++;
-  h.sum += value;
+  h.sumMicros += Math.round(value * 1e6);
   h.count++;
 }
 
 /** into += from (same bounds). */
 export function addHistogram(into: HistogramData, from: HistogramData): void {
   for (let i = 0; i < into.counts.length; i++) into.counts[i]! += from.counts[i] ?? 0;
-  into.sum += from.sum;
+  into.sumMicros += from.sumMicros;
   into.count += from.count;
 }
 

@@ -48,13 +48,20 @@ const why = (reason: string, message: string) => ({ message, params: { reason } 
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
+/**
+ * Lone UTF-16 surrogates ("\ud800") are valid in JSON strings but not in UTF-8: two different
+ * ids would become the same U+FFFD on the wire, so /metrics would show duplicate series.
+ */
+const wellFormed = (s: string) => s.isWellFormed();
+
 const id = z
   .string()
   .min(1)
   .max(LIMITS.idLength)
-  .refine((s) => !CONTROL_CHARS.test(s), why('invalid_value', 'must not contain control characters'));
+  .refine((s) => !CONTROL_CHARS.test(s), why('invalid_value', 'must not contain control characters'))
+  .refine(wellFormed, why('invalid_value', 'must be valid Unicode (no lone surrogates)'));
 
-const text = (max: number) => z.string().max(max);
+const text = (max: number) => z.string().max(max).refine(wellFormed, why('invalid_value', 'must be valid Unicode (no lone surrogates)'));
 const nonNegative = z.number().min(0);
 
 /**

@@ -24,6 +24,7 @@ export const REJECT_REASONS = {
   already_terminal: 'a second terminal event for a job that has already ended',
   too_many_jobs: 'the run store is full of running jobs',
   too_many_scalars: 'the job already has the maximum number of scalar series',
+  too_many_agents: 'a new agent_id beyond the maximum number of distinct agents',
   body_too_large: 'an HTTP ingest body exceeds the size limit',
   too_many_connections: 'the engine already holds its maximum of ingest connections',
   storage_failed: 'the events were applied but could not be written to disk, so they are not acknowledged',

@@ -13,6 +13,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { OpenMetricsContentType } from 'prom-client';
 import { METRICS, PHASE_METRIC } from '../../../shared/catalog.ts';
 import type { MetricDef, MetricKey } from '../../../shared/catalog.ts';
+import { sumSeconds } from '../../../shared/math/histogram.ts';
 import type { HistogramData } from '../../../shared/math/histogram.ts';
 import { PROTOCOL_VERSION, PHASES } from '../../../shared/protocol/events.ts';
 import { RUN_STATUSES } from '../../../shared/run.ts';
@@ -80,7 +81,7 @@ export class Exporter {
     for (const [key, def] of Object.entries(METRICS) as Array<[MetricKey, MetricDef]>) {
       this.metrics[key] = this.create(def, text);
     }
-    if (this.opts.defaultMetrics) collectDefaultMetrics({ register: text });
+    if (this.opts.defaultMetrics) for (const m of processMetrics()) text.registerMetric(m);
     // getMetricsAsArray() returns the metric instances themselves (typed as plain objects).
     for (const m of text.getMetricsAsArray() as unknown as Array<Counter & { type: string }>) {
       openmetrics.registerMetric(m);
@@ -148,6 +149,8 @@ export class Exporter {
     }
     const cap = this.opts.maxExportedJobs;
     if (live.length + ended.length <= cap) return { runs: live.concat(ended), omitted: 0 };
+    // Over the cap, the jobs that spoke last win: a flood of silent ghosts must not push out new runs.
+    live.sort((a, b) => b.lastEventAt - a.lastEventAt);
     ended.sort((a, b) => b.lastEventAt - a.lastEventAt);
     const runs = live.concat(ended).slice(0, cap);
     return { runs, omitted: live.length + ended.length - runs.length };
@@ -186,7 +189,7 @@ export class Exporter {
       collect(key, (g) => {
         for (const run of self.currentView().runs) {
           const v = value(run);
-          if (v !== null) (g as Gauge).set({ agent_id: run.agentId, job_id: run.jobId }, v);
+          if (v !== null) setGauge(g as Gauge, { agent_id: run.agentId, job_id: run.jobId }, v);
         }
       });
     perJob('budgetUsage', (r) => r.budgetUsage);
@@ -204,7 +207,7 @@ export class Exporter {
       const now = store.clock.now();
       for (const run of self.currentView().runs) {
         const status = run.status(now, store.stallAfterSeconds);
-        for (const s of RUN_STATUSES) (g as Gauge).set({ agent_id: run.agentId, job_id: run.jobId, status: s }, s === status ? 1 : 0);
+        for (const s of RUN_STATUSES) setGauge(g as Gauge, { agent_id: run.agentId, job_id: run.jobId, status: s }, s === status ? 1 : 0);
       }
     });
 
@@ -247,6 +250,22 @@ function fixNaN(body: string): string {
   return body.includes(' Nan\n') ? body.replace(/ Nan$/gm, ' NaN') : body;
 }
 
+let processRegistry: Registry | null = null;
+
+/**
+ * prom-client's process and Node.js metrics, collected once per process: each
+ * collectDefaultMetrics() call starts a GC observer and an event-loop monitor that are never
+ * released, so an engine started and stopped repeatedly (tests, the desktop app restarting it)
+ * would leak them. Every engine registers these same metric objects.
+ */
+function processMetrics(): Array<Counter | Gauge | Histogram> {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry.getMetricsAsArray() as unknown as Array<Counter | Gauge | Histogram>;
+}
+
 interface ScrapeView {
   runs: Run[];
   omitted: number;
@@ -272,7 +291,17 @@ function setHistogram(h: Histogram, labels: Record<string, string>, data: Histog
   const internal = h as unknown as { hashMap: Record<string, PromHistogramEntry>; upperBounds: number[] };
   const bucketValues: Record<number, number> = {};
   internal.upperBounds.forEach((bound, i) => (bucketValues[bound] = data.counts[i] ?? 0));
-  internal.hashMap[JSON.stringify(labels)] = { labels, bucketValues, sum: data.sum, count: data.count };
+  internal.hashMap[JSON.stringify(labels)] = { labels, bucketValues, sum: sumSeconds(data), count: data.count };
+}
+
+/**
+ * Sets one label set of a gauge. prom-client keys label sets by joining `name:value,` pairs,
+ * so two jobs whose ids contain ',' and ':' can collide ({agent:"a,job_id:b", job:"c"} and
+ * {agent:"a", job:"b,job_id:c"}) and one would silently replace the other. Keying by the JSON
+ * of the label values cannot collide. Same internal shape as prom-client's own entries.
+ */
+function setGauge(g: Gauge, labels: Record<string, string>, value: number): void {
+  (g as unknown as { hashMap: Record<string, { labels: Record<string, string>; value: number }> }).hashMap[JSON.stringify(labels)] = { labels, value };
 }
 
 function keyOf(def: MetricDef): MetricKey {

@@ -240,22 +240,33 @@ export class HttpServer {
     }
     const limit = this.opts.maxBodyBytes;
     const session = new IngestSession(this.deps.ingest);
-    const lines: ServerLine[] = [];
+    // Only what the reply needs is kept (counts, the first errors, the highest ack): a 16 MiB
+    // body of bad lines must not become millions of error objects in memory.
+    const collected: Collected = { errors: [], omitted: 0, ack: -1, hello: null };
+    const collect = (reply: ServerLine[]) => {
+      for (const l of reply) {
+        if (l.type === 'error') {
+          if (collected.errors.length < MAX_LISTED_ERRORS) collected.errors.push(l);
+          else collected.omitted++;
+        } else if (l.type === 'ack') collected.ack = Math.max(collected.ack, l.seq);
+        else collected.hello = l;
+      }
+    };
     // A body without Content-Length is applied as it streams in; when it then turns out too
-    // large, the 413 still says what was applied (counts and the cumulative ack), so a client
-    // knows what to resend.
+    // large, the 413 still says what was applied (counts and the cumulative ack, once durable),
+    // so a client knows what to resend.
+    // The rest of the body is not read; the connection closes once the answer is out.
     const tooLarge = () => {
       this.deps.ingest.stats.errors.body_too_large++;
+      req.pause();
       res.setHeader('connection', 'close');
-      this.json(res, 413, {
-        error: { code: 'body_too_large', message: `request body is larger than ${limit} bytes; send smaller batches` },
-        ...this.ingestResult(session, lines),
-      });
+      void this.ingestReply(res, session, collected, 413, { code: 'body_too_large', message: `request body is larger than ${limit} bytes; send smaller batches` }).then(
+        () => res.once('finish', () => req.destroy()),
+      );
     };
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) {
       tooLarge();
-      req.destroy();
       return;
     }
     let received = 0;
@@ -266,51 +277,49 @@ export class HttpServer {
       if (received > limit) {
         done = true;
         tooLarge();
-        req.destroy();
         return;
       }
       const { reply, close } = session.feed(chunk);
-      lines.push(...reply);
+      collect(reply);
       if (close) {
         done = true;
-        lines.push(...session.finish());
-        void this.ingestReply(res, session, lines).then(() => req.destroy());
+        collect(session.finish());
+        void this.ingestReply(res, session, collected).then(() => req.destroy());
       }
     });
     req.on('end', () => {
       if (done) return;
       done = true;
-      lines.push(...session.finish());
-      void this.ingestReply(res, session, lines);
+      collect(session.finish());
+      void this.ingestReply(res, session, collected);
     });
   }
 
-  private async ingestReply(res: ServerResponse, session: IngestSession, collected: ServerLine[]): Promise<void> {
-    // Acks merge into one; it is released (or turned into storage_failed) once the events are on disk.
-    let ack = -1;
-    for (const l of collected) if (l.type === 'ack') ack = Math.max(ack, l.seq);
-    const lines = await durableReply(this.deps.ingest, [...collected.filter((l) => l.type !== 'ack'), ...(ack >= 0 ? [{ type: 'ack' as const, seq: ack }] : [])]);
-    const failed = lines.some((l) => l.type === 'error' && l.reason === 'storage_failed');
+  /** Answers an ingest request once its events are durable (or says they are not). */
+  private async ingestReply(
+    res: ServerResponse,
+    session: IngestSession,
+    c: Collected,
+    status?: number,
+    error?: { code: string; message: string },
+  ): Promise<void> {
+    const lines = await durableReply(this.deps.ingest, c.ack >= 0 ? [{ type: 'ack', seq: c.ack }] : []);
+    const failed = lines.find((l) => l.type === 'error');
+    const ack = failed || c.ack < 0 ? null : c.ack;
+    const errors = failed ? [...c.errors, failed].slice(0, MAX_LISTED_ERRORS) : c.errors;
     // 400 only when the batch had lines and none was accepted (a resend of lines already
     // applied counts as accepted: they are acknowledged as duplicates); 503 when the disk failed.
-    const status = failed ? 503 : session.rejected > 0 && session.accepted + session.duplicates === 0 ? 400 : 200;
-    this.json(res, status, this.ingestResult(session, lines));
-  }
-
-  private ingestResult(session: IngestSession, lines: ServerLine[]) {
-    const errors = lines.filter((l) => l.type === 'error');
-    let ack: number | null = null;
-    for (const l of lines) if (l.type === 'ack') ack = Math.max(ack ?? -1, l.seq);
-    const hello = lines.find((l) => l.type === 'hello');
-    return {
+    const code = status ?? (failed ? 503 : session.rejected > 0 && session.accepted + session.duplicates === 0 ? 400 : 200);
+    this.json(res, code, {
+      ...(error ? { error } : {}),
       accepted: session.accepted,
       rejected: session.rejected,
       duplicates: session.duplicates,
       ack,
-      ...(hello ? { hello } : {}),
-      errors: errors.slice(0, MAX_LISTED_ERRORS),
-      errors_omitted: Math.max(0, errors.length - MAX_LISTED_ERRORS),
-    };
+      ...(c.hello ? { hello: c.hello } : {}),
+      errors,
+      errors_omitted: c.omitted + (failed && c.errors.length >= MAX_LISTED_ERRORS ? 1 : 0),
+    });
   }
 
   private staticFile(p: string, res: ServerResponse): void {
@@ -383,6 +392,13 @@ function runPath(p: string): { jobId: string; sub: 'snapshot' | null } | 'bad' |
   } catch {
     return 'bad';
   }
+}
+
+interface Collected {
+  errors: ServerLine[];
+  omitted: number;
+  ack: number;
+  hello: ServerLine | null;
 }
 
 function helpPage(): string {

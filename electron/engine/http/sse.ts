@@ -15,9 +15,11 @@ export interface SseOptions {
   /** A comment line this often keeps proxies and idle timers from closing the stream. */
   keepAliveMs: number;
   maxClients: number;
+  /** Unsent bytes a client may have queued before it is dropped. */
+  maxBufferedBytes: number;
 }
 
-export const DEFAULT_SSE_OPTIONS: SseOptions = { intervalMs: 100, keepAliveMs: 15_000, maxClients: 64 };
+export const DEFAULT_SSE_OPTIONS: SseOptions = { intervalMs: 100, keepAliveMs: 15_000, maxClients: 64, maxBufferedBytes: 4 * 1024 * 1024 };
 
 export class SseHub {
   private readonly clients = new Set<ServerResponse>();
@@ -27,6 +29,8 @@ export class SseHub {
   private readonly keepAlive: NodeJS.Timeout;
   private readonly unlisten: () => void;
   readonly opts: SseOptions;
+  /** Clients cut off for not reading. */
+  dropped = 0;
 
   constructor(
     private readonly store: RunStore,
@@ -102,7 +106,17 @@ export class SseHub {
   }
 
   private broadcast(text: string): void {
-    for (const res of this.clients) res.write(text);
+    for (const res of this.clients) {
+      // A client that stopped reading is cut off rather than buffered for: it reconnects (EventSource
+      // does by itself) and starts again from a fresh snapshot.
+      if (res.writableLength > this.opts.maxBufferedBytes) {
+        this.dropped++;
+        this.clients.delete(res);
+        res.destroy();
+        continue;
+      }
+      res.write(text);
+    }
   }
 }
 

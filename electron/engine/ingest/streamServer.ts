@@ -49,14 +49,19 @@ export class StreamServer {
     return socketPath;
   }
 
-  async close(): Promise<void> {
+  /** Stops listening, lets connections finish their replies for up to `graceMs`, then cuts them. */
+  async close(graceMs = 1_000): Promise<void> {
     this.ctx.stats.closed.engine_stopping += this.sockets.size;
     for (const s of this.sockets) {
       s.end();
       s.destroySoon();
     }
-    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    const closed = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    // A client that never reads keeps its socket from draining; it must not keep the engine up.
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+    await Promise.race([closed, grace]);
     for (const s of this.sockets) s.destroy();
+    await closed;
     if (this.socketPath) {
       try {
         unlinkSync(this.socketPath);
@@ -77,7 +82,14 @@ export class StreamServer {
     if (this.sockets.size >= this.opts.maxConnections) {
       stats.closed.too_many_connections++;
       stats.errors.too_many_connections++;
-      socket.end(`${JSON.stringify({ type: 'error', line: 0, reason: 'too_many_connections', message: `the engine already has ${this.sockets.size} ingest connections (limit ${this.opts.maxConnections})` })}\n`);
+      // A refused socket must neither crash the engine (a reset before the write lands raises
+      // 'error') nor linger half-open holding a file descriptor.
+      socket.on('error', () => undefined);
+      socket.setTimeout(5_000, () => socket.destroy());
+      socket.end(
+        `${JSON.stringify({ type: 'error', line: 0, reason: 'too_many_connections', message: `the engine already has ${this.sockets.size} ingest connections (limit ${this.opts.maxConnections})` })}\n`,
+        () => socket.destroy(),
+      );
       return;
     }
     stats.accepted[transport]++;

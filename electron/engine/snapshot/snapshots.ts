@@ -6,7 +6,7 @@
  * store synchronously (no await in between, so no event can land half-way), then formatted.
  */
 import { encodeJson } from '../../../shared/api.ts';
-import { bucketQuantile } from '../../../shared/math/histogram.ts';
+import { bucketQuantile, sumSeconds } from '../../../shared/math/histogram.ts';
 import { burnRatePerHour, etaSeconds, projectedSpend } from '../../../shared/math/rates.ts';
 import { PHASES } from '../../../shared/protocol/events.ts';
 import { SERIES } from '../../../shared/run.ts';
@@ -35,12 +35,12 @@ export function buildSnapshot(store: RunStore, run: Run, engineVersion: string):
         phase,
         {
           count: h.count,
-          sum: h.sum,
-          mean: h.count === 0 ? null : h.sum / h.count,
+          sum: sumSeconds(h),
+          mean: h.count === 0 ? null : sumSeconds(h) / h.count,
           p50: q(0.5),
           p95: q(0.95),
           p99: q(0.99),
-          histogram: { bounds: [...bounds], counts: [...h.counts], sum: h.sum, count: h.count },
+          histogram: { bounds: [...bounds], counts: [...h.counts], sum: sumSeconds(h), count: h.count },
         },
       ];
     }),
@@ -179,7 +179,7 @@ export function runFromSnapshot(s: Snapshot, jobId: string, withSeries: boolean)
   });
   for (const phase of PHASES) {
     const h = s.summary.phases[phase].histogram;
-    run.phases[phase] = { counts: [...h.counts], sum: h.sum, count: h.count };
+    run.phases[phase] = { counts: [...h.counts], sumMicros: Math.round(h.sum * 1e6), count: h.count };
   }
   run.imported = true;
   run.seriesLoaded = false;

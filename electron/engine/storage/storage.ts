@@ -128,6 +128,8 @@ export function logFileName(jobId: string): string {
 interface TotalsFile {
   version: number;
   agents: Record<string, AgentTotals>;
+  /** Removed runs: [job_id, agent_id, final state], so late events for them stay refused. */
+  tombstones?: Array<[string, string, string]>;
   /** Logs already counted in `agents` whose unlink may not have happened yet. */
   retired_files: string[];
 }
@@ -156,6 +158,7 @@ export class Storage implements StoreObserver {
   private retiredFiles: string[] = [];
   private totalsWrite: Promise<void> | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
+  private readonly removals = new Set<Promise<void>>();
   private closed = false;
   private readonly opts: StorageOptions;
 
@@ -375,6 +378,7 @@ export class Storage implements StoreObserver {
       this.store.addRetired(agent, t);
     }
     this.retiredFiles = parsed.retired_files;
+    for (const [jobId, agentId, state] of parsed.tombstones ?? []) this.store.bury(jobId, { agentId, state: state as Run['state'] });
   }
 
   private recoverRuns(): void {
@@ -624,6 +628,20 @@ export class Storage implements StoreObserver {
       }
       return;
     }
+    // Its last records may still be on their way to disk (a run retired right after it ended):
+    // let them land, then close and delete.
+    if (log.pending.length > 0 || this.dirty.has(log) || this.flushing) {
+      const removal = this.durable()
+        .catch(() => undefined)
+        .then(() => this.retireLog(log))
+        .finally(() => this.removals.delete(removal));
+      this.removals.add(removal);
+    } else {
+      this.retireLog(log);
+    }
+  }
+
+  private retireLog(log: RunLog): void {
     void this.closeHandle(log);
     const retiredName = `${path.basename(log.file)}${RETIRED_EXT}`;
     try {
@@ -662,7 +680,12 @@ export class Storage implements StoreObserver {
   }
 
   private writeTotals(): void {
-    const body: TotalsFile = { version: 1, agents: Object.fromEntries(this.store.retiredTotals()), retired_files: this.retiredFiles };
+    const body: TotalsFile = {
+      version: 1,
+      agents: Object.fromEntries(this.store.retiredTotals()),
+      retired_files: this.retiredFiles,
+      tombstones: this.store.tombstoneList().map(([id, t]) => [id, t.agentId, t.state]),
+    };
     writeFileAtomic(path.join(this.opts.dataDir, TOTALS_FILE), `${JSON.stringify(body)}\n`);
   }
 
@@ -703,6 +726,7 @@ export class Storage implements StoreObserver {
     this.timer = null;
     await this.flushing;
     if (this.dirty.size > 0) await this.flush();
+    await Promise.all(this.removals);
     await this.totalsWrite;
     await Promise.all([...this.openHandles].map((log) => this.closeHandle(log)));
     this.store.observer = null;
@@ -777,7 +801,7 @@ export function runFromCheckpoint(c: Checkpoint): Run {
   run.cancelReason = c.cancel_reason;
   run.pid = c.pid;
   run.params = c.params;
-  for (const [phase, h] of Object.entries(c.phases)) run.phases[phase as keyof typeof run.phases] = { counts: [...h.counts], sum: h.sum, count: h.count };
+  for (const [phase, h] of Object.entries(c.phases)) run.phases[phase as keyof typeof run.phases] = { counts: [...h.counts], sumMicros: h.sumMicros, count: h.count };
   run.seriesLoaded = false;
   return run;
 }

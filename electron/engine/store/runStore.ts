@@ -33,6 +33,10 @@ export interface RunStoreOptions {
   /** Runs held in memory; beyond it the oldest ended run is dropped, or new jobs refused. */
   maxRuns: number;
   maxScalarsPerJob: number;
+  /** Distinct agent_id values; each costs ~44 series in /metrics forever (lifetime counters). */
+  maxAgents: number;
+  /** Ids of removed runs remembered, so a late event for one is refused instead of recreating it. */
+  maxTombstones: number;
 }
 
 export const DEFAULT_STORE_OPTIONS: Omit<RunStoreOptions, 'clock'> = {
@@ -40,6 +44,8 @@ export const DEFAULT_STORE_OPTIONS: Omit<RunStoreOptions, 'clock'> = {
   maxPointsPerSeries: 20_000,
   maxRuns: 5_000,
   maxScalarsPerJob: 64,
+  maxAgents: 1_000,
+  maxTombstones: 10_000,
 };
 
 type LifecycleProblem = 'duplicate_job' | 'job_ended' | 'already_terminal';
@@ -73,6 +79,12 @@ export function addTotals(into: AgentTotals, from: AgentTotals): void {
   into.failed += from.failed;
   into.cancelled += from.cancelled;
   for (const p of PHASES) addHistogram(into.phases[p], from.phases[p]);
+}
+
+/** What is remembered of a removed run. */
+export interface Tombstone {
+  agentId: string;
+  state: RunState;
 }
 
 /** Why a run left the store. */
@@ -158,6 +170,10 @@ export class RunStore {
   private readonly listeners: StoreListener[] = [];
   private readonly opts: RunStoreOptions;
   readonly retiredCount: Record<RetireReason, number> = { capacity: 0, age: 0, count: 0, bytes: 0, deleted: 0 };
+  /** Removed runs: id -> how it ended. Oldest forgotten first beyond maxTombstones. */
+  private readonly tombstones = new Map<string, Tombstone>();
+  /** Every agent_id with runs or retired totals: bounded by maxAgents. */
+  private readonly agentIds = new Set<string>();
   private readonly tally = { compactions: 0 };
   observer: StoreObserver | null = null;
   /** Brings an ended run's series back into memory (storage sets it; without storage all are loaded). */
@@ -165,7 +181,7 @@ export class RunStore {
 
   constructor(opts: Partial<RunStoreOptions> & { clock: Clock }) {
     this.opts = { ...DEFAULT_STORE_OPTIONS, ...opts };
-    for (const key of ['stallAfterSeconds', 'maxPointsPerSeries', 'maxRuns', 'maxScalarsPerJob'] as const) {
+    for (const key of ['stallAfterSeconds', 'maxPointsPerSeries', 'maxRuns', 'maxScalarsPerJob', 'maxAgents', 'maxTombstones'] as const) {
       const v = this.opts[key];
       if (!Number.isFinite(v) || v <= 0) throw new RangeError(`run store option ${key} must be a positive number, got ${v}`);
     }
@@ -195,6 +211,14 @@ export class RunStore {
 
     let implicit = false;
     if (!run) {
+      const gone = this.tombstones.get(event.job_id);
+      if (gone) return { ok: false, rejection: this.explainGone(event, gone) };
+      if (!this.agentIds.has(event.agent_id) && this.agentIds.size >= this.opts.maxAgents) {
+        return {
+          ok: false,
+          rejection: reject('too_many_agents', `agent_id ${JSON.stringify(event.agent_id)} would be agent number ${this.agentIds.size + 1} (limit ${this.opts.maxAgents}); reuse an existing agent_id`),
+        };
+      }
       if (this.runs.size >= this.opts.maxRuns && !this.retireOldestEnded()) {
         return {
           ok: false,
@@ -205,6 +229,7 @@ export class RunStore {
       implicit = event.type !== 'job_created';
       run.implicit = implicit;
       this.runs.set(run.jobId, run);
+      this.agentIds.add(run.agentId);
     } else if (event.agent_id !== run.agentId) {
       return {
         ok: false,
@@ -300,6 +325,13 @@ export class RunStore {
     return reject(problem, `job ${job} already ended as ${run.state}; ${e.type} after the end is ignored`);
   }
 
+  private explainGone(e: IngestEvent, gone: Tombstone): Rejection {
+    const job = JSON.stringify(e.job_id);
+    if (e.type === 'job_created') return reject('duplicate_job', `job ${job} existed (it ended as ${gone.state} and was removed); use a new job_id for a new run`);
+    if (isTerminalType(e.type)) return reject('already_terminal', `job ${job} already ended as ${gone.state} (and was removed); ${TERMINAL_STATE[e.type]} ignored`);
+    return reject('job_ended', `job ${job} ended as ${gone.state} and was removed; ${e.type} after the end is ignored`);
+  }
+
   private series(run: Run, key: string, withStep: boolean): Series {
     let s = run.series.get(key);
     if (!s) {
@@ -328,12 +360,25 @@ export class RunStore {
     this.ended.delete(jobId);
     this.addRetired(run.agentId, run.contribution());
     this.retiredCount[reason]++;
+    if (!run.imported) this.bury(jobId, { agentId: run.agentId, state: run.state });
     for (const l of this.listeners) l.removed(jobId, reason);
     return true;
   }
 
+  /** Remembers a removed run's id and end, bounded (oldest forgotten first). */
+  bury(jobId: string, t: Tombstone): void {
+    this.tombstones.delete(jobId);
+    this.tombstones.set(jobId, t);
+    while (this.tombstones.size > this.opts.maxTombstones) this.tombstones.delete(this.tombstones.keys().next().value!);
+  }
+
+  tombstoneList(): Array<[string, Tombstone]> {
+    return [...this.tombstones];
+  }
+
   /** Adds totals left by runs no longer in the store (retired now, or restored from disk at start). */
   addRetired(agentId: string, totals: AgentTotals): void {
+    this.agentIds.add(agentId);
     let t = this.retired.get(agentId);
     if (!t) {
       t = emptyTotals();
@@ -349,6 +394,7 @@ export class RunStore {
   /** Restores a run (from disk) as it was: counts included, no events replayed, no listeners told. */
   restore(run: Run): void {
     this.runs.set(run.jobId, run);
+    this.agentIds.add(run.agentId);
     if (run.state !== 'running' && !run.imported) this.ended.set(run.jobId, run);
   }
 

@@ -191,7 +191,7 @@ describe('bounds', () => {
     expect(store.retire('j1', 'deleted')).toBe(true);
     expect(removed).toEqual(['j1']);
     expect(store.agents().get('a')).toEqual(before);
-    expect(before.phases.policy_update).toEqual({ counts: [0, 1, 0, 0, 0, 0, 0, 1], sum: 40.3, count: 2 });
+    expect(before.phases.policy_update).toEqual({ counts: [0, 1, 0, 0, 0, 0, 0, 1], sumMicros: 40_300_000, count: 2 });
     expect(store.retiredCount.deleted).toBe(1);
   });
 

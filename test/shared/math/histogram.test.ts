@@ -13,7 +13,7 @@ describe('observe', () => {
     const h = hist([0.1, 0.11, 30, 31, 0]);
     expect(h.counts).toEqual([2, 1, 0, 0, 0, 0, 1, 1]);
     expect(cumulative(h)).toEqual([2, 3, 3, 3, 3, 3, 4, 5]);
-    expect([h.count, h.sum]).toEqual([5, 61.21]);
+    expect([h.count, h.sumMicros]).toEqual([5, 61_210_000]);
   });
 });
 
