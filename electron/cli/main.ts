@@ -10,7 +10,7 @@ import type { EngineOptions } from '../engine/index.ts';
 import { formatAddr, parseAddr } from './addr.ts';
 import { runDemo } from './demo.ts';
 import { DEFAULT_DEMO } from './demoScenario.ts';
-import { decideStart, probe } from './start.ts';
+import { decideStart, launchElectron, probe } from './start.ts';
 import { CommandError, exportRunTo, formatRuns, importFile, listRuns, removeRun } from './runCommands.ts';
 
 export class UsageError extends Error {}
@@ -216,10 +216,7 @@ async function serve(args: string[], env: NodeJS.ProcessEnv, out: Out): Promise<
 
 async function start(args: string[], env: NodeJS.ProcessEnv, out: Out): Promise<number> {
   const decision = decideStart(probe(ROOT_DIR, env));
-  if (decision.mode === 'electron') {
-    // Reached only once the shell exists (issue #5); decideStart says browser until then.
-    throw new Error(`launching ${decision.binary} is not wired yet`);
-  }
+  if (decision.mode === 'electron') return launchElectron(decision.binary, args, env);
   out.log(decision.reason);
   return serve(args, env, out);
 }

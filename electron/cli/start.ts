@@ -3,6 +3,7 @@
  * the browser. The decision is a pure function of what is on disk and in the environment, so it
  * is unit-tested on machines that have no Electron binary.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -56,4 +57,18 @@ export function probe(root: string, env: NodeJS.ProcessEnv = process.env): Start
     // not installed, or installed without its binary: both mean no desktop window here
   }
   return { env, platform: process.platform, exists: existsSync, electronDir, pathTxt, shellBuilt: existsSync(path.join(root, 'dist', 'shell', 'main.js')) };
+}
+
+/**
+ * Runs the desktop app: the Electron binary on the built shell, passing the CLI's flags through.
+ * Resolves with Electron's exit code. Only reached where decideStart found a binary and a built
+ * shell (never on our build machines; issue #5 builds the shell).
+ */
+export function launchElectron(binary: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const root = path.resolve(import.meta.dirname, '..', '..');
+    const child = spawn(binary, [path.join(root, 'dist', 'shell', 'main.js'), ...args], { stdio: 'inherit', env });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
 }
