@@ -23,11 +23,16 @@ export function emptyHistogram(bounds: readonly number[]): HistogramData {
   return { counts: new Array<number>(bounds.length + 1).fill(0), sumMicros: 0, count: 0 };
 }
 
-/** Adds one observation; `le` is inclusive, as in Prometheus. */
-export function observe(h: HistogramData, bounds: readonly number[], value: number): void {
+/** The slot of `counts` a value falls in: the first bound >= value (`le` is inclusive), or the overflow. */
+export function bucketIndex(bounds: readonly number[], value: number): number {
   let i = 0;
   while (i < bounds.length && value > bounds[i]!) i++;
-  h.counts[i]!++;
+  return i;
+}
+
+/** Adds one observation; `le` is inclusive, as in Prometheus. */
+export function observe(h: HistogramData, bounds: readonly number[], value: number): void {
+  h.counts[bucketIndex(bounds, value)]!++;
   h.sumMicros += Math.round(value * 1e6);
   h.count++;
 }

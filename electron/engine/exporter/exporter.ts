@@ -16,6 +16,7 @@ import type { MetricDef, MetricKey } from '../../../shared/catalog.ts';
 import { sumSeconds } from '../../../shared/math/histogram.ts';
 import type { HistogramData } from '../../../shared/math/histogram.ts';
 import { PROTOCOL_VERSION, PHASES } from '../../../shared/protocol/events.ts';
+import type { Phase } from '../../../shared/protocol/events.ts';
 import { RUN_STATUSES } from '../../../shared/run.ts';
 import type { IngestStats } from '../ingest/stats.ts';
 import type { AgentTotals, Run, RunStore } from '../store/runStore.ts';
@@ -132,7 +133,26 @@ export class Exporter {
   }
 
   private computeView(): ScrapeView {
-    return { ...this.selectRuns(), agents: this.store?.agents() ?? new Map() };
+    return { ...this.selectRuns(), agents: this.store?.agents() ?? new Map(), exemplars: this.latestExemplars() };
+  }
+
+  /** Per agent and phase, the newest observation in each bucket, with the job it came from. */
+  private latestExemplars(): Map<string, Partial<Record<Phase, Array<PromExemplar | undefined>>>> {
+    const out = new Map<string, Partial<Record<Phase, Array<PromExemplar | undefined>>>>();
+    for (const run of this.store?.values() ?? []) {
+      if (run.imported || EXEMPLAR_KEY.length + run.jobId.length > MAX_EXEMPLAR_LABEL_CHARS) continue;
+      for (const phase of PHASES) {
+        const mine = run.exemplars[phase];
+        if (!mine) continue;
+        let agent = out.get(run.agentId);
+        if (!agent) out.set(run.agentId, (agent = {}));
+        const slots = (agent[phase] ??= []);
+        mine.forEach((x, i) => {
+          if (x && !(slots[i] && slots[i]!.timestamp >= x.t)) slots[i] = { labelSet: { [EXEMPLAR_KEY]: run.jobId }, value: x.value, timestamp: x.t };
+        });
+      }
+    }
+    return out;
   }
 
   /** Which jobs get per-job series this scrape: live ones first, then the most recently ended. */
@@ -176,7 +196,8 @@ export class Exporter {
       });
     for (const phase of PHASES) {
       collect(keyOf(PHASE_METRIC[phase]), (h) => {
-        for (const [agent_id, t] of self.currentView().agents) setHistogram(h as Histogram, { agent_id }, t.phases[phase]);
+        const view = self.currentView();
+        for (const [agent_id, t] of view.agents) setHistogram(h as Histogram, { agent_id }, t.phases[phase], view.exemplars.get(agent_id)?.[phase]);
       });
     }
     totals('jobsCreated', 'created');
@@ -270,7 +291,19 @@ interface ScrapeView {
   runs: Run[];
   omitted: number;
   agents: Map<string, AgentTotals>;
+  exemplars: Map<string, Partial<Record<Phase, Array<PromExemplar | undefined>>>>;
 }
+
+/** prom-client's exemplar shape (lib/exemplar.js); rendered only in OpenMetrics. */
+interface PromExemplar {
+  labelSet: Record<string, string>;
+  value: number;
+  timestamp: number;
+}
+
+const EXEMPLAR_KEY = 'job_id';
+/** OpenMetrics 1.0: an exemplar's label names and values together are at most 128 characters. */
+const MAX_EXEMPLAR_LABEL_CHARS = 128;
 
 /** prom-client's internal per-label-set histogram state (lib/histogram.js, 15.x). */
 interface PromHistogramEntry {
@@ -278,6 +311,8 @@ interface PromHistogramEntry {
   bucketValues: Record<number, number>;
   sum: number;
   count: number;
+  /** Keyed by upper bound, and '-1' for +Inf. */
+  bucketExemplars?: Record<string, PromExemplar | null>;
 }
 
 /**
@@ -287,11 +322,17 @@ interface PromHistogramEntry {
  * `_bucket`/`_sum`/`_count` (the +Inf bucket is `count`). Pinned by the exact-value tests in
  * test/engine/exporter/inherited.test.ts; re-check on any prom-client upgrade.
  */
-function setHistogram(h: Histogram, labels: Record<string, string>, data: HistogramData): void {
+function setHistogram(h: Histogram, labels: Record<string, string>, data: HistogramData, exemplars?: Array<PromExemplar | undefined>): void {
   const internal = h as unknown as { hashMap: Record<string, PromHistogramEntry>; upperBounds: number[] };
   const bucketValues: Record<number, number> = {};
   internal.upperBounds.forEach((bound, i) => (bucketValues[bound] = data.counts[i] ?? 0));
-  internal.hashMap[JSON.stringify(labels)] = { labels, bucketValues, sum: sumSeconds(data), count: data.count };
+  const entry: PromHistogramEntry = { labels, bucketValues, sum: sumSeconds(data), count: data.count };
+  if (exemplars) {
+    entry.bucketExemplars = {};
+    internal.upperBounds.forEach((bound, i) => (entry.bucketExemplars![bound] = exemplars[i] ?? null));
+    entry.bucketExemplars['-1'] = exemplars[internal.upperBounds.length] ?? null;
+  }
+  internal.hashMap[JSON.stringify(labels)] = entry;
 }
 
 /**

@@ -7,7 +7,7 @@
  * lifecycle forbids (never throws on input). Bad options throw at construction.
  */
 import { PHASE_METRIC } from '../../../shared/catalog.ts';
-import { addHistogram, emptyHistogram, observe } from '../../../shared/math/histogram.ts';
+import { addHistogram, bucketIndex, emptyHistogram, observe } from '../../../shared/math/histogram.ts';
 import type { HistogramData } from '../../../shared/math/histogram.ts';
 import type { EventOf, IngestEvent, Phase } from '../../../shared/protocol/events.ts';
 import { isTerminalType, PHASES } from '../../../shared/protocol/events.ts';
@@ -131,6 +131,11 @@ export class Run {
   scalarCount = 0;
   /** Exact per-phase duration histograms over the inherited buckets (series may be compacted). */
   phases = emptyPhases();
+  /**
+   * The latest observation per phase and bucket (index as in HistogramData.counts), for
+   * OpenMetrics exemplars that link a slow bucket to this job. Memory only: exemplars are hints.
+   */
+  readonly exemplars: Partial<Record<Phase, Array<{ value: number; t: number } | undefined>>> = {};
 
   constructor(
     readonly jobId: string,
@@ -267,6 +272,7 @@ export class RunStore {
       case 'duration':
         this.series(run, SERIES.duration(e.phase), false).push(t, e.seconds);
         observe(run.phases[e.phase], PHASE_METRIC[e.phase].buckets!, e.seconds);
+        (run.exemplars[e.phase] ??= [])[bucketIndex(PHASE_METRIC[e.phase].buckets!, e.seconds)] = { value: e.seconds, t };
         return null;
       case 'budget':
         run.budgetUsage = e.usage_usd;

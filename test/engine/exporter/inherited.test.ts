@@ -226,3 +226,23 @@ describe('a whole workflow', () => {
     expect(valueOf(exp, 'trainwatch_ingest_events_total', { type: 'job_completed' })).toBe(1);
   });
 });
+
+describe('exemplars (OpenMetrics)', () => {
+  it('links each duration bucket to the job that last landed in it, in OpenMetrics only', async () => {
+    const long = 'x'.repeat(130);
+    await client.send(
+      { type: 'duration', ...job('slow-job'), phase: 'trajectory_generation', seconds: 75, ts: 1_800_000_000 },
+      { type: 'duration', ...job('fast-job'), phase: 'trajectory_generation', seconds: 2, ts: 1_800_000_001 },
+      { type: 'duration', ...job('later-slow'), phase: 'trajectory_generation', seconds: 90, ts: 1_800_000_002 },
+      { type: 'duration', ...job(long), phase: 'trajectory_generation', seconds: 500, ts: 1_800_000_003 },
+    );
+    const om = (await scrape(engine, 'application/openmetrics-text;version=1.0.0')).body;
+    const bucket = (le: string) => om.split('\n').find((l) => l.startsWith(`training_trajectory_generation_duration_seconds_bucket{le="${le}",agent_id="agent-1"}`));
+    expect(bucket('5')).toBe('training_trajectory_generation_duration_seconds_bucket{le="5",agent_id="agent-1"} 1 # {job_id="fast-job"} 2 1800000001');
+    expect(bucket('120')).toBe('training_trajectory_generation_duration_seconds_bucket{le="120",agent_id="agent-1"} 3 # {job_id="later-slow"} 90 1800000002');
+    // A job id too long for an exemplar (OpenMetrics caps its labels at 128 characters) gets none.
+    expect(bucket('+Inf')).toBe('training_trajectory_generation_duration_seconds_bucket{le="+Inf",agent_id="agent-1"} 4');
+    const text = (await scrape(engine)).body;
+    expect(text).not.toContain('# {job_id=');
+  });
+});
