@@ -34,6 +34,9 @@ export interface EngineInfo {
   http: { url: string };
   ingest: { tcp: string | null; socket: string | null };
   stall_after_seconds: number;
+  data_dir: string;
+  /** Disk trouble is loud: the UI shows last_error as a banner until the engine restarts. */
+  storage: { write_errors: number; last_error: string | null };
 }
 
 /**

@@ -190,6 +190,8 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     http: { url: httpAddr?.url ?? '' },
     ingest: { tcp: tcp ? `${tcp.host.includes(':') ? `[${tcp.host}]` : tcp.host}:${tcp.port}` : null, socket },
     stall_after_seconds: options.stallAfterSeconds,
+    data_dir: options.dataDir,
+    storage: { write_errors: storage.stats.writeErrors, last_error: storage.stats.lastError },
   });
   const http = new HttpServer(
     { store, exporter, sse, ingest: ingestCtx, actions },

@@ -18,6 +18,12 @@ export function App() {
     <div className="app">
       <Header connection={connection} info={info} />
       <main className="content">
+        {info?.storage.last_error ? (
+          <div className="banner" role="alert" data-testid="storage-banner">
+            <strong>Trainwatch cannot write to its data folder.</strong> New events are shown but not saved
+            or acknowledged, so training scripts keep and resend them. Last error: {info.storage.last_error} ({info.data_dir})
+          </div>
+        ) : null}
         {route.page === 'run' ? (
           <PanelBoundary label="Run view">
             {/* Keyed so that opening another run starts from a clean state, not the last run's. */}
