@@ -158,6 +158,9 @@ export class Storage implements StoreObserver {
   private retiredFiles: string[] = [];
   private totalsWrite: Promise<void> | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
+  /** Backoff after a failed commit (0: none), and the last failure logged. */
+  private retryMs = 0;
+  private lastWarned: string | null = null;
   private readonly removals = new Set<Promise<void>>();
   private closed = false;
   private readonly opts: StorageOptions;
@@ -254,16 +257,23 @@ export class Storage implements StoreObserver {
         const err = failed.reason as Error;
         this.stats.writeErrors++;
         this.stats.lastError = `${new Date().toISOString()} ${err.message}`;
-        this.opts.warn(`storage: writing run logs failed: ${err.message}; those events are kept in memory but not acknowledged`);
+        // One line per kind of failure, not one per retry.
+        if (err.message !== this.lastWarned) {
+          this.lastWarned = err.message;
+          this.opts.warn(`storage: writing run logs failed: ${err.message}; the events are kept and retried, and not acknowledged until they are on disk`);
+        }
+        this.retryMs = Math.min(1_000, this.retryMs === 0 ? 50 : this.retryMs * 2);
         for (const w of waiters) w.reject(err);
       } else {
+        this.retryMs = 0;
+        this.lastWarned = null;
         for (const w of waiters) w.resolve();
       }
     })();
     this.flushing = run;
     await run;
     this.flushing = null;
-    if (this.dirty.size > 0) this.timer ??= setTimeout(() => void this.flush(), this.opts.commitIntervalMs);
+    if (this.dirty.size > 0 && !this.closed) this.timer ??= setTimeout(() => void this.flush(), this.retryMs || this.opts.commitIntervalMs);
     else if (this.waiters.length > 0) {
       // Waiters that came during the flush, with nothing new appended: their data was in it.
       const w = this.waiters;
@@ -277,15 +287,27 @@ export class Storage implements StoreObserver {
     const bytes = log.pendingBytes;
     log.pending = [];
     log.pendingBytes = 0;
-    const fh = await this.handle(log);
     let written = 0;
-    // writev may write less than asked (a full disk, a signal): finish or fail loudly.
-    while (written < bytes) {
-      const { bytesWritten } = await fh.writev(written === 0 ? bufs : [Buffer.concat(bufs).subarray(written)]);
-      if (bytesWritten === 0) throw new Error(`could not write to ${log.file}`);
-      written += bytesWritten;
+    try {
+      const fh = await this.handle(log);
+      // writev may write less than asked (a full disk, a signal): finish or fail loudly.
+      while (written < bytes) {
+        const { bytesWritten } = await fh.writev(written === 0 ? bufs : [Buffer.concat(bufs).subarray(written)]);
+        if (bytesWritten === 0) throw new Error(`could not write to ${log.file}`);
+        written += bytesWritten;
+      }
+      if (this.opts.durability === 'fsync') await fh.datasync();
+    } catch (err) {
+      // Nothing is dropped: what did not reach the disk goes back to the front of the queue and
+      // is retried (with backoff), so the log stays whole once the disk recovers. A record cut
+      // in the middle by a partial write is skipped as damaged by recovery; the rest follows it.
+      const rest = written === 0 ? bufs : [Buffer.concat(bufs).subarray(written)];
+      log.pending = [...rest, ...log.pending];
+      log.pendingBytes += bytes - written;
+      log.size += written;
+      this.dirty.add(log);
+      throw err;
     }
-    if (this.opts.durability === 'fsync') await fh.datasync();
     log.size += bytes;
     this.stats.bytesWritten += bytes;
     if (log.closeWhenFlushed && log.pending.length === 0) await this.closeHandle(log);
