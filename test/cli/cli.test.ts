@@ -13,7 +13,12 @@ import { parseExposition, valueOf, find } from '../helpers/exposition.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../../electron/cli/bin.js');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tw-cli-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const children = new Set<ChildProcess>();
+afterAll(() => {
+  // Whatever happened in a test, no engine of ours outlives the file.
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env, ...extra };
@@ -31,6 +36,7 @@ interface Served {
 
 async function serve(args: string[], env: Record<string, string> = {}): Promise<Served> {
   const child = spawn(process.execPath, [BIN, 'serve', ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

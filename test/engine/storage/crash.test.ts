@@ -16,7 +16,12 @@ import type { RunSummary } from '../../../shared/run.ts';
 const BIN = path.resolve(import.meta.dirname, '../../../electron/cli/bin.js');
 const ROUNDS = Number(process.env.TW_CRASH_ROUNDS ?? 6);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tw-crash-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const children = new Set<ChildProcess>();
+afterAll(() => {
+  // Whatever happened in the test, no engine of ours outlives it.
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
 
 interface Server {
   child: ChildProcess;
@@ -28,6 +33,7 @@ async function serve(): Promise<Server> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--ingest-port', '0', '--socket', 'off', '--data-dir', dir], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.add(child);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
