@@ -211,6 +211,12 @@ export class RunStore {
   /** `clientId` names the sender that said `hello`, so the log can rebuild de-duplication after a restart. */
   apply(event: IngestEvent, receivedAt = this.opts.clock.now(), clientId?: string): ApplyResult {
     let run = this.runs.get(event.job_id);
+    if (run?.imported) {
+      return {
+        ok: false,
+        rejection: reject('job_ended', `job ${JSON.stringify(run.jobId)} is an imported snapshot (read-only); ${event.type} ignored — use a new job_id for a new run`),
+      };
+    }
     const problem = checkTransition(run?.state, event.type, run?.createdExplicitly ?? false);
     if (problem) return { ok: false, rejection: this.explain(problem, event, run!) };
 
@@ -227,7 +233,7 @@ export class RunStore {
       if (this.runs.size >= this.opts.maxRuns && !this.retireOldestEnded()) {
         return {
           ok: false,
-          rejection: reject('too_many_jobs', `the run store holds ${this.runs.size} running jobs (limit ${this.opts.maxRuns}); end some first`),
+          rejection: reject('too_many_jobs', `the run store holds ${this.runs.size} runs and none of them can be removed (limit ${this.opts.maxRuns}); end some running jobs first`),
         };
       }
       run = new Run(event.job_id, event.agent_id, event.ts ?? receivedAt, receivedAt);

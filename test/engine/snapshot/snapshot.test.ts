@@ -105,6 +105,12 @@ describe('import', () => {
     expect(summary).toMatchObject({ imported: true, status: 'running', name: 'Лосс 実験' });
   });
 
+  it('refuses live events for an imported run: it is read-only', async () => {
+    const replies = await client.send({ type: 'progress', job_id: 'copy ü', agent_id: 'agent ✓', current_iteration: 9 });
+    expect(replies[0]).toMatchObject({ type: 'error', reason: 'job_ended', message: 'job "copy ü" is an imported snapshot (read-only); progress ignored — use a new job_id for a new run' });
+    expect(engine.store.get('copy ü')!.currentIteration).toBe(3);
+  });
+
   it('keeps imported runs out of the live metrics and the active count', async () => {
     const { exp } = await scrape(engine);
     expect(exp.samples.some((s) => s.labels.job_id === 'copy ü')).toBe(false);

@@ -178,7 +178,7 @@ describe('bounds', () => {
     expect(store.agents().get('a')).toMatchObject({ created: 3, completed: 1, failed: 0, cancelled: 0 });
     expect(store.apply(ev({ type: 'job_created', job_id: 'live3', agent_id: 'a' }))).toEqual({
       ok: false,
-      rejection: { reason: 'too_many_jobs', message: 'the run store holds 2 running jobs (limit 2); end some first' },
+      rejection: { reason: 'too_many_jobs', message: 'the run store holds 2 runs and none of them can be removed (limit 2); end some running jobs first' },
     });
   });
 
