@@ -425,6 +425,7 @@ export class RunStore {
       out.set(agent, copy);
     }
     for (const run of this.runs.values()) {
+      if (run.imported) continue; // history from elsewhere: not this engine's counts
       let t = out.get(run.agentId);
       if (!t) {
         t = emptyTotals();
