@@ -15,7 +15,6 @@ import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IngestEvent } from '../../../shared/protocol/events.ts';
 import { isTerminalType } from '../../../shared/protocol/events.ts';
-import { parseValue } from '../../../shared/protocol/parseLine.ts';
 import type { Clock } from '../clock.ts';
 import { Run, RunStore, emptyTotals, addTotals } from '../store/runStore.ts';
 import type { AgentTotals, RetireReason, StoreObserver } from '../store/runStore.ts';
@@ -24,7 +23,7 @@ import { checkSnapshot } from '../../../shared/snapshot.ts';
 import type { Snapshot } from '../../../shared/snapshot.ts';
 import { encodeJson } from '../../../shared/api.ts';
 import { runFromSnapshot, setSeries } from '../snapshot/snapshots.ts';
-import { LOG_FORMAT_VERSION, decodeLog, encodeRecord, lastRecord } from './record.ts';
+import { LOG_FORMAT_VERSION, decodeLog, encodeRecord, lastRecord, loggedEvent } from './record.ts';
 import type { Checkpoint, EndRecord, LogRecord } from './record.ts';
 
 export interface RetentionPolicy {
@@ -498,12 +497,12 @@ export class Storage implements StoreObserver {
     for (const rec of records) {
       if (rec.k !== 'ev') continue;
       log.n = typeof rec.n === 'number' ? rec.n : log.n + 1;
-      const parsed = parseValue(rec.e);
+      const event = loggedEvent(rec);
       const rt = typeof rec.rt === 'number' ? rec.rt : this.opts.clock.now();
-      const result = parsed.kind === 'event' ? this.store.apply(parsed.event, rt) : null;
+      const result = event ? this.store.apply(event, rt) : null;
       if (!result?.ok) this.stats.recovery.replay_rejected++;
       const client = typeof rec.c === 'string' ? rec.c : undefined;
-      const seq = parsed.kind === 'event' ? parsed.event.seq : undefined;
+      const seq = event?.seq;
       log.noteSeq(client, seq);
       if (client !== undefined && seq !== undefined) this.opts.onSeq?.(client, seq);
     }
@@ -525,8 +524,8 @@ export class Storage implements StoreObserver {
     const scratch = new RunStore({ clock: this.opts.clock, maxRuns: Number.MAX_SAFE_INTEGER });
     for (const rec of records) {
       if (rec.k !== 'ev') continue;
-      const parsed = parseValue(rec.e);
-      if (parsed.kind === 'event') scratch.apply(parsed.event, typeof rec.rt === 'number' ? rec.rt : 0);
+      const event = loggedEvent(rec);
+      if (event) scratch.apply(event, typeof rec.rt === 'number' ? rec.rt : 0);
     }
     return scratch.get(records[0]!.job_id as string) ?? null;
   }
@@ -602,8 +601,8 @@ export class Storage implements StoreObserver {
         const scratch = new RunStore({ clock: this.opts.clock, maxRuns: Number.MAX_SAFE_INTEGER });
         for (const { rec } of decodeLog(buf).records) {
           if (rec.k !== 'ev') continue;
-          const parsed = parseValue(rec.e);
-          if (parsed.kind === 'event') scratch.apply(parsed.event, typeof rec.rt === 'number' ? rec.rt : 0);
+          const event = loggedEvent(rec);
+          if (event) scratch.apply(event, typeof rec.rt === 'number' ? rec.rt : 0);
         }
         const full = scratch.get(run.jobId);
         if (full) {
