@@ -18,7 +18,7 @@ export interface StartProbe {
   electronDir: string | null;
   /** Contents of electron's path.txt (the binary's path inside dist/), or null. */
   pathTxt: string | null;
-  /** Whether the desktop shell's entry point exists (it arrives with issue #5). */
+  /** Whether the desktop shell's entry point is built (dist/shell/main.js, `npm run build`). */
   shellBuilt: boolean;
 }
 
@@ -42,7 +42,7 @@ export function decideStart(p: StartProbe): StartMode {
     return { mode: 'browser', reason: 'There is no display (neither DISPLAY nor WAYLAND_DISPLAY is set), so Trainwatch runs headless with the browser UI.' };
   }
   if (!p.shellBuilt) {
-    return { mode: 'browser', reason: 'Electron is installed, but the desktop shell is not part of this build yet (issue #5), so Trainwatch runs headless with the browser UI.' };
+    return { mode: 'browser', reason: 'Electron is installed, but the desktop shell is not built (npm run build makes dist/shell/main.js), so Trainwatch runs headless with the browser UI.' };
   }
   return { mode: 'electron', binary };
 }
@@ -62,7 +62,7 @@ export function probe(root: string, env: NodeJS.ProcessEnv = process.env): Start
 /**
  * Runs the desktop app: the Electron binary on the built shell, passing the CLI's flags through.
  * Resolves with Electron's exit code. Only reached where decideStart found a binary and a built
- * shell (never on our build machines; issue #5 builds the shell).
+ * shell (never on our build machines, which cannot download the binary).
  */
 export function launchElectron(binary: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {

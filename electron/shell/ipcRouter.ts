@@ -1,0 +1,112 @@
+/**
+ * Main's side of the IPC seam, without Electron: every call is checked (the sending frame must
+ * be the main frame of a page on the app's own origin), its arguments validated against the
+ * channel's declaration, then handed to the engine in one line. Every outcome is a value
+ * (`IpcResult`); nothing a renderer sends can make a handler throw across the seam.
+ *
+ * electron/shell/ipc.ts registers `call` with `ipcMain.handle` for exactly the declared
+ * channels; tests call it directly with a real engine (test/shell/ipcRouter.test.ts).
+ */
+import { DETAIL_POINTS } from '../../shared/api.ts';
+import { INVOKE, ipcError } from '../../shared/ipc.ts';
+import type { InvokeChannel, IpcArgs, IpcResponse, StreamFrame } from '../../shared/ipc.ts';
+import type { Engine } from '../engine/index.ts';
+import { isAppUrl } from './appOrigin.ts';
+import { validateArgs } from './ipcArgs.ts';
+import type { LiveFeed } from './liveFeed.ts';
+
+/** Who is calling: what main knows about the sender of one IPC message. */
+export interface IpcCaller {
+  /** The sending window's webContents id: subscriptions belong to it. */
+  id: number;
+  /** URL of the sending frame (`event.senderFrame.url`); null once that frame is gone. */
+  frameUrl: string | null;
+  /** Whether the sending frame is the window's main frame (not an iframe). */
+  isMainFrame: boolean;
+  /** Delivers a live-stream frame to that window. */
+  send(frame: StreamFrame): void;
+}
+
+export interface IpcRouterDeps {
+  engine: Pick<Engine, 'info' | 'store'>;
+  feed: Pick<LiveFeed, 'subscribe'>;
+  /** Live subscriptions one window may hold (a page needs one; React's StrictMode briefly two). */
+  maxSubscriptionsPerWindow?: number;
+}
+
+export interface IpcRouter {
+  call<C extends InvokeChannel>(channel: C, caller: IpcCaller, args: readonly unknown[]): Promise<IpcResponse<C>>;
+  /** Ends every subscription of a window (it closed, crashed or navigated). */
+  release(callerId: number): void;
+  /** Live subscriptions across all windows. */
+  readonly subscriptions: number;
+}
+
+type Handler<C extends InvokeChannel> = (caller: IpcCaller, args: IpcArgs<C>) => IpcResponse<C> | Promise<IpcResponse<C>>;
+
+const ok = <T>(value: T) => ({ ok: true as const, value });
+
+export function createIpcRouter(deps: IpcRouterDeps): IpcRouter {
+  const maxPerWindow = deps.maxSubscriptionsPerWindow ?? 8;
+  /** callerId -> subscription id -> unsubscribe. */
+  const subs = new Map<number, Map<number, () => void>>();
+
+  const unsubscribe = (callerId: number, subId: number) => {
+    const mine = subs.get(callerId);
+    mine?.get(subId)?.();
+    mine?.delete(subId);
+    if (mine?.size === 0) subs.delete(callerId);
+  };
+
+  // One entry per declared channel, and only those: the mapped type makes a missing or an
+  // undeclared handler a compile error.
+  const handlers: { [C in InvokeChannel]: Handler<C> } = {
+    [INVOKE.info]: () => ok(deps.engine.info()),
+    [INVOKE.listRuns]: () => ok(deps.engine.store.summaries()),
+    [INVOKE.getRun]: async (_caller, [jobId, opts]) => {
+      const detail = await deps.engine.store.loadDetail(jobId, opts?.points ?? DETAIL_POINTS.default);
+      return detail ? ok(detail) : ipcError('no_such_run', `no run with job_id ${JSON.stringify(jobId)}`);
+    },
+    [INVOKE.subscribe]: (caller, [ref]) => {
+      const mine = subs.get(caller.id) ?? new Map<number, () => void>();
+      if (!mine.has(ref.id) && mine.size >= maxPerWindow) {
+        return ipcError('too_many_subscriptions', `a window may hold at most ${maxPerWindow} live subscriptions`);
+      }
+      unsubscribe(caller.id, ref.id);
+      subs.set(caller.id, mine);
+      mine.set(
+        ref.id,
+        deps.feed.subscribe((msg) => caller.send({ sub: ref.id, msg })),
+      );
+      return ok(null);
+    },
+    [INVOKE.unsubscribe]: (caller, [ref]) => {
+      unsubscribe(caller.id, ref.id);
+      return ok(null);
+    },
+  };
+
+  return {
+    async call<C extends InvokeChannel>(channel: C, caller: IpcCaller, args: readonly unknown[]): Promise<IpcResponse<C>> {
+      if (!caller.isMainFrame || !isAppUrl(caller.frameUrl)) {
+        return ipcError('forbidden_sender', `${channel}: refused a call from ${caller.frameUrl === null ? 'a frame that is gone' : JSON.stringify(caller.frameUrl.slice(0, 200))}${caller.isMainFrame ? '' : ' (not the main frame)'}`);
+      }
+      const valid = validateArgs(channel, args);
+      if (!valid.ok) return valid;
+      const handler: Handler<C> = handlers[channel];
+      try {
+        return await handler(caller, valid.args);
+      } catch (err) {
+        return ipcError('internal', `${channel}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    },
+    release(callerId: number): void {
+      for (const subId of [...(subs.get(callerId)?.keys() ?? [])]) unsubscribe(callerId, subId);
+    },
+    get subscriptions(): number {
+      let n = 0;
+      for (const mine of subs.values()) n += mine.size;
+      return n;
+    },
+  };
+}

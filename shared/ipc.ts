@@ -1,0 +1,134 @@
+/**
+ * The desktop app's IPC contract, declared once and derived from `MonitorApi` (shared/api.ts):
+ * the preload's bridge, main's handlers and the renderer's IPC `MonitorApi` are all typed from
+ * here, so none of them can drift from the others.
+ *
+ * Shape of the seam:
+ * - one invoke channel per request/response method of `MonitorApi` (`info`, `listRuns`,
+ *   `getRun`), plus `subscribe` / `unsubscribe` for the live stream;
+ * - one main -> renderer channel, `trainwatch:stream`, carrying `StreamFrame`s tagged with the
+ *   subscription they belong to;
+ * - every channel starts with `IPC_PREFIX`; main registers exactly the channels declared here;
+ * - errors cross as values (`IpcError`), never as thrown exceptions, which lose their class and
+ *   fields on the way through Electron's IPC and contextBridge.
+ */
+import type { MonitorApi, StreamMessage } from './api.ts';
+
+export const IPC_PREFIX = 'trainwatch:';
+
+/** The global the preload exposes the bridge under (`window.trainwatch`). */
+export const BRIDGE_KEY = 'trainwatch';
+
+/** The MonitorApi methods that answer once (a Promise): one invoke channel each. */
+export type QueryMethod = {
+  [K in keyof MonitorApi]: ReturnType<MonitorApi[K]> extends Promise<unknown> ? K : never;
+}[keyof MonitorApi];
+
+/** Every MonitorApi method, as a runtime list (the renderer checks the bridge has each of them). */
+export const MONITOR_METHODS = ['info', 'listRuns', 'getRun', 'subscribe'] as const satisfies ReadonlyArray<keyof MonitorApi>;
+/** Names the MonitorApi methods missing from MONITOR_METHODS: the line below fails to compile unless none. */
+type UnlistedMethod = Exclude<keyof MonitorApi, (typeof MONITOR_METHODS)[number]>;
+export const EVERY_METHOD_LISTED: [UnlistedMethod] extends [never] ? true : UnlistedMethod = true;
+
+/** Invoke channels (renderer -> main, answered once). */
+export const INVOKE = {
+  info: 'trainwatch:info',
+  listRuns: 'trainwatch:listRuns',
+  getRun: 'trainwatch:getRun',
+  subscribe: 'trainwatch:subscribe',
+  unsubscribe: 'trainwatch:unsubscribe',
+} as const satisfies Record<QueryMethod | 'subscribe' | 'unsubscribe', `${typeof IPC_PREFIX}${string}`>;
+
+/** Main -> renderer: live-stream frames for the subscriptions of that window. */
+export const STREAM_CHANNEL = 'trainwatch:stream';
+
+/** Names a subscription; chosen by the preload, unique within its window. */
+export interface SubscriptionRef {
+  id: number;
+}
+
+/** One live-stream message for one subscription. `snapshot` always comes first. */
+export interface StreamFrame {
+  sub: number;
+  msg: StreamMessage;
+}
+
+/** Arguments and result of each invoke channel; the MonitorApi ones are derived from it. */
+export type InvokeMap = {
+  [K in QueryMethod as (typeof INVOKE)[K]]: { args: Parameters<MonitorApi[K]>; result: Awaited<ReturnType<MonitorApi[K]>> };
+} & {
+  [INVOKE.subscribe]: { args: [ref: SubscriptionRef]; result: null };
+  [INVOKE.unsubscribe]: { args: [ref: SubscriptionRef]; result: null };
+};
+
+export type InvokeChannel = keyof InvokeMap;
+export type IpcArgs<C extends InvokeChannel> = InvokeMap[C]['args'];
+export type IpcValue<C extends InvokeChannel> = InvokeMap[C]['result'];
+
+/** Every invoke channel, as a runtime list (main registers exactly these). */
+export const INVOKE_CHANNELS: readonly InvokeChannel[] = Object.values(INVOKE);
+
+/**
+ * Why a call failed, a closed set. `no_such_run` is the engine's own code (as over HTTP); the
+ * others belong to the IPC seam itself.
+ */
+export const IPC_ERROR_CODES = [
+  /** The calling frame is not the app's own page. */
+  'forbidden_sender',
+  /** The arguments did not match the channel's declaration. */
+  'bad_arguments',
+  'no_such_run',
+  /** A window may hold only a few live subscriptions at once. */
+  'too_many_subscriptions',
+  /** Main answered something that is not an IpcResult (a bug, reported rather than thrown). */
+  'bad_response',
+  /** The IPC call itself failed (the main process went away). */
+  'unreachable',
+  /** An unexpected exception in main; the message says which. */
+  'internal',
+] as const;
+export type IpcErrorCode = (typeof IPC_ERROR_CODES)[number];
+
+export interface IpcError {
+  ok: false;
+  code: IpcErrorCode;
+  message: string;
+}
+
+export type IpcResult<T> = { ok: true; value: T } | IpcError;
+
+export type IpcResponse<C extends InvokeChannel> = IpcResult<IpcValue<C>>;
+
+/**
+ * What the preload exposes: `MonitorApi`, method for method, with the same parameters, except
+ * that a method's result arrives as a value (`IpcResult`) instead of a rejected promise.
+ * Subscriptions are unchanged: callbacks in, unsubscribe function out.
+ */
+export type TrainwatchBridge = {
+  [K in keyof MonitorApi]: MonitorApi[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => Promise<IpcResult<R>> : MonitorApi[K];
+};
+
+export function ipcError(code: IpcErrorCode, message: string): IpcError {
+  return { ok: false, code, message };
+}
+
+/** Shape check for values that crossed the IPC boundary (they arrive untyped). */
+export function isIpcResult(value: unknown): value is IpcResult<unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as { ok?: unknown; code?: unknown; message?: unknown };
+  if (v.ok === true) return 'value' in v;
+  return v.ok === false && typeof v.code === 'string' && (IPC_ERROR_CODES as readonly string[]).includes(v.code) && typeof v.message === 'string';
+}
+
+export function isStreamFrame(value: unknown): value is StreamFrame {
+  if (typeof value !== 'object' || value === null) return false;
+  const f = value as { sub?: unknown; msg?: { event?: unknown; data?: unknown } };
+  return (
+    Number.isInteger(f.sub) &&
+    typeof f.msg === 'object' &&
+    f.msg !== null &&
+    (f.msg.event === 'snapshot' || f.msg.event === 'runs') &&
+    typeof f.msg.data === 'object' &&
+    f.msg.data !== null
+  );
+}
