@@ -15,7 +15,8 @@ import { DEFAULT_DEMO, demoTimeline } from '../electron/cli/demoScenario.ts';
 import { parseLine, parseValue } from '../shared/protocol/parseLine.ts';
 import type { IngestEventInput } from '../shared/protocol/events.ts';
 import { LOG_FORMAT_VERSION, encodeRecord } from '../electron/engine/storage/record.ts';
-import { checkpointOf, logFileName } from '../electron/engine/storage/storage.ts';
+import { logFileName } from '../electron/engine/storage/storage.ts';
+import { checkpointOf } from '../electron/engine/store/checkpoint.ts';
 import { RunStore } from '../electron/engine/store/runStore.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');

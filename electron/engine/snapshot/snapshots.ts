@@ -14,7 +14,10 @@ import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, phaseBounds } from '../../../shared/
 import type { Snapshot, SnapshotFormat } from '../../../shared/snapshot.ts';
 import { Exporter } from '../exporter/exporter.ts';
 import { IngestStats } from '../ingest/stats.ts';
-import { Run, RunStore } from '../store/runStore.ts';
+import { RunStore } from '../store/runStore.ts';
+import type { Run } from '../store/runStore.ts';
+import { checkpointOf, runFromCheckpoint } from '../store/checkpoint.ts';
+import type { Checkpoint } from '../storage/record.ts';
 import { Series } from '../store/series.ts';
 import type { Clock } from '../clock.ts';
 
@@ -55,28 +58,7 @@ export function buildSnapshot(store: RunStore, run: Run, engineVersion: string):
     version: SNAPSHOT_VERSION,
     exported_at: now,
     engine: { version: engineVersion },
-    run: {
-      job_id: run.jobId,
-      agent_id: run.agentId,
-      name: run.name,
-      state: run.state,
-      status: summary.status,
-      implicit: run.implicit,
-      started_at: run.startedAt,
-      ended_at: run.endedAt,
-      last_event_at: run.lastEventAt,
-      event_count: run.eventCount,
-      current_iteration: run.currentIteration,
-      total_iterations: run.totalIterations,
-      budget_usage_usd: run.budgetUsage,
-      budget_limit_usd: run.budgetLimit,
-      loss: run.loss,
-      mean_reward: run.meanReward,
-      error: run.error,
-      cancel_reason: run.cancelReason,
-      pid: run.pid,
-      params: run.params,
-    },
+    run: { ...snapshotFields(checkpointOf(run)), status: summary.status },
     summary: {
       phases,
       budget: {
@@ -99,15 +81,13 @@ export function buildSnapshot(store: RunStore, run: Run, engineVersion: string):
 
 /** A frozen copy of a run's scalar state and histograms, for rendering after the synchronous cut. */
 function copyRun(run: Run): Run {
-  const c = new Run(run.jobId, run.agentId, run.startedAt, run.lastEventAt);
-  Object.assign(c, {
-    name: run.name, state: run.state, implicit: run.implicit, createdExplicitly: run.createdExplicitly, endedAt: run.endedAt,
-    eventCount: run.eventCount, currentIteration: run.currentIteration, totalIterations: run.totalIterations,
-    budgetUsage: run.budgetUsage, budgetLimit: run.budgetLimit, loss: run.loss, meanReward: run.meanReward,
-    error: run.error, cancelReason: run.cancelReason, pid: run.pid, params: run.params,
-  });
-  c.phases = structuredClone(run.phases);
-  return c;
+  return runFromCheckpoint(checkpointOf(run));
+}
+
+/** The checkpoint's fields a snapshot's `run` carries (everything but the internal ones). */
+function snapshotFields(c: Checkpoint): Omit<Snapshot['run'], 'status'> {
+  const { created_explicitly: _explicit, phases: _phases, ...fields } = c;
+  return fields;
 }
 
 /**
@@ -169,20 +149,15 @@ export function toCsv(series: Snapshot['series']): string {
 
 /** A read-only run from a validated snapshot; its series are set when `withSeries`. */
 export function runFromSnapshot(s: Snapshot, jobId: string, withSeries: boolean): Run {
-  const r = s.run;
-  const run = new Run(jobId, r.agent_id, r.started_at, r.last_event_at);
-  Object.assign(run, {
-    name: r.name, state: r.state, implicit: r.implicit, createdExplicitly: !r.implicit, endedAt: r.ended_at,
-    eventCount: r.event_count, currentIteration: r.current_iteration, totalIterations: r.total_iterations,
-    budgetUsage: r.budget_usage_usd, budgetLimit: r.budget_limit_usd, loss: r.loss, meanReward: r.mean_reward,
-    error: r.error, cancelReason: r.cancel_reason, pid: r.pid, params: r.params,
-  });
-  for (const phase of PHASES) {
-    const h = s.summary.phases[phase].histogram;
-    run.phases[phase] = { counts: [...h.counts], sumMicros: Math.round(h.sum * 1e6), count: h.count };
-  }
+  const { status: _status, ...fields } = s.run;
+  const phases = Object.fromEntries(
+    PHASES.map((phase) => {
+      const h = s.summary.phases[phase].histogram;
+      return [phase, { counts: [...h.counts], sumMicros: Math.round(h.sum * 1e6), count: h.count }];
+    }),
+  ) as Checkpoint['phases'];
+  const run = runFromCheckpoint({ ...fields, job_id: jobId, created_explicitly: !fields.implicit, phases });
   run.imported = true;
-  run.seriesLoaded = false;
   if (withSeries) setSeries(run, s.series);
   return run;
 }
