@@ -4,6 +4,7 @@
  * implementation in a browser, an IPC one inside Electron).
  */
 import type { RunDetail, RunSummary } from './run.ts';
+import type { SnapshotFormat } from './snapshot.ts';
 
 export const API_PREFIX = '/api/v1';
 
@@ -13,10 +14,14 @@ export const ROUTES = {
   runs: `${API_PREFIX}/runs`,
   run: (jobId: string) => `${API_PREFIX}/runs/${encodeURIComponent(jobId)}`,
   snapshot: (jobId: string, format: 'json' | 'csv' | 'prom' = 'json') => `${API_PREFIX}/runs/${encodeURIComponent(jobId)}/snapshot?format=${format}`,
+  /** POST: ask the processes reporting a running job to stop it (202 when someone got the request). */
+  cancel: (jobId: string) => `${API_PREFIX}/runs/${encodeURIComponent(jobId)}/cancel`,
   snapshots: `${API_PREFIX}/snapshots`,
   events: `${API_PREFIX}/events`,
   stream: `${API_PREFIX}/stream`,
   info: `${API_PREFIX}/info`,
+  /** Pushgateway-compatible push: PUT/POST/DELETE `/metrics/job/<job>{/<label>/<value>}`. */
+  push: '/metrics/job/',
 } as const;
 
 /** Default and maximum points per series in a run-detail response (`?points=`). */
@@ -37,6 +42,22 @@ export interface EngineInfo {
   data_dir: string;
   /** Disk trouble is loud: the UI shows last_error as a banner until the engine restarts. */
   storage: { write_errors: number; last_error: string | null };
+  /**
+   * Optional, for the exporter panel; the UI hides what is absent (older engines). Scrapes of
+   * /metrics served so far and when the last one was (Unix seconds).
+   */
+  scrapes?: { total: number; last_at: number | null };
+  /** trainwatch_ingest_errors_total by reason. */
+  ingest_errors?: Record<string, number>;
+  /** The newest refused ingest lines, newest first (a handful, for "why is my script ignored"). */
+  recent_rejections?: Array<{ at: number; reason: string; message: string; line: number }>;
+}
+
+/** A run exported in one of the snapshot formats, as the browser should save it. */
+export interface ExportedFile {
+  filename: string;
+  contentType: string;
+  body: string;
 }
 
 /**
@@ -76,4 +97,12 @@ export interface MonitorApi {
   listRuns(): Promise<RunSummary[]>;
   getRun(jobId: string, opts?: { points?: number }): Promise<RunDetail>;
   subscribe(onMessage: (msg: StreamMessage) => void, onStatus?: (connected: boolean) => void): () => void;
+  /**
+   * Asks the processes reporting a running job to stop it. Resolves once the request was
+   * delivered; the run turns cancelled only when its process reports job_cancelled.
+   */
+  cancelRun(jobId: string, reason?: string): Promise<void>;
+  /** Removes an ended run from the engine and its disk. */
+  deleteRun(jobId: string): Promise<void>;
+  exportRun(jobId: string, format: SnapshotFormat): Promise<ExportedFile>;
 }

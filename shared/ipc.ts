@@ -5,7 +5,7 @@
  *
  * Shape of the seam:
  * - one invoke channel per request/response method of `MonitorApi` (`info`, `listRuns`,
- *   `getRun`), plus `subscribe` / `unsubscribe` for the live stream;
+ *   `getRun`, `cancelRun`, `deleteRun`, `exportRun`), plus `subscribe` / `unsubscribe` for the live stream;
  * - one main -> renderer channel, `trainwatch:stream`, carrying `StreamFrame`s tagged with the
  *   subscription they belong to;
  * - every channel starts with `IPC_PREFIX`; main registers exactly the channels declared here;
@@ -25,7 +25,7 @@ export type QueryMethod = {
 }[keyof MonitorApi];
 
 /** Every MonitorApi method, as a runtime list (the renderer checks the bridge has each of them). */
-export const MONITOR_METHODS = ['info', 'listRuns', 'getRun', 'subscribe'] as const satisfies ReadonlyArray<keyof MonitorApi>;
+export const MONITOR_METHODS = ['info', 'listRuns', 'getRun', 'subscribe', 'cancelRun', 'deleteRun', 'exportRun'] as const satisfies ReadonlyArray<keyof MonitorApi>;
 /** Names the MonitorApi methods missing from MONITOR_METHODS: the line below fails to compile unless none. */
 type UnlistedMethod = Exclude<keyof MonitorApi, (typeof MONITOR_METHODS)[number]>;
 export const EVERY_METHOD_LISTED: [UnlistedMethod] extends [never] ? true : UnlistedMethod = true;
@@ -35,6 +35,9 @@ export const INVOKE = {
   info: 'trainwatch:info',
   listRuns: 'trainwatch:listRuns',
   getRun: 'trainwatch:getRun',
+  cancelRun: 'trainwatch:cancelRun',
+  deleteRun: 'trainwatch:deleteRun',
+  exportRun: 'trainwatch:exportRun',
   subscribe: 'trainwatch:subscribe',
   unsubscribe: 'trainwatch:unsubscribe',
 } as const satisfies Record<QueryMethod | 'subscribe' | 'unsubscribe', `${typeof IPC_PREFIX}${string}`>;
@@ -78,6 +81,12 @@ export const IPC_ERROR_CODES = [
   /** The arguments did not match the channel's declaration. */
   'bad_arguments',
   'no_such_run',
+  /** The engine's codes for run actions, as over HTTP: cancel of an ended or imported run, */
+  'not_running',
+  /** cancel of a run no open connection speaks for, */
+  'no_receiver',
+  /** delete of a run that has not ended. */
+  'run_is_running',
   /** A window may hold only a few live subscriptions at once. */
   'too_many_subscriptions',
   /** Main answered something that is not an IpcResult (a bug, reported rather than thrown). */

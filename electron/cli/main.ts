@@ -9,6 +9,7 @@ import { DEFAULT_PORTS, ROOT_DIR, VERSION, defaultDataDir, defaultSocketPath, st
 import type { EngineOptions } from '../engine/index.ts';
 import { formatAddr, parseAddr } from './addr.ts';
 import { runDemo } from './demo.ts';
+import { RunUsageError, runCommand as launchRun } from './run.ts';
 import { DEFAULT_DEMO } from './demoScenario.ts';
 import { decideStart, launchElectron, probe } from './start.ts';
 import { CommandError, exportRunTo, formatRuns, importFile, listRuns, removeRun } from './runCommands.ts';
@@ -20,6 +21,8 @@ const HELP = `trainwatch ${VERSION} — watch local ML training runs
 Usage:
   trainwatch serve [options]   run the engine in the foreground (UI, /metrics, ingest)
   trainwatch demo [options]    feed synthetic training runs into a running engine
+  trainwatch run [options] -- CMD [ARGS...]
+                               run a training command as a tracked job (Cancel in the UI stops it)
   trainwatch start [options]   the desktop app; without Electron or a display, serve (npm start)
   trainwatch ls [--json]                           list the runs
   trainwatch export JOB_ID [--format json|csv|prom] [--out FILE|-]
@@ -41,6 +44,14 @@ serve options (environment variable in brackets):
 ls, export, import and rm talk to the engine running on --data-dir [TRAINWATCH_DATA_DIR], or read
 the data dir directly when none runs; --url URL [TRAINWATCH_URL] names an engine explicitly.
 
+run options:
+  --job-id ID          the job's id (a new one by default); the command gets it as TRAINWATCH_JOB_ID
+  --agent-id ID        the job's agent [TRAINWATCH_AGENT_ID] (the script's name)
+  --name NAME          a name for the UI (the command line)
+  --addr ADDR          engine ingest address [TRAINWATCH_ADDR] (the engine on --data-dir, else 127.0.0.1:${DEFAULT_PORTS.ingest})
+  --grace SECS         on cancel: SIGINT, then SIGTERM and SIGKILL this far apart (10)
+  --data-dir DIR       where to look for the running engine         [TRAINWATCH_DATA_DIR]
+
 demo options:
   --addr ADDR          engine ingest address, HOST:PORT or a socket path [TRAINWATCH_ADDR] (127.0.0.1:${DEFAULT_PORTS.ingest})
   --runs N             how many runs (${DEFAULT_DEMO.runs})
@@ -57,6 +68,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     switch (command) {
       case 'serve':
         return await serve(rest, env, out);
+      case 'run':
+        return await launchRun(rest, env, out);
       case 'demo':
         return await demo(rest, env, out);
       case 'start':
@@ -84,7 +97,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
       out.error(`trainwatch: ${err.message}`);
       return 1;
     }
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof RunUsageError) {
       out.error(`trainwatch: ${err.message}`);
       return 2;
     }

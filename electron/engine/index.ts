@@ -21,6 +21,10 @@ import { StreamServer } from './ingest/streamServer.ts';
 import { DEFAULT_STORE_OPTIONS, RunStore } from './store/runStore.ts';
 import { DEFAULT_STORAGE_OPTIONS, Storage } from './storage/storage.ts';
 import { RunActions } from './snapshot/runActions.ts';
+import { requestCancel as requestCancelOf } from './launcher/cancelRequest.ts';
+import type { CancelOutcome } from './launcher/cancelRequest.ts';
+import { InheritedMapper } from './push/inherited.ts';
+import { DEFAULT_PUSH_OPTIONS, PushStore } from './push/pushStore.ts';
 import { writeFileAtomic } from './storage/atomicFile.ts';
 
 /** In the data dir while an engine runs: its pid and addresses (EngineInfo). */
@@ -47,6 +51,10 @@ export interface EngineOptions {
   clock: Clock;
   stallAfterSeconds: number;
   finishedJobTtlSeconds: number;
+  /** Push groups (`/metrics/job/...`) leave /metrics this long after their last push; 0: never. */
+  pushTtlSeconds: number;
+  maxPushGroups: number;
+  maxPushSeriesPerGroup: number;
   maxExportedJobs: number;
   maxPointsPerSeries: number;
   maxRuns: number;
@@ -98,6 +106,9 @@ export function defaultOptions(env: NodeJS.ProcessEnv = process.env): EngineOpti
     clock: systemClock,
     ...DEFAULT_STORE_OPTIONS,
     finishedJobTtlSeconds: 600,
+    pushTtlSeconds: DEFAULT_PUSH_OPTIONS.ttlSeconds,
+    maxPushGroups: DEFAULT_PUSH_OPTIONS.maxGroups,
+    maxPushSeriesPerGroup: DEFAULT_PUSH_OPTIONS.maxSeriesPerGroup,
     maxExportedJobs: 2_000,
     ...DEFAULT_LINE_LIMITS,
     maxIngestConnections: 1_024,
@@ -126,6 +137,12 @@ export interface Engine {
   readonly storage: Storage;
   /** Export, import and delete runs. */
   readonly actions: RunActions;
+  /** Pushgateway-compatible push groups. */
+  readonly push: PushStore;
+  /** Sends a cancel line to the connections that reported the job; returns how many got it. */
+  cancel(jobId: string, reason: string): number;
+  /** Cancel with its checks and answers (no such run, not running, nobody to tell): what the API and IPC call. */
+  requestCancel(jobId: string, reason?: string): CancelOutcome;
   info(): EngineInfo;
   stop(): Promise<void>;
 }
@@ -178,6 +195,15 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
   const sse = new SseHub(store, { intervalMs: options.sseIntervalMs });
   const actions = new RunActions(store, storage, VERSION);
   const streams = new StreamServer(ingestCtx, { maxConnections: options.maxIngestConnections });
+  const push = new PushStore(new InheritedMapper({ run: (id) => store.get(id), ingest: ingestCtx }), {
+    clock: options.clock,
+    ttlSeconds: options.pushTtlSeconds,
+    maxGroups: options.maxPushGroups,
+    maxSeriesPerGroup: options.maxPushSeriesPerGroup,
+  });
+  exporter.addExtraFamilies(push);
+  const cancel = (jobId: string, reason: string): number => streams.cancel(jobId, reason);
+  const requestCancel = (jobId: string, reason?: string): CancelOutcome => requestCancelOf(store, cancel, jobId, reason);
   const ticker = setInterval(() => store.tick(), options.tickMs);
   ticker.unref();
 
@@ -194,7 +220,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     storage: { write_errors: storage.stats.writeErrors, last_error: storage.stats.lastError },
   });
   const http = new HttpServer(
-    { store, exporter, sse, ingest: ingestCtx, actions },
+    { store, exporter, sse, ingest: ingestCtx, actions, push, requestCancel },
     {
       host: options.host,
       port: options.port,
@@ -233,7 +259,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     throw err;
   }
 
-  return { options, http: httpAddr, ingest: { tcp, socket }, store, exporter, stats, sse, storage, actions, info, stop };
+  return { options, http: httpAddr, ingest: { tcp, socket }, store, exporter, stats, sse, storage, actions, push, cancel, requestCancel, info, stop };
 }
 
 function listenError(err: unknown, what: string, flag: string): Error {

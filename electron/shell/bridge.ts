@@ -60,6 +60,9 @@ export function createBridge(ipc: BridgeIpc): TrainwatchBridge {
     listRuns: () => invoke(INVOKE.listRuns),
     // Only the declared arguments travel: a page cannot smuggle a third one through.
     getRun: (jobId, opts) => (opts === undefined ? invoke(INVOKE.getRun, jobId) : invoke(INVOKE.getRun, jobId, opts)),
+    cancelRun: (jobId, reason) => (reason === undefined ? invoke(INVOKE.cancelRun, jobId) : invoke(INVOKE.cancelRun, jobId, reason)),
+    deleteRun: (jobId) => invoke(INVOKE.deleteRun, jobId),
+    exportRun: (jobId, format) => invoke(INVOKE.exportRun, jobId, format),
     subscribe(onMessage: Parameters<MonitorApi['subscribe']>[0], onStatus?: (connected: boolean) => void): () => void {
       const id = ++lastId;
       if (subscribers.size === 0) ipc.on(STREAM_CHANNEL, onFrame);

@@ -13,6 +13,7 @@ import { DETAIL_POINTS } from '../../shared/api.ts';
 import { INVOKE, ipcError } from '../../shared/ipc.ts';
 import type { InvokeChannel, IpcArgs, IpcError } from '../../shared/ipc.ts';
 import { LIMITS } from '../../shared/protocol/events.ts';
+import { SNAPSHOT_FORMATS } from '../../shared/snapshot.ts';
 
 /** Subscription ids are small counters chosen by the preload. */
 const subscriptionRef = z.strictObject({ id: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER) });
@@ -24,6 +25,9 @@ export const IPC_ARGS: { readonly [C in InvokeChannel]: z.ZodType<IpcArgs<C>> } 
   [INVOKE.info]: z.tuple([]),
   [INVOKE.listRuns]: z.tuple([]),
   [INVOKE.getRun]: z.tuple([jobId, detailOptions.optional()]),
+  [INVOKE.cancelRun]: z.tuple([jobId, z.string().max(LIMITS.messageLength).optional()]),
+  [INVOKE.deleteRun]: z.tuple([jobId]),
+  [INVOKE.exportRun]: z.tuple([jobId, z.enum(SNAPSHOT_FORMATS)]),
   [INVOKE.subscribe]: z.tuple([subscriptionRef]),
   [INVOKE.unsubscribe]: z.tuple([subscriptionRef]),
 };

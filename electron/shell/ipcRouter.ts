@@ -8,8 +8,8 @@
  * channels; tests call it directly with a real engine (test/shell/ipcRouter.test.ts).
  */
 import { DETAIL_POINTS } from '../../shared/api.ts';
-import { INVOKE, ipcError } from '../../shared/ipc.ts';
-import type { InvokeChannel, IpcArgs, IpcResponse, StreamFrame } from '../../shared/ipc.ts';
+import { INVOKE, IPC_ERROR_CODES, ipcError } from '../../shared/ipc.ts';
+import type { InvokeChannel, IpcArgs, IpcError, IpcErrorCode, IpcResponse, StreamFrame } from '../../shared/ipc.ts';
 import type { Engine } from '../engine/index.ts';
 import { isAppUrl } from './appOrigin.ts';
 import { validateArgs } from './ipcArgs.ts';
@@ -28,7 +28,7 @@ export interface IpcCaller {
 }
 
 export interface IpcRouterDeps {
-  engine: Pick<Engine, 'info' | 'store'>;
+  engine: Pick<Engine, 'info' | 'store' | 'actions' | 'cancel'>;
   feed: Pick<LiveFeed, 'subscribe'>;
   /** Live subscriptions one window may hold (a page needs one; React's StrictMode briefly two). */
   maxSubscriptionsPerWindow?: number;
@@ -45,6 +45,12 @@ export interface IpcRouter {
 type Handler<C extends InvokeChannel> = (caller: IpcCaller, args: IpcArgs<C>) => IpcResponse<C> | Promise<IpcResponse<C>>;
 
 const ok = <T>(value: T) => ({ ok: true as const, value });
+
+/** The engine's action codes that the IPC contract declares pass through; any other is `internal`. */
+function actionError(r: { code: string; message: string }): IpcError {
+  const known = (IPC_ERROR_CODES as readonly string[]).includes(r.code);
+  return ipcError(known ? (r.code as IpcErrorCode) : 'internal', r.message);
+}
 
 export function createIpcRouter(deps: IpcRouterDeps): IpcRouter {
   const maxPerWindow = deps.maxSubscriptionsPerWindow ?? 8;
@@ -66,6 +72,25 @@ export function createIpcRouter(deps: IpcRouterDeps): IpcRouter {
     [INVOKE.getRun]: async (_caller, [jobId, opts]) => {
       const detail = await deps.engine.store.loadDetail(jobId, opts?.points ?? DETAIL_POINTS.default);
       return detail ? ok(detail) : ipcError('no_such_run', `no run with job_id ${JSON.stringify(jobId)}`);
+    },
+    // The same checks and codes as POST /api/v1/runs/<id>/cancel (electron/engine/http/server.ts).
+    [INVOKE.cancelRun]: (_caller, [jobId, reason]) => {
+      const run = deps.engine.store.get(jobId);
+      if (!run) return ipcError('no_such_run', `no run with job_id ${JSON.stringify(jobId)}`);
+      if (run.imported) return ipcError('not_running', `run ${JSON.stringify(jobId)} is imported from a snapshot; it has no process to stop`);
+      if (run.state !== 'running') return ipcError('not_running', `run ${JSON.stringify(jobId)} already ended as ${run.state}`);
+      if (deps.engine.cancel(jobId, reason || 'cancelled from Trainwatch') === 0) {
+        return ipcError('no_receiver', `nobody can receive the cancel for ${JSON.stringify(jobId)}: no open connection has reported this run; stop the process yourself`);
+      }
+      return ok(undefined);
+    },
+    [INVOKE.deleteRun]: (_caller, [jobId]) => {
+      const r = deps.engine.actions.delete(jobId);
+      return r.ok ? ok(undefined) : actionError(r);
+    },
+    [INVOKE.exportRun]: async (_caller, [jobId, format]) => {
+      const r = await deps.engine.actions.export(jobId, format);
+      return r.ok ? ok({ filename: r.filename, contentType: r.contentType, body: r.body }) : actionError(r);
     },
     [INVOKE.subscribe]: (caller, [ref]) => {
       const mine = subs.get(caller.id) ?? new Map<number, () => void>();

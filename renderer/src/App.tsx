@@ -4,10 +4,14 @@ import { useRuns } from './api/useRuns.ts';
 import { Header } from './components/Header.tsx';
 import { PanelBoundary } from './components/PanelBoundary.tsx';
 import { useHashRoute } from './hooks/useHashRoute.ts';
+import { ExporterPage } from './pages/ExporterPage.tsx';
 import { OverviewPage } from './pages/OverviewPage.tsx';
 
 // The charts library is most of the bundle; the overview should not wait for it.
 const RunPage = lazy(() => import('./pages/RunPage.tsx').then((m) => ({ default: m.RunPage })));
+const ComparePage = lazy(() => import('./pages/ComparePage.tsx').then((m) => ({ default: m.ComparePage })));
+
+const loading = <div className="panel notice">Loading…</div>;
 
 /** One live subscription for the whole app; pages get the runs as props. */
 export function App() {
@@ -16,7 +20,7 @@ export function App() {
   const info = useEngineInfo();
   return (
     <div className="app">
-      <Header connection={connection} info={info} />
+      <Header connection={connection} info={info} page={route.page} />
       <main className="content">
         {info?.storage.last_error ? (
           <div className="banner" role="alert" data-testid="storage-banner">
@@ -24,15 +28,30 @@ export function App() {
             or acknowledged, so training scripts keep and resend them. Last error: {info.storage.last_error} ({info.data_dir})
           </div>
         ) : null}
+        {route.page !== 'overview' && connection === 'disconnected' && (
+          <div className="banner" role="status" data-testid="disconnected-banner">
+            Connection to the engine lost; showing the last known state and reconnecting.
+          </div>
+        )}
         {route.page === 'run' ? (
           <PanelBoundary label="Run view">
             {/* Keyed so that opening another run starts from a clean state, not the last run's. */}
-            <Suspense fallback={<div className="panel notice">Loading…</div>}>
-              <RunPage key={route.jobId} jobId={route.jobId} summary={runs.get(route.jobId)} />
+            <Suspense fallback={loading}>
+              <RunPage key={route.jobId} jobId={route.jobId} summary={runs.get(route.jobId)} chart={route.chart} info={info} />
             </Suspense>
           </PanelBoundary>
+        ) : route.page === 'compare' ? (
+          <PanelBoundary label="Compare view">
+            <Suspense fallback={loading}>
+              <ComparePage jobIds={route.jobIds} chart={route.chart} runs={runs} />
+            </Suspense>
+          </PanelBoundary>
+        ) : route.page === 'exporter' ? (
+          <PanelBoundary label="Exporter panel">
+            <ExporterPage info={info} />
+          </PanelBoundary>
         ) : (
-          <OverviewPage runs={runs} loaded={loaded} connection={connection} info={info} />
+          <OverviewPage runs={runs} loaded={loaded} connection={connection} info={info} view={route} />
         )}
       </main>
     </div>

@@ -186,4 +186,17 @@ export type Hello = z.output<typeof helloSchema>;
 export type ServerLine =
   | { type: 'hello'; server: 'trainwatch'; protocol: number; client_id: string; last_seq: number | null }
   | { type: 'ack'; seq: number }
-  | { type: 'error'; line: number; seq?: number; job_id?: string; reason: string; message: string };
+  | { type: 'error'; line: number; seq?: number; job_id?: string; reason: string; message: string }
+  | CancelLine;
+
+/**
+ * A control line the engine writes, unasked, to every open stream connection that has sent an
+ * event for the job: the user asked to stop it (`POST /api/v1/runs/<job_id>/cancel`). The client
+ * stops the job its own way (a flag, a callback, SIGINT to the child under `trainwatch run`) and
+ * reports `job_cancelled`; the engine changes nothing by sending it.
+ */
+export interface CancelLine {
+  type: 'cancel';
+  job_id: string;
+  reason: string;
+}

@@ -164,7 +164,7 @@ describe.skipIf(skipReason !== null)(skipReason ? `browser UI (skipped: ${skipRe
     expect(await page.locator('.chart-reward .recharts-line path').count()).toBeGreaterThan(0);
     expect(await page.locator('.chart-budget .recharts-line path').count()).toBeGreaterThan(0);
     expect(await text(page, '.chart-loss .chart-latest')).toBe('0.5');
-    expect(await text(page, '.chart-budget .chart-latest')).toBe('110%');
+    expect(await text(page, '.chart-budget .chart-latest')).toBe('$110.00');
 
     await page.screenshot({ path: path.join(RESULTS_DIR, 'run-view.png'), fullPage: true });
     await page.locator('.crumbs a').click();

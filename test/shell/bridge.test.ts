@@ -212,12 +212,16 @@ describe('the IPC seam end to end, on a real engine', () => {
     // A page calling through contextBridge can pass anything; extra arguments stay behind.
     await (bridge.getRun as (...a: unknown[]) => Promise<unknown>)('a', { points: 5 }, 'smuggled');
     await (bridge.info as (...a: unknown[]) => Promise<unknown>)('smuggled');
-    expect(sent).toEqual([['a'], ['a', { points: 5 }], ['a', { points: 5 }], []]);
+    await bridge.cancelRun('a');
+    await (bridge.cancelRun as (...a: unknown[]) => Promise<unknown>)('a', 'why', 'smuggled');
+    await (bridge.deleteRun as (...a: unknown[]) => Promise<unknown>)('a', 'smuggled');
+    await (bridge.exportRun as (...a: unknown[]) => Promise<unknown>)('a', 'csv', 'smuggled');
+    expect(sent).toEqual([['a'], ['a', { points: 5 }], ['a', { points: 5 }], [], ['a'], ['a', 'why'], ['a'], ['a', 'csv']]);
   });
 });
 
 describe('readBridge: the renderer picks IPC only where the bridge is', () => {
-  const complete = { info() {}, listRuns() {}, getRun() {}, subscribe() {} };
+  const complete = { info() {}, listRuns() {}, getRun() {}, subscribe() {}, cancelRun() {}, deleteRun() {}, exportRun() {} };
   it.each([
     ['no bridge (a browser tab)', {}, false],
     ['the bridge', { [BRIDGE_KEY]: complete }, true],

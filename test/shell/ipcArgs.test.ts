@@ -19,6 +19,12 @@ describe('validateArgs: what each IPC call may carry', () => {
     [INVOKE.getRun, ['x'.repeat(256)]],
     [INVOKE.subscribe, [{ id: 1 }]],
     [INVOKE.unsubscribe, [{ id: 7 }]],
+    [INVOKE.cancelRun, ['run-1']],
+    [INVOKE.cancelRun, ['run-1', 'budget exhausted']],
+    [INVOKE.deleteRun, ['run-1']],
+    [INVOKE.exportRun, ['run-1', 'json']],
+    [INVOKE.exportRun, ['run-1', 'csv']],
+    [INVOKE.exportRun, ['run-1', 'prom']],
   ] as Array<[InvokeChannel, unknown[]]>)('accepts %s %j', (channel, args) => {
     expect(validateArgs(channel, args)).toEqual({ ok: true, args });
   });
@@ -40,6 +46,13 @@ describe('validateArgs: what each IPC call may carry', () => {
     ['subscribe with id 0', INVOKE.subscribe, [{ id: 0 }], 'trainwatch:subscribe: Too small: expected number to be >=1 at argument 0.id'],
     ['subscribe with a string id', INVOKE.subscribe, [{ id: '1' }], 'trainwatch:subscribe: Invalid input: expected number, received string at argument 0.id'],
     ['subscribe with a prototype-polluting key', INVOKE.subscribe, [JSON.parse('{"id":1,"__proto__":{"x":1}}')], 'trainwatch:subscribe: Unrecognized key: "__proto__" at argument 0'],
+    ['cancelRun without a job id', INVOKE.cancelRun, [], 'trainwatch:cancelRun: Too small: expected array to have >=1 items'],
+    ['cancelRun with a number for a reason', INVOKE.cancelRun, ['a', 7], 'trainwatch:cancelRun: Invalid input: expected string, received number at argument 1'],
+    ['cancelRun with a reason over 8192 characters', INVOKE.cancelRun, ['a', 'x'.repeat(8193)], 'trainwatch:cancelRun: Too big: expected string to have <=8192 characters at argument 1'],
+    ['deleteRun with an empty id', INVOKE.deleteRun, [''], 'trainwatch:deleteRun: Too small: expected string to have >=1 characters at argument 0'],
+    ['deleteRun with a second argument', INVOKE.deleteRun, ['a', true], 'trainwatch:deleteRun: Too big: expected array to have <=1 items'],
+    ['exportRun without a format', INVOKE.exportRun, ['a'], 'trainwatch:exportRun: Too small: expected array to have >=2 items'],
+    ['exportRun as a path', INVOKE.exportRun, ['a', '../../etc/passwd'], 'trainwatch:exportRun: Invalid option: expected one of "json"|"csv"|"prom" at argument 1'],
     ['unsubscribe with a huge id', INVOKE.unsubscribe, [{ id: 2 ** 60 }], 'trainwatch:unsubscribe: Too big: expected int to be <=9007199254740991 at argument 0.id'],
   ] as Array<[string, InvokeChannel, unknown[], string]>)('refuses %s, as a value', (_name, channel, args, message) => {
     expect(validateArgs(channel, args)).toEqual({ ok: false, code: 'bad_arguments', message });

@@ -178,9 +178,47 @@ describe('the IPC router, on a real engine', () => {
           throw new Error('disk on fire');
         },
         store: engine.store,
+        actions: engine.actions,
+        cancel: engine.cancel,
       },
       feed,
     });
     expect(await broken.call(INVOKE.info, caller(), [])).toEqual({ ok: false, code: 'internal', message: 'trainwatch:info: disk on fire' });
+  });
+
+  it('cancels a running job by writing a cancel line to the connection that reported it', async () => {
+    const client = await StreamClient.to(engine);
+    await client.send({ type: 'job_created', job_id: 'cancel-me', agent_id: 'ppo' });
+    expect(await router.call(INVOKE.cancelRun, caller(), ['cancel-me', 'enough'])).toEqual({ ok: true, value: undefined });
+    await client.until(() => client.replies.some((r) => r.type === 'cancel'));
+    expect(client.replies.filter((r) => r.type === 'cancel')).toEqual([{ type: 'cancel', job_id: 'cancel-me', reason: 'enough' }]);
+    await client.close();
+  });
+
+  it.each([
+    ['an unknown run', 'nope', { ok: false, code: 'no_such_run', message: 'no run with job_id "nope"' }],
+    ['an ended run', 'done-2', { ok: false, code: 'not_running', message: 'run "done-2" already ended as completed' }],
+  ])('refuses to cancel %s, as a value', async (_name, jobId, expected) => {
+    expect(await router.call(INVOKE.cancelRun, caller(), [jobId])).toEqual(expected);
+  });
+
+  it('exports a run as a snapshot file', async () => {
+    const r = await router.call(INVOKE.exportRun, caller(), ['ppo-1', 'json']);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.filename).toBe('ppo-1.snapshot.json');
+    expect(r.value.contentType).toBe('application/json; charset=utf-8');
+    expect((JSON.parse(r.value.body) as { run: { job_id: string } }).run.job_id).toBe('ppo-1');
+  });
+
+  it('deletes an ended run and refuses a running one, with the engine\'s code', async () => {
+    expect(await router.call(INVOKE.deleteRun, caller(), ['ppo-1'])).toEqual({
+      ok: false,
+      code: 'run_is_running',
+      message: 'job "ppo-1" is still running; it can be deleted once it has ended',
+    });
+    await ingest.send({ type: 'job_created', job_id: 'gone-3', agent_id: 'dqn' }, { type: 'job_failed', job_id: 'gone-3', agent_id: 'dqn', error: 'x' });
+    expect(await router.call(INVOKE.deleteRun, caller(), ['gone-3'])).toEqual({ ok: true, value: undefined });
+    expect(engine.store.get('gone-3')).toBeUndefined();
   });
 });

@@ -54,6 +54,15 @@ export interface Exposition {
   body: string;
 }
 
+/**
+ * Families rendered outside prom-client (the Pushgateway-compatible push groups), appended to
+ * every scrape. `render` returns complete families (HELP, TYPE, samples) in `format`, without
+ * `# EOF`, whose names the exporter's own families never use; '' when there is nothing.
+ */
+export interface ExtraFamilies {
+  render(format: ExpositionFormat): string;
+}
+
 type AnyMetric = Counter | Gauge | Histogram;
 
 export class Exporter {
@@ -69,6 +78,7 @@ export class Exporter {
   /** Renders run one at a time: prom-client renames counters in place during an OpenMetrics render. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly counterNames = new Map<{ name: string }, string>();
+  private readonly extras: ExtraFamilies[] = [];
 
   constructor(opts: Partial<ExporterOptions> = {}) {
     this.opts = { ...DEFAULT_EXPORTER_OPTIONS, ...opts };
@@ -98,6 +108,11 @@ export class Exporter {
     this.storage = storage;
   }
 
+  /** Adds families rendered elsewhere to every scrape (see ExtraFamilies). */
+  addExtraFamilies(source: ExtraFamilies): void {
+    this.extras.push(source);
+  }
+
   /** Renders /metrics in the format the Accept header asks for. */
   render(accept?: string): Promise<Exposition> {
     const format = negotiateFormat(accept);
@@ -110,7 +125,7 @@ export class Exporter {
     this.scrapes[format]++;
     this.view = this.computeView();
     try {
-      const body = fixNaN(await this.registries[format].metrics());
+      const body = appendExtras(fixNaN(await this.registries[format].metrics()), this.extras, format);
       return { format, contentType: CONTENT_TYPES[format], body };
     } finally {
       this.view = null;
@@ -269,6 +284,16 @@ export class Exporter {
  */
 function fixNaN(body: string): string {
   return body.includes(' Nan\n') ? body.replace(/ Nan$/gm, ' NaN') : body;
+}
+
+/** Puts the extra families after ours; in OpenMetrics before the closing `# EOF`. */
+function appendExtras(body: string, extras: readonly ExtraFamilies[], format: ExpositionFormat): string {
+  let extra = '';
+  for (const source of extras) extra += source.render(format);
+  if (extra === '') return body;
+  const eof = '# EOF\n';
+  if (format === 'openmetrics' && body.endsWith(eof)) return `${body.slice(0, -eof.length)}${extra}${eof}`;
+  return `${body}${extra}`;
 }
 
 let processRegistry: Registry | null = null;

@@ -2,6 +2,7 @@
  * The engine's HTTP face on loopback: /metrics for Prometheus, the JSON API and live stream
  * for the UI, NDJSON batch ingest, and the built UI itself for `trainwatch serve`.
  */
+import { isUtf8 } from 'node:buffer';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -19,6 +20,9 @@ import type { SseHub } from './sse.ts';
 import { MAX_SNAPSHOT_BYTES } from '../snapshot/runActions.ts';
 import type { ActionError, RunActions } from '../snapshot/runActions.ts';
 import { SNAPSHOT_FORMATS } from '../../../shared/snapshot.ts';
+import { LIMITS } from '../../../shared/protocol/events.ts';
+import type { PushStore } from '../push/pushStore.ts';
+import type { CancelOutcome } from '../launcher/cancelRequest.ts';
 import type { SnapshotFormat } from '../../../shared/snapshot.ts';
 
 export interface HttpServerOptions {
@@ -37,7 +41,14 @@ export interface HttpDeps {
   sse: SseHub;
   ingest: IngestContext;
   actions: RunActions;
+  /** Pushgateway-compatible groups (`/metrics/job/...`). */
+  push: PushStore;
+  /** Asks the processes reporting a job to stop it (electron/engine/launcher/cancelRequest.ts). */
+  requestCancel: (jobId: string, reason?: string) => CancelOutcome;
 }
+
+/** Bodies of small JSON requests (cancel). */
+const MAX_SMALL_BODY = 16 * 1024;
 
 /** Errors listed in one ingest response; the counts always cover all of them. */
 const MAX_LISTED_ERRORS = 100;
@@ -114,6 +125,7 @@ export class HttpServer {
       res.end(method === 'HEAD' ? undefined : exposition.body);
       return;
     }
+    if (p.startsWith(ROUTES.push)) return this.push(req, p, method, res);
     if (p === ROUTES.health) return this.text(res, 200, 'ok\n');
     if (p === ROUTES.events) {
       if (method !== 'POST') return this.notAllowed(res, 'POST');
@@ -130,6 +142,10 @@ export class HttpServer {
       return this.importSnapshot(req, url, res);
     }
     if (p.startsWith(`${API_PREFIX}/`)) {
+      if (method === 'POST') {
+        const target = runPath(p);
+        if (target !== 'bad' && target?.sub === 'cancel') return this.cancelRun(req, target.jobId, res);
+      }
       if (method === 'DELETE') return this.deleteRun(req, p, res);
       if (method !== 'GET' && method !== 'HEAD') return this.notAllowed(res, 'GET, HEAD, DELETE');
       return this.api(p, url, res);
@@ -143,6 +159,7 @@ export class HttpServer {
     if (p === ROUTES.info) return this.json(res, 200, this.opts.info());
     const target = runPath(p);
     if (target === 'bad') return this.json(res, 400, { error: { code: 'bad_job_id', message: 'job id in the path is not valid percent-encoding' } });
+    if (target?.sub === 'cancel') return this.notAllowed(res, 'POST');
     if (target?.sub === 'snapshot') {
       const format = (url.searchParams.get('format') ?? 'json') as SnapshotFormat;
       if (!SNAPSHOT_FORMATS.includes(format)) {
@@ -218,6 +235,79 @@ export class HttpServer {
       if (!out.ok) return this.actionError(res, out);
       this.json(res, 201, { job_id: out.job_id, renamed: out.renamed });
     });
+  }
+
+  /**
+   * `POST /api/v1/runs/<job_id>/cancel` with an optional JSON body `{"reason": "..."}`: sends a
+   * cancel line to every open stream connection that reported the job (its client, or the
+   * `trainwatch run` launcher holding it). The engine records nothing itself: the job ends when
+   * its process reports `job_cancelled`. 202 when at least one connection got the request.
+   */
+  private async cancelRun(req: IncomingMessage, jobId: string, res: ServerResponse): Promise<void> {
+    if (!this.guard!.originAllowed(req)) return this.forbiddenOrigin(req, res);
+    // A non-simple content type: a cross-site form or no-cors fetch cannot send it.
+    if (mediaType(req.headers['content-type']) !== 'application/json') {
+      req.resume();
+      return this.json(res, 415, { error: { code: 'unsupported_media_type', message: 'send Content-Type: application/json (the body may be empty or {"reason": "..."})' } });
+    }
+    const body = await readBody(req, MAX_SMALL_BODY);
+    if (body === null) return this.tooLarge(req, res, `a cancel request body is at most ${MAX_SMALL_BODY} bytes`);
+    let reason: string | undefined;
+    if (body.trim() !== '') {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        return this.json(res, 400, { error: { code: 'bad_body', message: 'the body is not valid JSON' } });
+      }
+      const r = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as { reason?: unknown }).reason : null;
+      if (r !== undefined && (typeof r !== 'string' || r.length > LIMITS.messageLength || !r.isWellFormed())) {
+        return this.json(res, 400, { error: { code: 'bad_body', message: `the body must be a JSON object whose optional "reason" is a string of at most ${LIMITS.messageLength} characters` } });
+      }
+      if (typeof r === 'string' && r !== '') reason = r;
+    }
+    const out = this.deps.requestCancel(jobId, reason);
+    if (!out.ok) return this.json(res, out.status, { error: { code: out.code, message: out.message } });
+    this.json(res, 202, { job_id: out.job_id, reason: out.reason, delivered: out.delivered });
+  }
+
+  /** `PUT|POST|DELETE /metrics/job/<job>{/<label>/<value>}`: Pushgateway's API, on our /metrics. */
+  private async push(req: IncomingMessage, p: string, method: string, res: ServerResponse): Promise<void> {
+    if (method !== 'PUT' && method !== 'POST' && method !== 'DELETE') {
+      req.resume();
+      return this.notAllowed(res, 'PUT, POST, DELETE');
+    }
+    // Pushes come from scripts; a page in the browser sends an Origin and is refused here.
+    if (!this.guard!.originAllowed(req)) return this.forbiddenOrigin(req, res);
+    const rest = p.slice('/metrics/'.length);
+    if (method === 'DELETE') {
+      req.resume();
+      const out = this.deps.push.delete(rest);
+      return this.json(res, out.status, out.body);
+    }
+    const type = mediaType(req.headers['content-type']);
+    if (type !== '' && type !== 'text/plain') {
+      req.resume();
+      const hint = type.includes('protobuf') ? 'the protobuf format is not supported; ' : '';
+      return this.json(res, 415, { error: { code: 'unsupported_media_type', message: `${hint}push the text format (Content-Type: text/plain; version=0.0.4), got ${JSON.stringify(type)}` } });
+    }
+    const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
+    if (encoding !== 'identity') {
+      req.resume();
+      return this.json(res, 415, { error: { code: 'unsupported_encoding', message: `Content-Encoding ${JSON.stringify(encoding)} is not accepted` } });
+    }
+    const body = await readBody(req, this.opts.maxBodyBytes, true);
+    if (body === null) return this.tooLarge(req, res, `a push is at most ${this.opts.maxBodyBytes} bytes`);
+    if (body === INVALID_UTF8) return this.json(res, 400, { error: { code: 'bad_exposition', message: 'the body is not valid UTF-8' } });
+    const out = await this.deps.push.push(method, rest, body);
+    this.json(res, out.status, out.body);
+  }
+
+  /** 413, then the connection closes: the rest of the body is never read. */
+  private tooLarge(req: IncomingMessage, res: ServerResponse, message: string): void {
+    res.setHeader('connection', 'close');
+    res.once('finish', () => req.destroy());
+    this.json(res, 413, { error: { code: 'body_too_large', message } });
   }
 
   private actionError(res: ServerResponse, e: ActionError): void {
@@ -381,17 +471,54 @@ export class HttpServer {
   }
 }
 
-/** `/api/v1/runs/<id>` or `/api/v1/runs/<id>/snapshot`; null for other paths, 'bad' for broken encoding. */
-function runPath(p: string): { jobId: string; sub: 'snapshot' | null } | 'bad' | null {
+/** `/api/v1/runs/<id>`, `.../snapshot` or `.../cancel`; null for other paths, 'bad' for broken encoding. */
+function runPath(p: string): { jobId: string; sub: 'snapshot' | 'cancel' | null } | 'bad' | null {
   const prefix = `${ROUTES.runs}/`;
   if (!p.startsWith(prefix)) return null;
   const rest = p.slice(prefix.length).split('/');
-  if (rest[0] === '' || rest.length > 2 || (rest.length === 2 && rest[1] !== 'snapshot')) return null;
+  if (rest[0] === '' || rest.length > 2 || (rest.length === 2 && rest[1] !== 'snapshot' && rest[1] !== 'cancel')) return null;
   try {
-    return { jobId: decodeURIComponent(rest[0]!), sub: rest.length === 2 ? 'snapshot' : null };
+    return { jobId: decodeURIComponent(rest[0]!), sub: rest.length === 2 ? (rest[1] as 'snapshot' | 'cancel') : null };
   } catch {
     return 'bad';
   }
+}
+
+const INVALID_UTF8 = Symbol('invalid UTF-8');
+
+/**
+ * Reads a request body of at most `limit` bytes as text; null when it is larger (the rest is not
+ * read and the connection should close), INVALID_UTF8 when `strict` and it is not UTF-8.
+ */
+function readBody(req: IncomingMessage, limit: number, strict: true): Promise<string | null | typeof INVALID_UTF8>;
+function readBody(req: IncomingMessage, limit: number): Promise<string | null>;
+function readBody(req: IncomingMessage, limit: number, strict = false): Promise<string | null | typeof INVALID_UTF8> {
+  return new Promise((resolve) => {
+    if (Number(req.headers['content-length'] ?? 0) > limit) return resolve(null);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (c: Buffer) => {
+      if (done) return;
+      size += c.length;
+      if (size > limit) {
+        done = true;
+        req.pause();
+        return resolve(null);
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      const body = Buffer.concat(chunks);
+      resolve(strict && !isUtf8(body) ? INVALID_UTF8 : body.toString('utf8'));
+    });
+    req.on('error', () => {
+      if (!done) resolve(null);
+      done = true;
+    });
+  });
 }
 
 interface Collected {

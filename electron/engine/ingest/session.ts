@@ -98,7 +98,14 @@ export class IngestSession implements LineSink {
   /** Events acknowledged again but not applied: their seq was processed before (a resend). */
   duplicates = 0;
 
-  constructor(private readonly ctx: IngestContext) {
+  /**
+   * `onJob` hears the job_id of every well-formed event (applied, duplicate or refused by the
+   * lifecycle): the stream server uses it to know where to deliver a job's cancel line.
+   */
+  constructor(
+    private readonly ctx: IngestContext,
+    private readonly onJob?: (jobId: string) => void,
+  ) {
     this.splitter = new LineSplitter(ctx.limits.maxLineBytes, ctx.limits.hardLineBytes);
   }
 
@@ -136,6 +143,7 @@ export class IngestSession implements LineSink {
       return;
     }
     const event = parsed.event;
+    this.onJob?.(event.job_id);
     const seq = event.seq;
     if (seq !== undefined && this.clientId !== null) {
       const last = this.ctx.ledger.get(this.clientId);

@@ -6,7 +6,7 @@
 import { mkdirSync, chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import type { ServerLine } from '../../../shared/protocol/events.ts';
+import type { CancelLine, ServerLine } from '../../../shared/protocol/events.ts';
 import { IngestSession, durableReply } from './session.ts';
 import type { IngestContext } from './session.ts';
 import type { Transport } from './stats.ts';
@@ -16,12 +16,22 @@ export const MAX_SOCKET_PATH_BYTES = 107;
 
 export interface StreamServerOptions {
   maxConnections: number;
+  /** Jobs remembered per connection for cancel delivery; beyond it the first ones are forgotten. */
+  maxJobsPerConnection?: number;
+}
+
+/** An open connection that can be told to cancel the jobs it reported. */
+interface Receiver {
+  readonly jobs: Set<string>;
+  deliver(line: CancelLine): boolean;
 }
 
 export class StreamServer {
   private readonly servers: net.Server[] = [];
   private readonly sockets = new Set<net.Socket>();
   private socketPath: string | null = null;
+  /** job_id -> the open connections that sent an event for it: where a cancel line goes. */
+  private readonly receivers = new Map<string, Set<Receiver>>();
 
   constructor(
     private readonly ctx: IngestContext,
@@ -47,6 +57,34 @@ export class StreamServer {
     chmodSync(socketPath, 0o600);
     this.socketPath = socketPath;
     return socketPath;
+  }
+
+  /**
+   * Writes a cancel line to every open connection that has sent an event for `jobId`. Returns
+   * how many got it: 0 means nobody who could stop the job is connected.
+   */
+  cancel(jobId: string, reason: string): number {
+    let delivered = 0;
+    for (const r of this.receivers.get(jobId) ?? []) if (r.deliver({ type: 'cancel', job_id: jobId, reason })) delivered++;
+    return delivered;
+  }
+
+  private register(r: Receiver, jobId: string): void {
+    if (r.jobs.has(jobId)) return;
+    const max = this.opts.maxJobsPerConnection ?? 10_000;
+    if (r.jobs.size >= max) this.unregister(r, r.jobs.values().next().value!);
+    r.jobs.add(jobId);
+    let set = this.receivers.get(jobId);
+    if (!set) this.receivers.set(jobId, (set = new Set()));
+    set.add(r);
+  }
+
+  private unregister(r: Receiver, jobId: string): void {
+    r.jobs.delete(jobId);
+    const set = this.receivers.get(jobId);
+    if (!set) return;
+    set.delete(r);
+    if (set.size === 0) this.receivers.delete(jobId);
   }
 
   /** Stops listening, lets connections finish their replies for up to `graceMs`, then cuts them. */
@@ -95,7 +133,15 @@ export class StreamServer {
     stats.accepted[transport]++;
     stats.open[transport]++;
     this.sockets.add(socket);
-    const session = new IngestSession(this.ctx);
+    const receiver: Receiver = {
+      jobs: new Set(),
+      deliver: (line) => {
+        if (socket.destroyed || !socket.writable) return false;
+        socket.write(`${JSON.stringify(line)}\n`);
+        return true;
+      },
+    };
+    const session = new IngestSession(this.ctx, (jobId) => this.register(receiver, jobId));
     // Two reasons to stop reading: the client does not read its replies, or the disk is behind.
     const paused = new Set<'drain' | 'backlog'>();
     const pause = (why: 'drain' | 'backlog') => {
@@ -145,6 +191,7 @@ export class StreamServer {
       // A client that vanished (ECONNRESET, EPIPE) only ends its own session.
     });
     socket.on('close', () => {
+      for (const jobId of [...receiver.jobs]) this.unregister(receiver, jobId);
       this.sockets.delete(socket);
       stats.open[transport]--;
     });

@@ -6,7 +6,8 @@
  * `{"error":{"code","message"}}` text where there is one, else what went wrong and where.
  */
 import { DETAIL_POINTS, ROUTES, reviveDetail, reviveSummary } from '../../../shared/api.ts';
-import type { EngineInfo, MonitorApi, StreamMessage } from '../../../shared/api.ts';
+import type { EngineInfo, ExportedFile, MonitorApi, StreamMessage } from '../../../shared/api.ts';
+import type { SnapshotFormat } from '../../../shared/snapshot.ts';
 import type { RunDetail, RunSummary } from '../../../shared/run.ts';
 import { ApiError } from './apiError.ts';
 
@@ -34,6 +35,24 @@ export function createHttpApi(base = ''): MonitorApi {
     }
   }
 
+  /** Any method; resolves with the successful response's text and headers, throws ApiError otherwise. */
+  async function request(method: string, path: string, body?: string): Promise<{ res: Response; text: string }> {
+    let res: Response;
+    try {
+      res = await fetch(base + path, {
+        method,
+        cache: 'no-store',
+        // The engine refuses state changes without a JSON content type (no cross-site forms).
+        ...(body === undefined ? {} : { body, headers: { 'content-type': 'application/json' } }),
+      });
+    } catch (err) {
+      throw new ApiError(`Cannot reach the Trainwatch engine (${method} ${path}: ${(err as Error).message}). Is it still running?`, null, 'unreachable');
+    }
+    const text = await res.text();
+    if (!res.ok) throw errorFromResponse(`${method} ${path}`, res, text);
+    return { res, text };
+  }
+
   return {
     info: () => getJson<EngineInfo>(ROUTES.info),
 
@@ -46,6 +65,23 @@ export function createHttpApi(base = ''): MonitorApi {
     getRun(jobId: string, opts: { points?: number } = {}): Promise<RunDetail> {
       const points = opts.points ?? DETAIL_POINTS.default;
       return getJson<RunDetail>(`${ROUTES.run(jobId)}?points=${points}`).then(reviveDetail);
+    },
+
+    async cancelRun(jobId: string, reason?: string): Promise<void> {
+      await request('POST', ROUTES.cancel(jobId), JSON.stringify(reason === undefined ? {} : { reason }));
+    },
+
+    async deleteRun(jobId: string): Promise<void> {
+      await request('DELETE', ROUTES.run(jobId));
+    },
+
+    async exportRun(jobId: string, format: SnapshotFormat): Promise<ExportedFile> {
+      const { res, text } = await request('GET', ROUTES.snapshot(jobId, format));
+      return {
+        filename: filenameFromDisposition(res.headers.get('content-disposition')) ?? `${jobId}.${format}`,
+        contentType: res.headers.get('content-type') ?? 'application/octet-stream',
+        body: text,
+      };
     },
 
     subscribe(onMessage: (msg: StreamMessage) => void, onStatus?: (connected: boolean) => void): () => void {
@@ -92,6 +128,12 @@ export function createHttpApi(base = ''): MonitorApi {
       };
     },
   };
+}
+
+/** `attachment; filename="x.snapshot.json"` -> `x.snapshot.json` (the engine sends plain ASCII names). */
+export function filenameFromDisposition(header: string | null): string | null {
+  const m = header === null ? null : /filename="([^"]+)"/.exec(header) ?? /filename=([^;\s]+)/.exec(header);
+  return m?.[1] ?? null;
 }
 
 function decodeStreamData(e: MessageEvent<unknown>): Record<string, unknown> | null {

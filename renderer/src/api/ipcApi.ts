@@ -21,5 +21,8 @@ export function createIpcApi(bridge: TrainwatchBridge): MonitorApi {
     listRuns: () => unwrap(bridge.listRuns()),
     getRun: (jobId, opts) => unwrap(bridge.getRun(jobId, opts)),
     subscribe: (onMessage, onStatus) => bridge.subscribe(onMessage, onStatus),
+    cancelRun: (jobId, reason) => unwrap(bridge.cancelRun(jobId, reason)),
+    deleteRun: (jobId) => unwrap(bridge.deleteRun(jobId)),
+    exportRun: (jobId, format) => unwrap(bridge.exportRun(jobId, format)),
   };
 }

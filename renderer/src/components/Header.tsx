@@ -1,9 +1,10 @@
 import type { EngineInfo } from '../../../shared/api.ts';
 import type { ConnectionState } from '../api/useRuns.ts';
-import { OVERVIEW_HREF } from '../model/route.ts';
+import { EXPORTER_HREF, OVERVIEW_HREF } from '../model/route.ts';
+import type { Route } from '../model/route.ts';
 import { ConnectionIndicator } from './ConnectionIndicator.tsx';
 
-export function Header({ connection, info }: { connection: ConnectionState; info: EngineInfo | null }) {
+export function Header({ connection, info, page }: { connection: ConnectionState; info: EngineInfo | null; page: Route['page'] }) {
   return (
     <header className="app-header">
       <a className="brand" href={OVERVIEW_HREF}>
@@ -14,6 +15,14 @@ export function Header({ connection, info }: { connection: ConnectionState; info
         <h1>Trainwatch</h1>
       </a>
       {info && <span className="engine-version">engine v{info.version}</span>}
+      <nav className="header-nav" aria-label="Pages">
+        <a href={OVERVIEW_HREF} aria-current={page === 'overview' ? 'page' : undefined}>
+          Runs
+        </a>
+        <a href={EXPORTER_HREF} aria-current={page === 'exporter' ? 'page' : undefined} data-testid="nav-exporter">
+          Exporter
+        </a>
+      </nav>
       <span className="spacer" />
       <a className="header-link" href="/metrics" target="_blank" rel="noreferrer">
         /metrics

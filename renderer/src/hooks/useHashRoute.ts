@@ -1,5 +1,5 @@
 import { useSyncExternalStore } from 'react';
-import { parseHash } from '../model/route.ts';
+import { formatHash, parseHash } from '../model/route.ts';
 import type { Route } from '../model/route.ts';
 
 function subscribe(onChange: () => void): () => void {
@@ -9,9 +9,25 @@ function subscribe(onChange: () => void): () => void {
 
 const getHash = () => window.location.hash;
 
-/** The route in the URL hash; navigation is plain `<a href="#/...">` or setting location.hash. */
+/** The route in the URL hash; navigation is plain `<a href="#/...">` or navigate(). */
 export function useHashRoute(): Route {
   // Subscribing to the string (not the parsed object) keeps the snapshot referentially stable.
   const hash = useSyncExternalStore(subscribe, getHash);
   return parseHash(hash);
+}
+
+/**
+ * Puts a view state into the URL. `replace` is for state that changes as you type or drag
+ * (search text, smoothing): one history entry per keystroke would make Back useless.
+ * replaceState fires no hashchange, so one is sent by hand for useHashRoute to see it.
+ */
+export function navigate(route: Route, { replace = false }: { replace?: boolean } = {}): void {
+  const hash = formatHash(route);
+  if (hash === window.location.hash || (hash === '#/' && window.location.hash === '')) return;
+  if (!replace) {
+    window.location.hash = hash;
+    return;
+  }
+  history.replaceState(history.state, '', hash);
+  window.dispatchEvent(new HashChangeEvent('hashchange'));
 }

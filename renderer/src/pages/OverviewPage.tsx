@@ -1,25 +1,63 @@
-import { useMemo } from 'react';
+import { useCallback, useMemo } from 'react';
 import type { EngineInfo } from '../../../shared/api.ts';
+import { useRunMinis } from '../api/useRunMinis.ts';
 import type { ConnectionState } from '../api/useRuns.ts';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { PanelBoundary } from '../components/PanelBoundary.tsx';
 import { RunsTable } from '../components/RunsTable.tsx';
+import { RunsToolbar } from '../components/RunsToolbar.tsx';
 import { StatusTiles } from '../components/StatusTiles.tsx';
+import { navigate } from '../hooks/useHashRoute.ts';
 import { useNow } from '../hooks/useNow.ts';
-import { overviewTotals, sortRuns } from '../model/overview.ts';
+import { overviewTotals } from '../model/overview.ts';
+import { runProgress } from '../model/progress.ts';
+import { compareHref } from '../model/route.ts';
+import type { OverviewState, RunFilter, SortKey } from '../model/route.ts';
 import type { RunIndex } from '../model/runIndex.ts';
+import { agentsOf, filterRows, groupByAgent, sortRows } from '../model/runsTable.ts';
+import type { TableRow } from '../model/runsTable.ts';
 
 interface Props {
   runs: RunIndex;
   loaded: boolean;
   connection: ConnectionState;
   info: EngineInfo | null;
+  /** Filters, sort, grouping and selection, from the URL. */
+  view: OverviewState;
 }
 
-export function OverviewPage({ runs, loaded, connection, info }: Props) {
-  const now = useNow();
+/** Container: derives the table from the live runs and the URL's view state, and writes changes back to the URL. */
+export function OverviewPage({ runs, loaded, connection, info, view }: Props) {
+  const now = Math.floor(useNow());
+  const minis = useRunMinis(runs);
   const totals = useMemo(() => overviewTotals(runs.values()), [runs]);
-  const sorted = useMemo(() => sortRuns(runs.values()), [runs]);
+  const agents = useMemo(() => agentsOf(runs.values()), [runs]);
+
+  const rows = useMemo<TableRow[]>(
+    () =>
+      [...runs.values()].map((run) => ({
+        run,
+        eta: runProgress(run, minis.get(run.job_id)?.iterationSeconds ?? [], now).eta,
+        elapsed: Math.max(0, Math.floor((run.ended_at ?? now) - run.started_at)),
+      })),
+    [runs, minis, now],
+  );
+  const { rows: shown, queryError } = useMemo(() => filterRows(rows, view.filter), [rows, view.filter]);
+  const sorted = useMemo(() => sortRows(shown, view.sort), [shown, view.sort]);
+  const groups = useMemo(() => (view.groupByAgent ? groupByAgent(sorted) : null), [sorted, view.groupByAgent]);
+  const selected = useMemo(() => new Set(view.selected), [view.selected]);
+
+  // Each handler reads the view it was made with; the URL is the one source of truth.
+  const update = useCallback((next: Partial<OverviewState>, opts?: { replace?: boolean }) => navigate({ page: 'overview', ...view, ...next }, opts), [view]);
+  const onSort = useCallback(
+    (key: SortKey) => update({ sort: { key, dir: view.sort.key === key && view.sort.dir === 'desc' ? 'asc' : 'desc' } }, { replace: true }),
+    [update, view.sort],
+  );
+  const onSelect = useCallback(
+    (jobId: string, on: boolean) => update({ selected: on ? [...view.selected.filter((id) => id !== jobId), jobId] : view.selected.filter((id) => id !== jobId) }, { replace: true }),
+    [update, view.selected],
+  );
+  const onFilter = useCallback((filter: RunFilter, opts?: { replace?: boolean }) => update({ filter }, opts), [update]);
 
   if (!loaded) {
     return (
@@ -33,7 +71,7 @@ export function OverviewPage({ runs, loaded, connection, info }: Props) {
   return (
     <>
       {connection === 'disconnected' && (
-        <div className="banner" role="status">
+        <div className="banner" role="status" data-testid="disconnected-banner">
           Connection to the engine lost; showing the last known state and reconnecting.
         </div>
       )}
@@ -41,11 +79,33 @@ export function OverviewPage({ runs, loaded, connection, info }: Props) {
         <StatusTiles totals={totals} />
       </PanelBoundary>
       <PanelBoundary label="Runs table">
-        {sorted.length === 0 ? (
+        {runs.size === 0 ? (
           <EmptyState info={info} />
         ) : (
           <section className="panel table-panel" aria-label="Runs">
-            <RunsTable runs={sorted} now={now} />
+            <RunsToolbar
+              filter={view.filter}
+              agents={agents}
+              groupByAgent={view.groupByAgent}
+              queryError={queryError}
+              shown={sorted.length}
+              total={runs.size}
+              selected={view.selected}
+              compareHref={compareHref(view.selected)}
+              onFilter={onFilter}
+              onGroup={(g) => update({ groupByAgent: g })}
+              onClearSelection={() => update({ selected: [] })}
+            />
+            {sorted.length === 0 ? (
+              <p className="table-empty" data-testid="no-match">
+                No run matches these filters.{' '}
+                <button type="button" className="link-button" onClick={() => update({ filter: { statuses: [], agents: [], query: '' } })}>
+                  Clear filters
+                </button>
+              </p>
+            ) : (
+              <RunsTable groups={groups} rows={sorted} minis={minis} sort={view.sort} selected={selected} now={now} onSort={onSort} onSelect={onSelect} />
+            )}
           </section>
         )}
       </PanelBoundary>

@@ -1,34 +1,46 @@
 import { useMemo } from 'react';
 import type { ReactNode } from 'react';
+import type { EngineInfo } from '../../../shared/api.ts';
 import { SERIES } from '../../../shared/run.ts';
 import type { RunDetail, RunSummary } from '../../../shared/run.ts';
 import { ApiError } from '../api/apiError.ts';
+import { useRunActions } from '../api/useRunActions.ts';
 import { useRunDetail } from '../api/useRunDetail.ts';
-import { MetricChart } from '../components/MetricChart.tsx';
+import { BudgetPanel } from '../components/BudgetPanel.tsx';
+import { ChartControls } from '../components/ChartControls.tsx';
+import { DurationsPanel } from '../components/DurationsPanel.tsx';
 import { PanelBoundary } from '../components/PanelBoundary.tsx';
-import { BudgetMeter, ProgressMeter } from '../components/RunMeters.tsx';
+import { ProgressPanel } from '../components/ProgressPanel.tsx';
+import { RunActionsBar } from '../components/RunActionsBar.tsx';
+import { BudgetMeter } from '../components/RunMeters.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
+import { StatusHistoryPanel } from '../components/StatusHistoryPanel.tsx';
+import { TrainingPanel } from '../components/TrainingPanel.tsx';
+import { navigate } from '../hooks/useHashRoute.ts';
 import { useNow } from '../hooks/useNow.ts';
-import { toChartData } from '../model/chartData.ts';
-import { formatCount, formatDuration, formatMetric, formatPercent, formatRelative, formatTimestamp, formatUsd } from '../model/format.ts';
+import { budgetForecast } from '../model/budget.ts';
+import { formatCount, formatDuration, formatMetric, formatRelative, formatTimestamp, formatUsd } from '../model/format.ts';
 import { displayName } from '../model/overview.ts';
+import { runProgress } from '../model/progress.ts';
 import { OVERVIEW_HREF } from '../model/route.ts';
+import type { ChartOptions } from '../model/route.ts';
 
 interface Props {
   jobId: string;
   /** The live summary from the stream: fresher than the detail, and its identity is the refresh signal. */
   summary: RunSummary | undefined;
+  chart: ChartOptions;
+  info: EngineInfo | null;
 }
 
-const BUDGET_GUIDES = [
-  { y: 90, label: '90%', tone: 'warn' },
-  { y: 100, label: 'limit', tone: 'over' },
-] as const;
+/** Used when the engine's info has not arrived yet; the engine's own default. */
+const DEFAULT_STALL_SECONDS = 60;
 
 /** Container: loads the run's detail, keeps it fresh, renders each state, then the panels. */
-export function RunPage({ jobId, summary }: Props) {
+export function RunPage({ jobId, summary, chart, info }: Props) {
   const { detail, error } = useRunDetail(jobId, summary);
   const run = summary ?? detail;
+  const actions = useRunActions(jobId);
 
   return (
     <div className="run-page">
@@ -47,6 +59,7 @@ export function RunPage({ jobId, summary }: Props) {
             </div>
           )}
           <RunHeader run={run} />
+          <RunActionsBar run={run} state={actions.state} onExport={(f) => void actions.exportAs(f)} onCancel={() => void actions.cancel()} />
           <PanelBoundary label="Run summary">
             <RunSummaryPanel run={run} />
           </PanelBoundary>
@@ -55,7 +68,7 @@ export function RunPage({ jobId, summary }: Props) {
               Loading charts…
             </div>
           ) : (
-            <RunCharts detail={detail} />
+            <RunPanels run={run} detail={detail} chart={chart} stallAfterSeconds={info?.stall_after_seconds ?? DEFAULT_STALL_SECONDS} />
           )}
           {detail?.params && (
             <PanelBoundary label="Parameters">
@@ -94,9 +107,6 @@ function RunSummaryPanel({ run }: { run: RunSummary }) {
   const elapsed = (run.ended_at ?? now) - run.started_at;
   return (
     <section className="panel stats" aria-label="Summary">
-      <Stat label="Progress">
-        <ProgressMeter run={run} />
-      </Stat>
       <Stat label="Budget">
         <BudgetMeter run={run} />
         {run.budget_usage_usd !== null && (
@@ -116,6 +126,7 @@ function RunSummaryPanel({ run }: { run: RunSummary }) {
         {formatRelative(run.last_event_at, now)}
       </Stat>
       <Stat label="Events">{formatCount(run.event_count)}</Stat>
+      <Stat label="Iteration">{formatCount(run.current_iteration)}</Stat>
     </section>
   );
 }
@@ -129,22 +140,47 @@ function Stat({ label, title, children }: { label: string; title?: string; child
   );
 }
 
-function RunCharts({ detail }: { detail: RunDetail }) {
-  const loss = useMemo(() => toChartData(detail.series[SERIES.loss], detail.started_at), [detail]);
-  const reward = useMemo(() => toChartData(detail.series[SERIES.meanReward], detail.started_at), [detail]);
-  const budget = useMemo(() => toChartData(detail.series[SERIES.budgetUtilization], detail.started_at), [detail]);
+/** Everything drawn from the detail's series; the live summary supplies the latest numbers. */
+function RunPanels({ run, detail, chart, stallAfterSeconds }: { run: RunSummary; detail: RunDetail; chart: ChartOptions; stallAfterSeconds: number }) {
+  const now = useNow(5_000);
+  const iterationSeconds = detail.series[SERIES.duration('iteration')]?.v;
+  const progress = useMemo(() => runProgress(run, iterationSeconds ?? [], now), [run, iterationSeconds, now]);
+  const usage = detail.series[SERIES.budgetUsage];
+  const forecast = useMemo(
+    () =>
+      budgetForecast({
+        usage: run.budget_usage_usd,
+        limit: run.budget_limit_usd,
+        t: usage?.t ?? [],
+        v: usage?.v ?? [],
+        currentIteration: run.current_iteration,
+        eta: progress.eta,
+        secondsPerIteration: progress.secondsPerIteration,
+      }),
+    [run, usage, progress],
+  );
+  const setChart = (c: ChartOptions, opts?: { replace?: boolean }) => navigate({ page: 'run', jobId: run.job_id, chart: c }, opts);
   return (
-    <div className="charts">
-      <PanelBoundary label="Loss chart">
-        <MetricChart title="Loss" data={loss} tone="loss" />
+    <>
+      <div className="run-top">
+        <PanelBoundary label="Progress">
+          <ProgressPanel run={run} progress={progress} />
+        </PanelBoundary>
+        <PanelBoundary label="Status history">
+          <StatusHistoryPanel run={run} stallAfterSeconds={stallAfterSeconds} />
+        </PanelBoundary>
+      </div>
+      <ChartControls options={chart} onChange={setChart} />
+      <PanelBoundary label="Training">
+        <TrainingPanel detail={detail} options={chart} />
       </PanelBoundary>
-      <PanelBoundary label="Mean reward chart">
-        <MetricChart title="Mean reward" data={reward} tone="reward" />
+      <PanelBoundary label="Budget">
+        <BudgetPanel run={run} detail={detail} forecast={forecast} options={chart} />
       </PanelBoundary>
-      <PanelBoundary label="Budget chart">
-        <MetricChart title="Budget used" data={budget} tone="budget" formatValue={formatPercent} guides={BUDGET_GUIDES} />
+      <PanelBoundary label="Durations">
+        <DurationsPanel detail={detail} options={chart} />
       </PanelBoundary>
-    </div>
+    </>
   );
 }
 

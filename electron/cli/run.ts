@@ -1,0 +1,95 @@
+/**
+ * `trainwatch run [options] -- CMD [ARGS...]`: launch a training command as a tracked job
+ * (electron/engine/launcher/launcher.ts does the work). Returns the child's exit code.
+ */
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { DEFAULT_PORTS, defaultDataDir } from '../engine/index.ts';
+import { runningEngine } from '../engine/history.ts';
+import { defaultAgentId, launch } from '../engine/launcher/launcher.ts';
+import { LIMITS } from '../../shared/protocol/events.ts';
+import { formatAddr, parseAddr } from './addr.ts';
+
+export const RUN_USAGE = 'trainwatch run [--job-id ID] [--agent-id ID] [--name NAME] [--addr ADDR] [--grace SECS] -- CMD [ARGS...]';
+
+/** A mistake in the command line (exit code 2). */
+export class RunUsageError extends Error {}
+
+export interface RunIo {
+  log: (s: string) => void;
+  error: (s: string) => void;
+}
+
+export async function runCommand(argv: string[], env: NodeJS.ProcessEnv, io: RunIo): Promise<number> {
+  const dash = argv.indexOf('--');
+  const own = dash >= 0 ? argv.slice(0, dash) : argv;
+  const command = dash >= 0 ? argv.slice(dash + 1) : [];
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({
+      args: own,
+      options: {
+        'job-id': { type: 'string' },
+        'agent-id': { type: 'string' },
+        name: { type: 'string' },
+        addr: { type: 'string' },
+        grace: { type: 'string' },
+        'data-dir': { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values as Record<string, string | undefined>;
+  } catch (err) {
+    const option = /'(-[^' ]*)/.exec((err as Error).message)?.[1];
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new RunUsageError(`unknown option ${option ?? ''}; usage: ${RUN_USAGE}`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new RunUsageError(`option ${option ?? ''} needs a value`);
+    throw new RunUsageError(`put the command after --; usage: ${RUN_USAGE}`);
+  }
+  if (command.length === 0) throw new RunUsageError(`no command to run; usage: ${RUN_USAGE}`);
+  const [program, ...args] = command as [string, ...string[]];
+
+  const agentId = values['agent-id'] ?? (env.TRAINWATCH_AGENT_ID || defaultAgentId(program, args));
+  const jobId = values['job-id'] ?? `${agentId}-${timestamp()}-${randomUUID().slice(0, 4)}`;
+  for (const [flag, v] of [['--job-id', jobId], ['--agent-id', agentId]] as const) {
+    if (v.length === 0 || v.length > LIMITS.idLength || /[\u0000-\u001f\u007f]/.test(v)) {
+      throw new RunUsageError(`${flag} must be 1 to ${LIMITS.idLength} characters without control characters, got ${JSON.stringify(v)}`);
+    }
+  }
+  const grace = values.grace === undefined ? 10 : Number(values.grace);
+  if (!Number.isFinite(grace) || grace < 0) throw new RunUsageError(`--grace must be a number of seconds >= 0, got ${JSON.stringify(values.grace)}`);
+  const addr = values.addr ?? (env.TRAINWATCH_ADDR || engineAddr(values['data-dir'] ?? (env.TRAINWATCH_DATA_DIR || defaultDataDir(env))));
+  try {
+    parseAddr(addr);
+  } catch (err) {
+    throw new RunUsageError((err as Error).message);
+  }
+
+  io.error(`trainwatch: job ${jobId} (agent ${agentId}) -> ${formatAddr(parseAddr(addr))}`);
+  const result = await launch({
+    command: program,
+    args,
+    jobId,
+    agentId,
+    name: values.name,
+    addr,
+    graceMs: grace * 1000,
+    env,
+    interactive: process.stdin.isTTY === true,
+    log: (m) => io.error(`trainwatch: ${m}`),
+  });
+  io.error(`trainwatch: job ${jobId} ${result.outcome}${result.outcome === 'completed' ? '' : ` (exit code ${result.exitCode})`}`);
+  return result.exitCode;
+}
+
+/** Where the engine running on this data dir takes events, else the default TCP port. */
+function engineAddr(dataDir: string): string {
+  const engine = runningEngine(dataDir);
+  return engine?.ingest.socket ?? engine?.ingest.tcp ?? `127.0.0.1:${DEFAULT_PORTS.ingest}`;
+}
+
+function timestamp(): string {
+  const d = new Date();
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}

@@ -1,0 +1,68 @@
+import { useMemo } from 'react';
+import { SERIES } from '../../../shared/run.ts';
+import type { RunDetail, SeriesData } from '../../../shared/run.ts';
+import { formatMetric } from '../model/format.ts';
+import { lastValue, mergeLines, scalarNames, seriesXY } from '../model/lines.ts';
+import type { ChartOptions } from '../model/route.ts';
+import { emaSmooth } from '../model/smoothing.ts';
+import { PanelBoundary } from './PanelBoundary.tsx';
+import { SeriesChart } from './SeriesChart.tsx';
+
+/** Loss, mean reward and every free-form scalar, each raw (faint) and EMA-smoothed. */
+export function TrainingPanel({ detail, options }: { detail: RunDetail; options: ChartOptions }) {
+  const names = useMemo(() => scalarNames(detail.series), [detail.series]);
+  return (
+    <section className="run-section" aria-label="Training">
+      <h3>Training</h3>
+      <div className="charts">
+        <PanelBoundary label="Loss chart">
+          <SmoothedChart id="loss" title="Loss" series={detail.series[SERIES.loss]} origin={detail.started_at} options={options} color="var(--chart-loss)" />
+        </PanelBoundary>
+        <PanelBoundary label="Mean reward chart">
+          <SmoothedChart id="reward" title="Mean reward" series={detail.series[SERIES.meanReward]} origin={detail.started_at} options={options} color="var(--chart-reward)" />
+        </PanelBoundary>
+        {names.map((name) => (
+          <PanelBoundary key={name} label={`Scalar ${name} chart`}>
+            <SmoothedChart id={`scalar-${name}`} title={name} series={detail.series[SERIES.scalar(name)]} origin={detail.started_at} options={options} color="var(--chart-scalar)" />
+          </PanelBoundary>
+        ))}
+      </div>
+    </section>
+  );
+}
+
+interface SmoothedProps {
+  id: string;
+  title: string;
+  series: SeriesData | undefined;
+  origin: number;
+  options: ChartOptions;
+  color: string;
+}
+
+function SmoothedChart({ id, title, series, origin, options, color }: SmoothedProps) {
+  const shaped = useMemo(() => {
+    const xy = seriesXY(series, options.x, origin);
+    const lines = [{ key: 'raw', x: xy.x, y: xy.y }];
+    if (options.smooth > 0) lines.push({ key: 'smooth', x: xy.x, y: emaSmooth(xy.y, options.smooth) });
+    return { mode: xy.mode, merged: mergeLines(lines, options.log), last: lastValue(xy.y) };
+  }, [series, options, origin]);
+  const smoothing = options.smooth > 0;
+  const notes: string[] = [];
+  if (shaped.merged.nonFinite > 0) notes.push(`${shaped.merged.nonFinite} non-finite value${shaped.merged.nonFinite === 1 ? '' : 's'} (NaN or ±Inf) not plotted; gaps mark them.`);
+  if (shaped.merged.nonPositive > 0) notes.push(`${shaped.merged.nonPositive} value${shaped.merged.nonPositive === 1 ? '' : 's'} ≤ 0 left out of the log scale.`);
+  if (options.x === 'step' && shaped.mode !== 'step' && shaped.merged.rows.length > 0) notes.push('Some points carry no step: plotted against time since start.');
+  return (
+    <SeriesChart
+      key={shaped.mode}
+      id={id}
+      title={title}
+      rows={shaped.merged.rows}
+      xMode={shaped.mode}
+      log={options.log}
+      latest={shaped.last === null ? '' : formatMetric(series?.v[series.v.length - 1] ?? shaped.last)}
+      lines={smoothing ? [{ key: 'raw', label: `${title} (raw)`, color, faint: true }, { key: 'smooth', label: `${title} (smoothed ${options.smooth})`, color }] : [{ key: 'raw', label: title, color }]}
+      notes={notes}
+    />
+  );
+}

@@ -1,0 +1,114 @@
+import type { EngineInfo } from '../../../shared/api.ts';
+import { ROUTES } from '../../../shared/api.ts';
+import { useIngestErrors } from '../api/useIngestErrors.ts';
+import { CopyBlock } from '../components/CopyBlock.tsx';
+import { PanelBoundary } from '../components/PanelBoundary.tsx';
+import { envSnippet, pythonSnippet, scrapeConfigSnippet } from '../model/exporter.ts';
+import { formatCount, formatRelative, formatTimestamp } from '../model/format.ts';
+import { useNow } from '../hooks/useNow.ts';
+
+/** Container: where Prometheus and training scripts connect, and what the engine refused. */
+export function ExporterPage({ info }: { info: EngineInfo | null }) {
+  const errors = useIngestErrors(info);
+  const now = useNow(5_000);
+  if (info === null) {
+    return (
+      <div className="panel notice" role="status">
+        Asking the engine where it listens…
+      </div>
+    );
+  }
+  const metricsUrl = `${info.http.url}${ROUTES.metrics}`;
+  // /metrics pre-declares every reason at 0; only the ones that happened are worth a row.
+  const reasons = errors === null ? null : Object.entries(errors).filter(([, n]) => n > 0).sort(([, a], [, b]) => b - a);
+  return (
+    <div className="run-page exporter">
+      <h2>Exporter</h2>
+      <PanelBoundary label="Prometheus">
+        <section className="panel" aria-label="Prometheus">
+          <h3>Prometheus</h3>
+          <p>
+            Metrics: <a href={ROUTES.metrics} target="_blank" rel="noreferrer" data-testid="metrics-url">{metricsUrl}</a>
+            {info.scrapes && (
+              <span className="muted" data-testid="scrape-count">
+                {' '}
+                · scraped {formatCount(info.scrapes.total)} times
+                {info.scrapes.last_at !== null && <>, last <span title={formatTimestamp(info.scrapes.last_at)}>{formatRelative(info.scrapes.last_at, now)}</span></>}
+              </span>
+            )}
+          </p>
+          <CopyBlock label="prometheus.yml" text={scrapeConfigSnippet(info.http.url)} testId="scrape-config" />
+        </section>
+      </PanelBoundary>
+      <PanelBoundary label="Ingest addresses">
+        <section className="panel" aria-label="Ingest">
+          <h3>Ingest</h3>
+          {info.ingest.tcp === null && info.ingest.socket === null ? (
+            <p className="notice">This engine takes no stream connections (TCP and socket ingest are off); scripts can still push to <code>{ROUTES.push}</code>.</p>
+          ) : (
+            <div className="snippets">
+              {info.ingest.tcp !== null && (
+                <div>
+                  <p>
+                    TCP: <code data-testid="ingest-tcp">{info.ingest.tcp}</code>
+                  </p>
+                  <CopyBlock label="Python (standard library), TCP" text={pythonSnippet(info.ingest.tcp, 'tcp')} testId="snippet-tcp" />
+                  <CopyBlock label="Bundled clients" text={envSnippet(info.ingest.tcp)} />
+                </div>
+              )}
+              {info.ingest.socket !== null && (
+                <div>
+                  <p>
+                    Unix socket: <code data-testid="ingest-socket">{info.ingest.socket}</code>
+                  </p>
+                  <CopyBlock label="Python (standard library), Unix socket" text={pythonSnippet(info.ingest.socket, 'socket')} testId="snippet-socket" />
+                </div>
+              )}
+            </div>
+          )}
+        </section>
+      </PanelBoundary>
+      <PanelBoundary label="Ingest errors">
+        <section className="panel" aria-label="Ingest errors">
+          <h3>Refused input</h3>
+          {reasons === null ? (
+            <p className="muted">
+              Error counts are on <a href={ROUTES.metrics}>/metrics</a> as <code>trainwatch_ingest_errors_total</code>.
+            </p>
+          ) : reasons.length === 0 ? (
+            <p className="muted" data-testid="no-ingest-errors">No input refused so far.</p>
+          ) : (
+            <table className="kv" data-testid="ingest-errors">
+              <thead>
+                <tr>
+                  <th scope="col">Reason</th>
+                  <th scope="col" className="num">Lines</th>
+                </tr>
+              </thead>
+              <tbody>
+                {reasons.map(([reason, n]) => (
+                  <tr key={reason}>
+                    <td><code>{reason}</code></td>
+                    <td className="num">{formatCount(n)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          {info.recent_rejections && info.recent_rejections.length > 0 && (
+            <>
+              <h4>Latest</h4>
+              <ul className="rejections" data-testid="recent-rejections">
+                {info.recent_rejections.map((r) => (
+                  <li key={`${r.at}-${r.line}-${r.reason}`}>
+                    <span className="muted" title={formatTimestamp(r.at)}>{formatRelative(r.at, now)}</span> <code>{r.reason}</code> line {r.line}: {r.message}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+        </section>
+      </PanelBoundary>
+    </div>
+  );
+}
