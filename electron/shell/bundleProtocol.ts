@@ -12,20 +12,11 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CONTENT_SECURITY_POLICY } from '../engine/http/security.ts';
 import { APP_HOST, APP_SCHEME } from './appOrigin.ts';
+import { STATIC_TYPES } from '../engine/http/server.ts';
 
 export type BundlePath = { ok: true; file: string } | { ok: false; status: 400 | 403 | 404; reason: string };
 
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-  '.map': 'application/json',
-};
+const CONTENT_TYPES = STATIC_TYPES;
 
 /** Maps a request URL onto a file inside `root`, or says why not. Looks at nothing on disk. */
 export function resolveBundlePath(root: string, requestUrl: string): BundlePath {

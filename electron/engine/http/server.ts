@@ -53,7 +53,8 @@ const MAX_SMALL_BODY = 16 * 1024;
 /** Errors listed in one ingest response; the counts always cover all of them. */
 const MAX_LISTED_ERRORS = 100;
 
-const STATIC_TYPES: Record<string, string> = {
+/** Content types of the built UI's files; the desktop shell's protocol handler serves the same. */
+export const STATIC_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
@@ -205,33 +206,16 @@ export class HttpServer {
       req.resume();
       return this.json(res, 415, { error: { code: 'unsupported_media_type', message: 'a snapshot is sent as Content-Type: application/json' } });
     }
-    const tooLarge = () => this.json(res, 413, { error: { code: 'snapshot_too_large', message: `snapshots larger than ${MAX_SNAPSHOT_BYTES} bytes are refused` } });
-    if (Number(req.headers['content-length'] ?? 0) > MAX_SNAPSHOT_BYTES) {
-      res.setHeader('connection', 'close');
-      tooLarge();
-      req.destroy();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    req.on('data', (c: Buffer) => {
-      if (done) return;
-      size += c.length;
-      if (size > MAX_SNAPSHOT_BYTES) {
-        done = true;
+    void readBody(req, MAX_SNAPSHOT_BYTES).then((text) => {
+      if (text === null) {
+        // Refused before (or while) reading: the rest is never read, the connection closes.
         res.setHeader('connection', 'close');
-        tooLarge();
-        req.destroy();
+        this.json(res, 413, { error: { code: 'snapshot_too_large', message: `snapshots larger than ${MAX_SNAPSHOT_BYTES} bytes are refused` } });
+        res.once('finish', () => req.destroy());
         return;
       }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      if (done) return;
-      done = true;
       const as = url.searchParams.get('as') ?? undefined;
-      const out = this.deps.actions.import(Buffer.concat(chunks).toString('utf8'), { as, rename: url.searchParams.get('rename') === '1' });
+      const out = this.deps.actions.import(text, { as, rename: url.searchParams.get('rename') === '1' });
       if (!out.ok) return this.actionError(res, out);
       this.json(res, 201, { job_id: out.job_id, renamed: out.renamed });
     });
