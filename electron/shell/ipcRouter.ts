@@ -28,7 +28,7 @@ export interface IpcCaller {
 }
 
 export interface IpcRouterDeps {
-  engine: Pick<Engine, 'info' | 'store' | 'actions' | 'cancel'>;
+  engine: Pick<Engine, 'info' | 'store' | 'actions' | 'requestCancel'>;
   feed: Pick<LiveFeed, 'subscribe'>;
   /** Live subscriptions one window may hold (a page needs one; React's StrictMode briefly two). */
   maxSubscriptionsPerWindow?: number;
@@ -73,16 +73,10 @@ export function createIpcRouter(deps: IpcRouterDeps): IpcRouter {
       const detail = await deps.engine.store.loadDetail(jobId, opts?.points ?? DETAIL_POINTS.default);
       return detail ? ok(detail) : ipcError('no_such_run', `no run with job_id ${JSON.stringify(jobId)}`);
     },
-    // The same checks and codes as POST /api/v1/runs/<id>/cancel (electron/engine/http/server.ts).
+    // The engine's one definition of Cancel, shared with POST /api/v1/runs/<id>/cancel.
     [INVOKE.cancelRun]: (_caller, [jobId, reason]) => {
-      const run = deps.engine.store.get(jobId);
-      if (!run) return ipcError('no_such_run', `no run with job_id ${JSON.stringify(jobId)}`);
-      if (run.imported) return ipcError('not_running', `run ${JSON.stringify(jobId)} is imported from a snapshot; it has no process to stop`);
-      if (run.state !== 'running') return ipcError('not_running', `run ${JSON.stringify(jobId)} already ended as ${run.state}`);
-      if (deps.engine.cancel(jobId, reason || 'cancelled from Trainwatch') === 0) {
-        return ipcError('no_receiver', `nobody can receive the cancel for ${JSON.stringify(jobId)}: no open connection has reported this run; stop the process yourself`);
-      }
-      return ok(undefined);
+      const r = deps.engine.requestCancel(jobId, reason);
+      return r.ok ? ok(undefined) : ipcError(r.code, r.message);
     },
     [INVOKE.deleteRun]: (_caller, [jobId]) => {
       const r = deps.engine.actions.delete(jobId);

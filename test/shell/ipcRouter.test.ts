@@ -179,7 +179,7 @@ describe('the IPC router, on a real engine', () => {
         },
         store: engine.store,
         actions: engine.actions,
-        cancel: engine.cancel,
+        requestCancel: engine.requestCancel,
       },
       feed,
     });
