@@ -14,6 +14,7 @@ import type { Clock } from './clock.ts';
 import { Exporter } from './exporter/exporter.ts';
 import { HttpServer } from './http/server.ts';
 import { SseHub } from './http/sse.ts';
+import { LiveFeed } from './live/liveFeed.ts';
 import { DEFAULT_LINE_LIMITS, SeqLedger } from './ingest/session.ts';
 import type { IngestContext } from './ingest/session.ts';
 import { IngestStats } from './ingest/stats.ts';
@@ -133,6 +134,8 @@ export interface Engine {
   readonly store: RunStore;
   readonly exporter: Exporter;
   readonly stats: IngestStats;
+  /** Live updates for every consumer (SSE, the desktop window, tray and notifications). */
+  readonly feed: LiveFeed;
   readonly sse: SseHub;
   readonly storage: Storage;
   /** Export, import and delete runs. */
@@ -192,7 +195,8 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     backlog: () => storage.pendingBytes,
     maxBacklogBytes: options.maxBacklogBytes,
   };
-  const sse = new SseHub(store, { intervalMs: options.sseIntervalMs });
+  const feed = new LiveFeed(store, { intervalMs: options.sseIntervalMs });
+  const sse = new SseHub(feed);
   const actions = new RunActions(store, storage, VERSION);
   const streams = new StreamServer(ingestCtx, { maxConnections: options.maxIngestConnections });
   const push = new PushStore(new InheritedMapper({ run: (id) => store.get(id), ingest: ingestCtx }), {
@@ -236,6 +240,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     (stopped ??= (async () => {
       clearInterval(ticker);
       sse.close();
+      feed.close();
       await Promise.all([streams.close(), http.close()]);
       rmSync(path.join(options.dataDir, ENGINE_FILE), { force: true });
       // After the listeners: every accepted event is flushed and its log closed.
@@ -259,7 +264,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     throw err;
   }
 
-  return { options, http: httpAddr, ingest: { tcp, socket }, store, exporter, stats, sse, storage, actions, push, cancel, requestCancel, info, stop };
+  return { options, http: httpAddr, ingest: { tcp, socket }, store, exporter, stats, feed, sse, storage, actions, push, cancel, requestCancel, info, stop };
 }
 
 function listenError(err: unknown, what: string, flag: string): Error {

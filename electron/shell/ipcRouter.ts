@@ -13,7 +13,7 @@ import type { InvokeChannel, IpcArgs, IpcError, IpcErrorCode, IpcResponse, Strea
 import type { Engine } from '../engine/index.ts';
 import { isAppUrl } from './appOrigin.ts';
 import { validateArgs } from './ipcArgs.ts';
-import type { LiveFeed } from './liveFeed.ts';
+import type { LiveFeed } from '../engine/live/liveFeed.ts';
 
 /** Who is calling: what main knows about the sender of one IPC message. */
 export interface IpcCaller {

@@ -23,7 +23,7 @@ import { checkExternalUrl } from './externalUrl.ts';
 import { registerIpc } from './ipc.ts';
 import { createIpcRouter } from './ipcRouter.ts';
 import { closeAction } from './lifecycle.ts';
-import { LiveFeed } from './liveFeed.ts';
+import type { LiveFeed } from '../engine/live/liveFeed.ts';
 import { buildAppMenu } from './menu.ts';
 import { EXPORT_FILTERS, importSnapshotFile, jobIdFromWindowUrl, prepareExport, runUrl } from './runFiles.ts';
 import { scrapeConfig } from './scrapeConfig.ts';
@@ -86,7 +86,7 @@ async function start(): Promise<void> {
   app.on('web-contents-created', (_event, contents) => guardWebContents(contents, openExternal));
   protocol.handle(APP_SCHEME, createBundleHandler(engine.options.uiDir ?? defaultUiDir()));
 
-  const feed = new LiveFeed(engine.store, { intervalMs: engine.options.sseIntervalMs });
+  const feed = engine.feed;
   registerIpc(createIpcRouter({ engine, feed }));
 
   let quitting = false;
@@ -122,7 +122,6 @@ async function start(): Promise<void> {
     if (stopped) return;
     // Hold the quit until every accepted event is on disk and the listeners are closed.
     event.preventDefault();
-    feed.close();
     tray?.destroy();
     tray = null;
     engine

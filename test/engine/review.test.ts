@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../electron/engine/clock.ts';
 import { SseHub } from '../../electron/engine/http/sse.ts';
+import { LiveFeed } from '../../electron/engine/live/liveFeed.ts';
 import { RunStore } from '../../electron/engine/store/runStore.ts';
 import { parseValue } from '../../shared/protocol/parseLine.ts';
 import type { IngestEvent, IngestEventInput } from '../../shared/protocol/events.ts';
@@ -125,7 +126,8 @@ describe('bounded resources', () => {
 
   it('drops a live-stream client that stopped reading instead of buffering for it', async () => {
     const store = new RunStore({ clock: new ManualClock() });
-    const hub = new SseHub(store, { intervalMs: 1_000_000, maxBufferedBytes: 64 * 1024 });
+    const feed = new LiveFeed(store, { intervalMs: 1_000_000 });
+    const hub = new SseHub(feed, { maxBufferedBytes: 64 * 1024 });
     const server = http.createServer((_req, res) => hub.add(res, {})).listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
@@ -136,11 +138,12 @@ describe('bounded resources', () => {
     expect(hub.size).toBe(1);
     for (let round = 0; round < 5000 && hub.size > 0; round++) {
       for (let i = 0; i < 50; i++) store.apply(ev({ type: 'heartbeat', job_id: `job-${i}-${'x'.repeat(200)}`, agent_id: 'a' }));
-      hub.flush();
+      feed.flush();
       await new Promise((r) => setImmediate(r));
     }
     expect([hub.size, hub.dropped]).toEqual([0, 1]);
     hub.close();
+    feed.close();
     socket.destroy();
     server.close();
   });

@@ -17,7 +17,7 @@ import { createBridge } from '../../electron/shell/bridge.ts';
 import type { BridgeIpc } from '../../electron/shell/bridge.ts';
 import { createIpcRouter } from '../../electron/shell/ipcRouter.ts';
 import type { IpcCaller, IpcRouter } from '../../electron/shell/ipcRouter.ts';
-import { LiveFeed } from '../../electron/shell/liveFeed.ts';
+import { LiveFeed } from '../../electron/engine/live/liveFeed.ts';
 import { StreamClient, testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
 

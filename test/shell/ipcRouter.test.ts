@@ -9,7 +9,7 @@ import type { InvokeChannel, StreamFrame } from '../../shared/ipc.ts';
 import { APP_ENTRY_URL } from '../../electron/shell/appOrigin.ts';
 import { createIpcRouter } from '../../electron/shell/ipcRouter.ts';
 import type { IpcCaller, IpcRouter } from '../../electron/shell/ipcRouter.ts';
-import { LiveFeed } from '../../electron/shell/liveFeed.ts';
+import { LiveFeed } from '../../electron/engine/live/liveFeed.ts';
 import { StreamClient, testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
 

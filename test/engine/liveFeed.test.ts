@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { StreamMessage } from '../../shared/api.ts';
 import { ManualClock } from '../../electron/engine/clock.ts';
-import { LiveFeed } from '../../electron/shell/liveFeed.ts';
+import { LiveFeed } from '../../electron/engine/live/liveFeed.ts';
 import { StreamClient, testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
 

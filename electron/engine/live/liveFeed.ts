@@ -1,18 +1,15 @@
 /**
- * The live stream for in-process consumers: the window (over IPC), the tray and the
- * notifications. The same contract as the engine's SSE stream (shared/api.ts `StreamMessage`):
- * a `snapshot` of every run first, then at most one `runs` message per `intervalMs` with the
- * summaries of the runs that changed and the ids of those removed.
+ * The engine's live stream, independent of any transport (shared/api.ts `StreamMessage`): a
+ * `snapshot` of every run first, then at most one `runs` message per `intervalMs` with the
+ * summaries of the runs that changed and the ids of those removed, however hot the ingest.
  *
- * It mirrors electron/engine/http/sse.ts, whose coalescing is tied to HTTP responses; the engine
- * does not (yet) offer a transport-neutral subscription, and the engine folder is not the
- * shell's to change (see the issue 5 report).
- *
- * No electron import: tested in plain Node against a real engine.
+ * One feed per engine (`engine.feed`); its consumers are the SSE hub (browsers), and inside the
+ * desktop app the window (over IPC), the tray and the notifications. Runs are tracked as changed
+ * only while someone listens.
  */
-import type { StreamMessage } from '../../shared/api.ts';
-import type { RunSummary } from '../../shared/run.ts';
-import type { RunStore } from '../engine/store/runStore.ts';
+import type { StreamMessage } from '../../../shared/api.ts';
+import type { RunSummary } from '../../../shared/run.ts';
+import type { RunStore } from '../store/runStore.ts';
 
 export type FeedStore = Pick<RunStore, 'listen' | 'get' | 'summary' | 'summaries' | 'clock'>;
 export type FeedListener = (msg: StreamMessage) => void;
@@ -46,12 +43,24 @@ export class LiveFeed {
     return this.listeners.size;
   }
 
-  /** Delivers a snapshot of every run right away, then the changes. Returns the unsubscribe. */
-  subscribe(listener: FeedListener): () => void {
+  /** Every run as it is now: what a consumer gets first. */
+  snapshot(): StreamMessage {
+    return { event: 'snapshot', data: { runs: this.store.summaries() } };
+  }
+
+  /**
+   * Delivers a snapshot of every run right away (unless `snapshot: false`, for a consumer that
+   * sends its own to each of its clients), then the changes. Returns the unsubscribe.
+   */
+  subscribe(listener: FeedListener, opts: { snapshot?: boolean } = {}): () => void {
     this.listeners.add(listener);
-    listener({ event: 'snapshot', data: { runs: this.store.summaries() } });
+    if (opts.snapshot !== false) listener(this.snapshot());
     return () => {
       this.listeners.delete(listener);
+      if (this.listeners.size === 0) {
+        this.dirty.clear();
+        this.removed.clear();
+      }
     };
   }
 
