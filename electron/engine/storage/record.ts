@@ -13,6 +13,7 @@ import type { IngestEvent } from '../../../shared/protocol/events.ts';
 import type { HistogramData } from '../../../shared/math/histogram.ts';
 import type { Phase } from '../../../shared/protocol/events.ts';
 import type { RunState } from '../../../shared/run.ts';
+import type { StoredFields } from '../store/runStore.ts';
 
 export const LOG_FORMAT_VERSION = 1;
 
@@ -46,26 +47,13 @@ export interface EndRecord {
   seqs?: Record<string, number>;
 }
 
-export interface Checkpoint {
-  job_id: string;
-  agent_id: string;
-  name: string | null;
+/**
+ * A run as plain data: the summary's stored fields (not the derived status, utilization or the
+ * imported flag), plus what a summary leaves out.
+ */
+export interface Checkpoint extends StoredFields {
   state: RunState;
-  implicit: boolean;
   created_explicitly: boolean;
-  started_at: number;
-  ended_at: number | null;
-  last_event_at: number;
-  event_count: number;
-  current_iteration: number | null;
-  total_iterations: number | null;
-  budget_usage_usd: number | null;
-  budget_limit_usd: number | null;
-  loss: number | null;
-  mean_reward: number | null;
-  error: string | null;
-  cancel_reason: string | null;
-  pid: number | null;
   params: Record<string, unknown> | null;
   phases: Record<Phase, HistogramData>;
 }

@@ -3,32 +3,10 @@
  * frozen copy an export renders from, and an imported snapshot all go through these two.
  */
 import type { Checkpoint } from '../storage/record.ts';
-import { Run } from './runStore.ts';
+import { Run, storedFields } from './runStore.ts';
 
 export function checkpointOf(run: Run): Checkpoint {
-  return {
-    job_id: run.jobId,
-    agent_id: run.agentId,
-    name: run.name,
-    state: run.state,
-    implicit: run.implicit,
-    created_explicitly: run.createdExplicitly,
-    started_at: run.startedAt,
-    ended_at: run.endedAt,
-    last_event_at: run.lastEventAt,
-    event_count: run.eventCount,
-    current_iteration: run.currentIteration,
-    total_iterations: run.totalIterations,
-    budget_usage_usd: run.budgetUsage,
-    budget_limit_usd: run.budgetLimit,
-    loss: run.loss,
-    mean_reward: run.meanReward,
-    error: run.error,
-    cancel_reason: run.cancelReason,
-    pid: run.pid,
-    params: run.params,
-    phases: run.phases,
-  };
+  return { ...storedFields(run), state: run.state, created_explicitly: run.createdExplicitly, params: run.params, phases: run.phases };
 }
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : typeof v === 'number' ? v : Number(v));

@@ -166,6 +166,31 @@ export class Run {
   }
 }
 
+/** The fields a run summary and a checkpoint share: the run's own state, nothing derived. */
+export type StoredFields = Omit<RunSummary, 'status' | 'imported' | 'budget_utilization_percent'>;
+
+export function storedFields(run: Run): StoredFields {
+  return {
+    job_id: run.jobId,
+    agent_id: run.agentId,
+    name: run.name,
+    implicit: run.implicit,
+    started_at: run.startedAt,
+    ended_at: run.endedAt,
+    last_event_at: run.lastEventAt,
+    event_count: run.eventCount,
+    current_iteration: run.currentIteration,
+    total_iterations: run.totalIterations,
+    budget_usage_usd: run.budgetUsage,
+    budget_limit_usd: run.budgetLimit,
+    loss: run.loss,
+    mean_reward: run.meanReward,
+    error: run.error,
+    cancel_reason: run.cancelReason,
+    pid: run.pid,
+  };
+}
+
 export class RunStore {
   private readonly runs = new Map<string, Run>();
   /** Ended runs in the order they ended: the eviction queue. */
@@ -493,26 +518,10 @@ export class RunStore {
 
   summary(run: Run, now = this.opts.clock.now()): RunSummary {
     return {
-      job_id: run.jobId,
-      agent_id: run.agentId,
-      name: run.name,
+      ...storedFields(run),
       status: run.status(now, this.opts.stallAfterSeconds),
-      implicit: run.implicit,
       imported: run.imported,
-      started_at: run.startedAt,
-      ended_at: run.endedAt,
-      last_event_at: run.lastEventAt,
-      event_count: run.eventCount,
-      current_iteration: run.currentIteration,
-      total_iterations: run.totalIterations,
-      budget_usage_usd: run.budgetUsage,
-      budget_limit_usd: run.budgetLimit,
       budget_utilization_percent: run.budgetLimit !== null && run.budgetLimit > 0 ? run.budgetUtilization() : null,
-      loss: run.loss,
-      mean_reward: run.meanReward,
-      error: run.error,
-      cancel_reason: run.cancelReason,
-      pid: run.pid,
     };
   }
 
