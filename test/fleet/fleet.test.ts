@@ -10,7 +10,7 @@ import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync,
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEngine } from '../../electron/engine/index.ts';
+import { ROOT_DIR, startEngine } from '../../electron/engine/index.ts';
 import type { FleetRun, FleetRunDetail, FleetRunsResponse, SourceState } from '../../shared/fleet.ts';
 import { SOURCE_ROUTES } from '../../shared/fleet.ts';
 import { SERIES } from '../../shared/run.ts';
@@ -86,6 +86,27 @@ describe.skipIf(!hasPrometheus)('fleet: three engines, a real Prometheus, the ap
     const shared = got.runs.filter((r) => r.job_id === 'shared-id').map((r) => `${r.instance} ${r.agent_id} ${r.status}`);
     expect(shared.sort()).toEqual([`${fleet.instances[1]} dqn running`, `${fleet.instances[2]} sac completed`].sort());
   }, 60_000);
+
+  it('answers the fleet-wide PromQL of docs/fleet.md with the workload\'s values', async () => {
+    const doc = readFileSync(path.join(ROOT_DIR, 'docs', 'fleet.md'), 'utf8');
+    const [a, b, c] = fleet.instances;
+    const cases: Array<[string, string[], Record<string, number>]> = [
+      ['count by (instance, status) (training_job_status == 1)', ['instance', 'status'], {
+        [`${a}/completed`]: 1, [`${a}/running`]: 1, [`${b}/failed`]: 1, [`${b}/running`]: 1, [`${c}/cancelled`]: 1, [`${c}/completed`]: 1,
+      }],
+      ['count by (instance) (training_job_status{status=~"running|stalled"} == 1)', ['instance'], { [a!]: 1, [b!]: 1 }],
+      ['sum by (instance) (training_budget_usage_usd and on (instance, job_id) (training_job_status{status=~"running|stalled"} == 1))', ['instance'], { [a!]: 12.5 }],
+      ['up{job="trainwatch"} == 0', ['instance'], {}],
+    ];
+    for (const [expr, by, want] of cases) {
+      expect(doc, expr).toContain(`\`${expr.replaceAll('|', '\\|')}\``);
+      const res = (await (await fetch(`${fleet.prometheus.url}/api/v1/query?${new URLSearchParams({ query: expr })}`)).json()) as {
+        data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+      };
+      const got = Object.fromEntries(res.data.result.map((r) => [by.map((l) => r.metric[l]).join('/'), Number(r.value[1])]));
+      expect(got, expr).toEqual(want);
+    }
+  });
 
   it('draws a run from query_range with at most the requested points per series', async () => {
     const instance = fleet.instances[0]!;
