@@ -29,7 +29,7 @@ export interface SourceInput {
   /** Lowercase letters, digits and dashes; one is made up when absent. */
   id?: string;
   bearer_token?: string;
-  /** Read at every request, so a rotated token is picked up. */
+  /** Read at every request, so a rotated token is picked up. Command line (`--source-token-file`) only. */
   bearer_token_file?: string;
   basic_auth?: { username: string; password: string };
   interval_seconds?: number;

@@ -6,6 +6,7 @@ import { PanelBoundary } from './components/PanelBoundary.tsx';
 import { useHashRoute } from './hooks/useHashRoute.ts';
 import { ExporterPage } from './pages/ExporterPage.tsx';
 import { OverviewPage } from './pages/OverviewPage.tsx';
+import { readBridge } from './api/bridge.ts';
 import { createSourcesApi } from './api/sourcesApi.ts';
 import { FleetPage } from './pages/FleetPage.tsx';
 import { useFleetRoute } from './pages/fleetRoute.ts';
@@ -16,8 +17,11 @@ const ComparePage = lazy(() => import('./pages/ComparePage.tsx').then((m) => ({ 
 
 const loading = <div className="panel notice">Loading…</div>;
 const FleetRunPage = lazy(() => import('./pages/FleetRunPage.tsx').then((m) => ({ default: m.FleetRunPage })));
-/** The Fleet view's client: the engine's source API on the page's own origin (docs/fleet.md). */
-const sourcesApi = createSourcesApi();
+/**
+ * The Fleet view's client: the engine's source API on the page's own origin (docs/fleet.md). The
+ * desktop window talks IPC only and has no such channel yet; it points to the browser UI instead.
+ */
+const sourcesApi = readBridge() ? null : createSourcesApi();
 
 /** One live subscription for the whole app; pages get the runs as props. */
 export function App() {
@@ -42,7 +46,11 @@ export function App() {
         )}
         {fleet !== null ? (
           <PanelBoundary label="Fleet view">
-            {fleet.page === 'fleet' ? (
+            {sourcesApi === null ? (
+              <div className="panel notice" role="status" data-testid="fleet-browser-only">
+                The Fleet view runs in the browser UI for now: open {info ? <a href={`${info.http.url}/#/fleet`}>{info.http.url}/#/fleet</a> : 'the engine\'s URL'}.
+              </div>
+            ) : fleet.page === 'fleet' ? (
               <FleetPage api={sourcesApi} />
             ) : (
               <Suspense fallback={loading}>

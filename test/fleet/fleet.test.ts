@@ -170,7 +170,7 @@ describe.skipIf(!hasPrometheus)('fleet: three engines, a real Prometheus, the ap
     expect(detail.body.series[SERIES.loss]).toMatchObject({ v: [2.5], points: 1 });
   });
 
-  it('sends the bearer token (given, or read from a file) with every request', async () => {
+  it('sends the bearer token or basic auth with every request, and never a token file named through the API', async () => {
     const exposition = '# TYPE training_loss gauge\ntraining_loss{agent_id="x",job_id="tok-job"} 1.5\n';
     const remote = await tinyServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
@@ -180,25 +180,29 @@ describe.skipIf(!hasPrometheus)('fleet: three engines, a real Prometheus, the ap
     writeFileSync(tokenFile, 'from-a-file\n');
     try {
       expect((await addSource(app, { kind: 'metrics', url: `${remote.url}/metrics`, id: 'tok', bearer_token: 's3cret' })).body.auth).toBe('bearer');
-      expect((await addSource(app, { kind: 'prometheus', url: remote.url, id: 'tokfile', bearer_token_file: tokenFile })).status).toBe(201);
+      expect((await addSource(app, { kind: 'prometheus', url: remote.url, id: 'basic', basic_auth: { username: 'ops', password: 'pw' } })).body.auth).toBe('basic');
+      const viaFile = await addSource(app, { kind: 'prometheus', url: remote.url, id: 'tokfile', bearer_token_file: tokenFile });
+      expect(viaFile).toEqual({
+        status: 400,
+        body: { error: { code: 'bad_source', message: 'bearer_token_file is accepted on the command line only (--source-token-file); send the token itself as bearer_token' } },
+      });
       await fleetRuns(app, 'tok');
-      await fleetRuns(app, 'tokfile');
-      const seen = remote.requests.map((h) => h.authorization);
-      expect(seen).toContain('Bearer s3cret');
-      expect(seen).toContain('Bearer from-a-file');
-      expect(seen.every((a) => a === 'Bearer s3cret' || a === 'Bearer from-a-file')).toBe(true);
+      await fleetRuns(app, 'basic');
+      const seen = new Set(remote.requests.map((h) => h.authorization));
+      expect(seen).toEqual(new Set(['Bearer s3cret', `Basic ${Buffer.from('ops:pw').toString('base64')}`]));
       const tok = await fleetRuns(app, 'tok');
       expect(tok.runs.map((r) => [r.job_id, r.agent_id, r.status, r.loss])).toEqual([['tok-job', 'x', 'running', 1.5]]);
       // The listing never shows the token; sources.json (0600) keeps it for the next start.
       const listed = JSON.stringify((await api<unknown>(app, SOURCE_ROUTES.sources)).body);
       expect(listed).not.toContain('s3cret');
+      expect(listed).not.toContain('"pw"');
       const file = path.join(app.options.dataDir, 'sources.json');
       expect(statSync(file).mode & 0o777).toBe(0o600);
       const saved = JSON.parse(readFileSync(file, 'utf8')) as { sources: Array<Record<string, unknown>> };
       expect(saved.sources.find((s) => s.id === 'tok')).toEqual({ kind: 'metrics', url: `${remote.url}/metrics`, id: 'tok', interval_seconds: 5, bearer_token: 's3cret' });
     } finally {
       await api(app, SOURCE_ROUTES.source('tok'), { method: 'DELETE' });
-      await api(app, SOURCE_ROUTES.source('tokfile'), { method: 'DELETE' });
+      await api(app, SOURCE_ROUTES.source('basic'), { method: 'DELETE' });
       await remote.close();
     }
   });

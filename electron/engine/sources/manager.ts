@@ -33,11 +33,11 @@ export class SourceManager {
   /** Loads sources.json, then adds the command line's sources (which win on an id clash). */
   start(fromCommandLine: readonly SourceInput[]): void {
     for (const input of this.load()) {
-      const r = this.add(input, { persist: false, fromCommandLine: false });
+      const r = this.add(input, { persist: false, fromCommandLine: false, trusted: true });
       if (!r.ok) this.opts.warn(`${this.file}: source ${JSON.stringify(input.id ?? input.url)} skipped: ${r.message}`);
     }
     for (const input of fromCommandLine) {
-      const r = this.add(input, { persist: false, fromCommandLine: true });
+      const r = this.add(input, { persist: false, fromCommandLine: true, trusted: true });
       if (!r.ok) throw new Error(`--source ${input.kind}=${input.url}: ${r.message}`);
     }
   }
@@ -50,8 +50,13 @@ export class SourceManager {
     return this.sources.get(id);
   }
 
-  add(raw: unknown, { persist = true, fromCommandLine = false } = {}): AddResult {
-    const checked = validate(raw, (id) => this.sources.has(id), this.nextId.bind(this));
+  /**
+   * `trusted`: the input comes from the user's own command line or data dir, not the API, so it
+   * may name a token file (through the API that would let a client send any readable file of the
+   * user's to a URL of its choice).
+   */
+  add(raw: unknown, { persist = true, fromCommandLine = false, trusted = false } = {}): AddResult {
+    const checked = validate(raw, (id) => this.sources.has(id), this.nextId.bind(this), trusted);
     if (typeof checked === 'string') return { ok: false, status: 400, code: 'bad_source', message: checked };
     if (this.sources.has(checked.id)) return { ok: false, status: 409, code: 'source_exists', message: `a source with id ${JSON.stringify(checked.id)} exists already` };
     if (this.sources.size >= MAX_SOURCES) return { ok: false, status: 409, code: 'too_many_sources', message: `at most ${MAX_SOURCES} sources; remove one first` };
@@ -129,7 +134,7 @@ export class SourceManager {
 }
 
 /** A source's config from untrusted input, or a message naming the first thing wrong. */
-export function validate(raw: unknown, taken: (id: string) => boolean, nextId: (kind: string) => string): Omit<SourceConfig, 'fromCommandLine'> | string {
+export function validate(raw: unknown, taken: (id: string) => boolean, nextId: (kind: string) => string, trusted = false): Omit<SourceConfig, 'fromCommandLine'> | string {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'a source is a JSON object: {"kind": "prometheus" | "metrics", "url": "http://..."}';
   const o = raw as Record<string, unknown>;
   const known = ['kind', 'url', 'id', 'bearer_token', 'bearer_token_file', 'basic_auth', 'interval_seconds'];
@@ -172,6 +177,7 @@ export function validate(raw: unknown, taken: (id: string) => boolean, nextId: (
     auth.bearerToken = o.bearer_token;
   }
   if (o.bearer_token_file !== undefined) {
+    if (!trusted) return 'bearer_token_file is accepted on the command line only (--source-token-file); send the token itself as bearer_token';
     if (typeof o.bearer_token_file !== 'string' || !path.isAbsolute(o.bearer_token_file)) return 'bearer_token_file must be an absolute path';
     auth.bearerTokenFile = o.bearer_token_file;
   }
