@@ -45,7 +45,7 @@ export class MetricsUrlSource extends Source {
   }
 
   protected async poll(): Promise<FleetRun[]> {
-    const { status, body, contentType } = await remoteGet(this.config.url, this.config.auth, 'text/plain;version=0.0.4;q=1,*/*;q=0.1');
+    const { status, body, contentType } = await remoteGet(this.config.url, this.config.auth, 'text/plain;version=0.0.4;q=1,*/*;q=0.1', { signal: this.closed.signal });
     const where = `${origin(this.config.url)}`;
     if (status === 401 || status === 403) throw new SourceError(`${where} answered HTTP ${status}: check the source's bearer token`);
     if (status < 200 || status > 299) throw new SourceError(`${where} answered HTTP ${status}: ${excerpt(body) || '(empty body)'}`);

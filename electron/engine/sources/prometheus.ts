@@ -81,7 +81,7 @@ export class PrometheusSource extends Source {
   /** GET /api/v1/<endpoint>; the `data` of a success, a SourceError saying what came back otherwise. */
   private async api(endpoint: 'query' | 'query_range', params: Record<string, string>): Promise<{ resultType: string; result: unknown[] }> {
     const url = `${this.config.url.replace(/\/+$/, '')}/api/v1/${endpoint}?${new URLSearchParams(params)}`;
-    const { status, body } = await remoteGet(url, this.config.auth, 'application/json');
+    const { status, body } = await remoteGet(url, this.config.auth, 'application/json', { signal: this.closed.signal });
     let json: { status?: unknown; data?: { resultType?: unknown; result?: unknown }; error?: unknown; errorType?: unknown };
     try {
       json = JSON.parse(body) as typeof json;

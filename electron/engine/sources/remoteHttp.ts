@@ -36,14 +36,21 @@ export function authHeader(auth: RemoteAuth): string | null {
 }
 
 /** GETs `url`; resolves with the status and body of any answer, throws SourceError when there is none. */
-export async function remoteGet(url: string, auth: RemoteAuth, accept: string, timeoutMs = REMOTE_TIMEOUT_MS): Promise<{ status: number; body: string; contentType: string }> {
+export async function remoteGet(
+  url: string,
+  auth: RemoteAuth,
+  accept: string,
+  { timeoutMs = REMOTE_TIMEOUT_MS, signal }: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<{ status: number; body: string; contentType: string }> {
   const headers: Record<string, string> = { accept };
   const authorization = authHeader(auth);
   if (authorization !== null) headers.authorization = authorization;
   let res: Response;
   try {
-    res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
+    const timeout = AbortSignal.timeout(timeoutMs);
+    res = await fetch(url, { headers, signal: signal ? AbortSignal.any([timeout, signal]) : timeout, redirect: 'error' });
   } catch (err) {
+    if (signal?.aborted) throw new SourceError('the source was removed or the engine is stopping');
     throw new SourceError(`cannot reach ${origin(url)}: ${reason(err, timeoutMs)}`);
   }
   const declared = Number(res.headers.get('content-length') ?? 0);

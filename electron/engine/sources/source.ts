@@ -30,6 +30,8 @@ export abstract class Source {
   private errorsTotal = 0;
   private inFlight: Promise<void> | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
+  /** Aborts requests under way when the source is removed or the engine stops. */
+  protected readonly closed = new AbortController();
   protected runs: FleetRun[] = [];
   /** Engines seen by the last successful poll, also those without jobs; null: the runs' instances. */
   protected instances: string[] | null = null;
@@ -55,6 +57,7 @@ export abstract class Source {
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.closed.abort();
   }
 
   /** Polls now unless a poll is under way (then waits for it) or the last one is fresh. */
