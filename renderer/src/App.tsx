@@ -9,7 +9,7 @@ import { OverviewPage } from './pages/OverviewPage.tsx';
 import { readBridge } from './api/bridge.ts';
 import { createSourcesApi } from './api/sourcesApi.ts';
 import { FleetPage } from './pages/FleetPage.tsx';
-import { useFleetRoute } from './pages/fleetRoute.ts';
+import { useFleetRoute } from './hooks/useFleetRoute.ts';
 
 // The charts library is most of the bundle; the overview should not wait for it.
 const RunPage = lazy(() => import('./pages/RunPage.tsx').then((m) => ({ default: m.RunPage })));

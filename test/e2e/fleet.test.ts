@@ -163,6 +163,10 @@ describe.skipIf(skipReason !== null)(skipReason ? `Fleet view (skipped: ${skipRe
     await page.locator('[data-testid="source-url"]').fill('http://prom.lab:9090/?x=1');
     await page.locator('[data-testid="source-add"]').click();
     expect(await page.locator('[data-testid="source-add-error"]').textContent({ timeout: 5_000 })).toBe('a Prometheus url has no query string (give the server, e.g. http://host:9090)');
+    // Removing a source takes it off the page.
+    await page.locator('[data-testid="fleet-source"][data-source-id="old-lab"] [data-testid="source-remove"]').click();
+    await page.locator('[data-testid="fleet-source"][data-source-id="old-lab"]').waitFor({ state: 'detached', timeout: 5_000 });
+    expect(await page.locator('[data-testid="fleet-source"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-source-id')))).toEqual(['lab', 'metrics-1']);
     // The browser logs the refused request itself; nothing else may have gone wrong.
     expect(pageErrors).toEqual(['console.error: Failed to load resource: the server responded with a status of 400 (Bad Request)']);
   });

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { FleetRun, FleetRunDetail, SourceState } from '../../../shared/fleet.ts';
+import type { FleetRun, FleetRunDetail, SourceInput, SourceState } from '../../../shared/fleet.ts';
 import { DETAIL_POINTS } from '../../../shared/api.ts';
 import type { SourcesApi } from './sourcesApi.ts';
 
@@ -23,7 +23,7 @@ export interface FleetState {
  * while a refresh runs or fails, and the component tree is kept (no remounts), so what the user
  * set up in the view (scroll, zoom, open sections) survives each refresh.
  */
-export function useFleet(api: SourcesApi): FleetState & { refresh: () => void } {
+export function useFleet(api: SourcesApi): FleetState & { add: (input: SourceInput) => Promise<void>; remove: (id: string) => Promise<void> } {
   const [state, setState] = useState<FleetState>({ sources: [], loaded: false, error: null });
   const poke = useRef<() => void>(() => {});
   useEffect(() => {
@@ -55,8 +55,28 @@ export function useFleet(api: SourcesApi): FleetState & { refresh: () => void } 
       clearTimeout(timer);
     };
   }, [api]);
-  const refresh = useCallback(() => poke.current(), []);
-  return { ...state, refresh };
+  // Both throw the engine's ApiError (the form shows its message); the list refreshes either way.
+  const add = useCallback(
+    async (input: SourceInput) => {
+      try {
+        await api.add(input);
+      } finally {
+        poke.current();
+      }
+    },
+    [api],
+  );
+  const remove = useCallback(
+    async (id: string) => {
+      try {
+        await api.remove(id);
+      } finally {
+        poke.current();
+      }
+    },
+    [api],
+  );
+  return { ...state, add, remove };
 }
 
 /** One remote run with its series, refreshed every FLEET_POLL_MS; the last good detail stays while a refresh fails. */

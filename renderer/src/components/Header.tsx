@@ -3,7 +3,7 @@ import type { ConnectionState } from '../api/useRuns.ts';
 import { EXPORTER_HREF, OVERVIEW_HREF } from '../model/route.ts';
 import type { Route } from '../model/route.ts';
 import { ConnectionIndicator } from './ConnectionIndicator.tsx';
-import { FLEET_HREF } from '../pages/fleetRoute.ts';
+import { FLEET_HREF } from '../model/fleetRoute.ts';
 
 export function Header({ connection, info, page, fleet = false }: { connection: ConnectionState; info: EngineInfo | null; page: Route['page']; fleet?: boolean }) {
   return (

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import type { FormEvent } from 'react';
 import type { FleetRun } from '../../../shared/fleet.ts';
-import type { SourceKind } from '../../../shared/fleet.ts';
+import type { SourceInput, SourceKind } from '../../../shared/fleet.ts';
 import { useFleet } from '../api/useFleet.ts';
 import type { FleetSource } from '../api/useFleet.ts';
 import type { SourcesApi } from '../api/sourcesApi.ts';
@@ -9,7 +9,7 @@ import { ProgressMeter } from '../components/RunMeters.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
 import { useNow } from '../hooks/useNow.ts';
 import { formatMetric, formatRelative, formatTimestamp, formatUsd } from '../model/format.ts';
-import { fleetRunHref } from './fleetRoute.ts';
+import { fleetRunHref } from '../model/fleetRoute.ts';
 import './fleet.css';
 
 /** The fleet overview: every source, its state, and its runs grouped by instance (engine). */
@@ -26,20 +26,20 @@ export function FleetPage({ api }: { api: SourcesApi }) {
           Cannot list the sources: {fleet.error}
         </div>
       )}
-      <AddSourceForm api={api} onAdded={fleet.refresh} />
+      <AddSourceForm onAdd={fleet.add} />
       {fleet.loaded && fleet.sources.length === 0 && fleet.error === null && (
         <p className="panel notice" data-testid="fleet-empty">
           No sources yet. Add a Prometheus server that scrapes your boxes (http://host:9090), or a box&apos;s /metrics URL. See docs/fleet.md.
         </p>
       )}
       {fleet.sources.map((s) => (
-        <SourceSection key={s.state.id} source={s} api={api} onRemoved={fleet.refresh} />
+        <SourceSection key={s.state.id} source={s} onRemove={fleet.remove} />
       ))}
     </div>
   );
 }
 
-function AddSourceForm({ api, onAdded }: { api: SourcesApi; onAdded: () => void }) {
+function AddSourceForm({ onAdd }: { onAdd: (input: SourceInput) => Promise<void> }) {
   const [kind, setKind] = useState<SourceKind>('prometheus');
   const [url, setUrl] = useState('');
   const [token, setToken] = useState('');
@@ -50,10 +50,9 @@ function AddSourceForm({ api, onAdded }: { api: SourcesApi; onAdded: () => void 
     setBusy(true);
     setError(null);
     try {
-      await api.add({ kind, url: url.trim(), ...(token.trim() === '' ? {} : { bearer_token: token.trim() }) });
+      await onAdd({ kind, url: url.trim(), ...(token.trim() === '' ? {} : { bearer_token: token.trim() }) });
       setUrl('');
       setToken('');
-      onAdded();
     } catch (err) {
       setError((err as Error).message);
     } finally {
@@ -96,7 +95,7 @@ function AddSourceForm({ api, onAdded }: { api: SourcesApi; onAdded: () => void 
   );
 }
 
-function SourceSection({ source, api, onRemoved }: { source: FleetSource; api: SourcesApi; onRemoved: () => void }) {
+function SourceSection({ source, onRemove }: { source: FleetSource; onRemove: (id: string) => Promise<void> }) {
   const { state, runs } = source;
   const byInstance = useMemo(() => {
     const groups = new Map<string, FleetRun[]>();
@@ -109,13 +108,8 @@ function SourceSection({ source, api, onRemoved }: { source: FleetSource; api: S
     return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
   }, [state.instances, runs]);
   const unreachable = state.error?.startsWith('cannot reach') ?? false;
-  const remove = async () => {
-    try {
-      await api.remove(state.id);
-    } finally {
-      onRemoved();
-    }
-  };
+  const [removeError, setRemoveError] = useState<string | null>(null);
+  const remove = () => onRemove(state.id).catch((err: unknown) => setRemoveError((err as Error).message));
   return (
     <section className="panel fleet-source" aria-label={`Source ${state.id}`} data-testid="fleet-source" data-source-id={state.id} data-state={state.state}>
       <div className="chart-head">
@@ -132,6 +126,11 @@ function SourceSection({ source, api, onRemoved }: { source: FleetSource; api: S
           </button>
         )}
       </div>
+      {removeError !== null && (
+        <span className="action-error" role="alert">
+          Could not remove this source: {removeError}
+        </span>
+      )}
       {state.state === 'error' && (
         <div className="banner fleet-error" role="alert" data-testid="source-error">
           <strong>{unreachable ? 'Source unreachable' : 'Source error'}:</strong> {state.error}

@@ -1,11 +1,9 @@
 /**
- * The Fleet view's places in the URL hash, beside the app's own routes (model/route.ts):
+ * The Fleet view's places in the URL hash, beside the app's own routes (route.ts):
  *
  *   #/fleet                                            every source, runs grouped by instance
  *   #/fleet/run?source=<id>&instance=<host:port>&job=<job id>   one remote run, read-only
  */
-import { useSyncExternalStore } from 'react';
-
 export type FleetRoute = { page: 'fleet' } | { page: 'fleet-run'; source: string; instance: string; jobId: string };
 
 export const FLEET_HREF = '#/fleet';
@@ -27,15 +25,4 @@ export function parseFleetHash(hash: string): FleetRoute | null {
 
 export function fleetRunHref(source: string, instance: string, jobId: string): string {
   return `#/fleet/run?${new URLSearchParams({ source, instance, job: jobId })}`;
-}
-
-function subscribe(onChange: () => void): () => void {
-  window.addEventListener('hashchange', onChange);
-  return () => window.removeEventListener('hashchange', onChange);
-}
-
-/** The fleet route in the hash, or null when the hash is one of the app's other routes. */
-export function useFleetRoute(): FleetRoute | null {
-  const hash = useSyncExternalStore(subscribe, () => window.location.hash);
-  return parseFleetHash(hash);
 }
