@@ -132,7 +132,7 @@ describe.skipIf(skipReason !== null)(skipReason ? `Fleet view (skipped: ${skipRe
     expect(await page.locator('[data-testid="fleet-source"][data-source-id="lab"] [data-testid="fleet-row"]').count()).toBe(6);
   });
 
-  it('opens a remote run read-only, with its latest values and charts', async () => {
+  it('opens a remote run read-only, with its latest values and charts, and keeps a zoom through refreshes', async () => {
     await page.locator(`[data-testid="fleet-row"][data-job-id="a-train"] .col-name a`).click();
     await page.locator('[data-testid="fleet-run-page"] .run-head h2').waitFor();
     expect(await text(page, '.run-head h2')).toBe('a-train');
@@ -145,6 +145,18 @@ describe.skipIf(skipReason !== null)(skipReason ? `Fleet view (skipped: ${skipRe
     const href = await page.locator('[data-testid="export-json"]').getAttribute('href');
     const snapshot = (await (await fetch(`${app.http.url}${href}`)).json()) as { run: { job_id: string; loss: number } };
     expect(snapshot.run).toMatchObject({ job_id: 'a-train', loss: 0.25 });
+    // Zoom into the loss chart; the next refresh (every 5 s) must keep it.
+    const plot = await page.locator('.chart-loss .chart-plot').boundingBox();
+    await page.mouse.move(plot!.x + plot!.width * 0.3, plot!.y + plot!.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(plot!.x + plot!.width * 0.5, plot!.y + plot!.height / 2, { steps: 5 });
+    await page.mouse.move(plot!.x + plot!.width * 0.7, plot!.y + plot!.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await page.locator('.chart-loss button', { hasText: 'Reset zoom' }).waitFor({ timeout: 5_000 });
+    const refreshed = page.waitForResponse((r) => r.url().includes('/api/v1/sources/lab/run?'), { timeout: 12_000 });
+    await refreshed;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await page.locator('.chart-loss button', { hasText: 'Reset zoom' }).count()).toBe(1);
     await page.screenshot({ path: path.join(RESULTS_DIR, 'fleet-run.png'), fullPage: true });
     await page.locator('.crumbs a').click();
     await page.locator('[data-testid="fleet-page"]').waitFor();
