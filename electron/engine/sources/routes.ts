@@ -93,7 +93,7 @@ export async function handleSources(req: IncomingMessage, res: ServerResponse, u
       });
     }
     if (action !== undefined && action !== 'snapshot') return fail(ctx, res, { status: 404, code: 'not_found', message: `no API route ${url.pathname}` });
-    if (!read) return notAllowed(ctx, res, action === undefined ? 'GET, HEAD' : 'GET, HEAD');
+    if (!read) return notAllowed(ctx, res, action === undefined ? 'GET, HEAD, DELETE' : 'GET, HEAD');
     if (!source) return noSource();
     const instance = url.searchParams.get('instance');
     const jobId = url.searchParams.get('job_id');

@@ -50,7 +50,7 @@ export abstract class Source {
   start(): void {
     if (this.timer) return;
     void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), this.config.intervalSeconds * 1000);
+    this.timer = setInterval(() => void this.refresh({ force: true }), this.config.intervalSeconds * 1000);
     this.timer.unref();
   }
 
