@@ -22,6 +22,8 @@ export const ROUTES = {
   info: `${API_PREFIX}/info`,
   /** Pushgateway-compatible push: PUT/POST/DELETE `/metrics/job/<job>{/<label>/<value>}`. */
   push: '/metrics/job/',
+  /** Fleet sources (Prometheus, remote /metrics URLs) and their read-only runs: shared/fleet.ts. */
+  sources: `${API_PREFIX}/sources`,
 } as const;
 
 /** Default and maximum points per series in a run-detail response (`?points=`). */

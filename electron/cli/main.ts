@@ -2,9 +2,13 @@
  * The `trainwatch` command line. Flags win over environment variables, which win over defaults.
  * Returns the exit code: 0 ok, 1 failure, 2 bad usage.
  */
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { ROUTES } from '../../shared/api.ts';
+import { parseSourceFlag } from '../../shared/fleet.ts';
+import type { SourceInput } from '../../shared/fleet.ts';
 import { DEFAULT_PORTS, ROOT_DIR, VERSION, defaultDataDir, defaultSocketPath, startEngine } from '../engine/index.ts';
 import type { EngineOptions } from '../engine/index.ts';
 import { formatAddr, parseAddr } from './addr.ts';
@@ -40,6 +44,9 @@ serve options (environment variable in brackets):
   --stall-after SECS   a running job silent this long is "stalled"  [TRAINWATCH_STALL_AFTER] (300)
   --finished-ttl SECS  ended jobs leave per-job /metrics after this [TRAINWATCH_FINISHED_TTL] (600)
   --durability MODE    fsync: ack only what is on disk; none: no fsync [TRAINWATCH_DURABILITY] (fsync)
+  --source KIND=URL    watch other machines too (repeatable; docs/fleet.md): prometheus=http://host:9090
+                       or metrics=http://box:9478/metrics
+  --source-token-file FILE  bearer token for the --source just before it
 
 ls, export, import and rm talk to the engine running on --data-dir [TRAINWATCH_DATA_DIR], or read
 the data dir directly when none runs; --url URL [TRAINWATCH_URL] names an engine explicitly.
@@ -162,6 +169,8 @@ export function serveOptions(args: string[], env: NodeJS.ProcessEnv): Partial<En
     'stall-after': { type: 'string' },
     'finished-ttl': { type: 'string' },
     durability: { type: 'string' },
+    source: { type: 'string', multiple: true },
+    'source-token-file': { type: 'string', multiple: true },
   });
   const pick = (flag: string, envName: string) => (v[flag] as string | undefined) ?? (env[envName] || undefined);
   const opts: Partial<EngineOptions> = {};
@@ -185,7 +194,40 @@ export function serveOptions(args: string[], env: NodeJS.ProcessEnv): Partial<En
     if (durability !== 'fsync' && durability !== 'none') throw new UsageError(`--durability must be fsync or none, got ${JSON.stringify(durability)}`);
     opts.durability = durability;
   }
+  const sources = sourceFlags(args);
+  if (sources.length > 0) opts.sources = sources;
   return opts;
+}
+
+/** `--source KIND=URL`, each optionally followed by `--source-token-file FILE` (in order, so a token goes with its source). */
+function sourceFlags(args: string[]): SourceInput[] {
+  const out: SourceInput[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') break;
+    const flag = a.startsWith('--source=') ? '--source' : a.startsWith('--source-token-file=') ? '--source-token-file' : a;
+    if (flag !== '--source' && flag !== '--source-token-file') continue;
+    const value = a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[++i];
+    if (value === undefined) throw new UsageError(`option ${flag} needs a value`);
+    if (flag === '--source') {
+      const parsed = parseSourceFlag(value);
+      if (typeof parsed === 'string') throw new UsageError(parsed);
+      if (!URL.canParse(parsed.url)) throw new UsageError(`--source ${value}: ${JSON.stringify(parsed.url)} is not a URL`);
+      out.push(parsed);
+    } else {
+      const last = out.at(-1);
+      if (!last) throw new UsageError('--source-token-file goes after the --source it is for');
+      if (last.bearer_token_file !== undefined) throw new UsageError(`the --source ${last.kind}=${last.url} has two --source-token-file`);
+      const file = path.resolve(value);
+      try {
+        accessSync(file, constants.R_OK);
+      } catch {
+        throw new UsageError(`--source-token-file ${value}: cannot read the file`);
+      }
+      last.bearer_token_file = file;
+    }
+  }
+  return out;
 }
 
 async function serve(args: string[], env: NodeJS.ProcessEnv, out: Out): Promise<number> {
@@ -197,6 +239,7 @@ async function serve(args: string[], env: NodeJS.ProcessEnv, out: Out): Promise<
   out.log(`  metrics  ${url}${ROUTES.metrics}`);
   if (tcp) out.log(`  ingest   tcp ${tcp}`);
   if (engine.ingest.socket) out.log(`  ingest   unix ${engine.ingest.socket}`);
+  for (const s of engine.sources.list()) out.log(`  source   ${s.id}: ${s.kind} ${s.url}`);
   out.log(`  clients  export TRAINWATCH_ADDR=${tcp ?? engine.ingest.socket ?? ''}`);
   out.log('Ctrl-C stops.');
 

@@ -27,6 +27,8 @@ import type { CancelOutcome } from './launcher/cancelRequest.ts';
 import { InheritedMapper } from './push/inherited.ts';
 import { DEFAULT_PUSH_OPTIONS, PushStore } from './push/pushStore.ts';
 import { writeFileAtomic } from './storage/atomicFile.ts';
+import { SourceManager } from './sources/manager.ts';
+import type { SourceInput } from '../../shared/fleet.ts';
 
 /** In the data dir while an engine runs: its pid and addresses (EngineInfo). */
 export const ENGINE_FILE = 'engine.json';
@@ -79,6 +81,8 @@ export interface EngineOptions {
   maxBacklogBytes: number;
   /** Where warnings go (disk trouble, recovery). */
   warn: (message: string) => void;
+  /** Fleet sources given on the command line (`--source`); the API adds more (docs/fleet.md). */
+  sources: SourceInput[];
 }
 
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -124,6 +128,7 @@ export function defaultOptions(env: NodeJS.ProcessEnv = process.env): EngineOpti
     maxLoadedEndedRuns: DEFAULT_STORAGE_OPTIONS.maxLoadedEndedRuns,
     maxBacklogBytes: 8 * 1024 * 1024,
     warn: (message) => process.stderr.write(`trainwatch: ${message}\n`),
+    sources: [],
   };
 }
 
@@ -142,6 +147,8 @@ export interface Engine {
   readonly actions: RunActions;
   /** Pushgateway-compatible push groups. */
   readonly push: PushStore;
+  /** Fleet sources: Prometheus servers and remote /metrics URLs. */
+  readonly sources: SourceManager;
   /** Sends a cancel line to the connections that reported the job; returns how many got it. */
   cancel(jobId: string, reason: string): number;
   /** Cancel with its checks and answers (no such run, not running, nobody to tell): what the API and IPC call. */
@@ -208,6 +215,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
   exporter.addExtraFamilies(push);
   const cancel = (jobId: string, reason: string): number => streams.cancel(jobId, reason);
   const requestCancel = (jobId: string, reason?: string): CancelOutcome => requestCancelOf(store, cancel, jobId, reason);
+  const sources = new SourceManager({ dataDir: options.dataDir, clock: options.clock, warn: options.warn });
   const ticker = setInterval(() => store.tick(), options.tickMs);
   ticker.unref();
 
@@ -224,7 +232,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     storage: { write_errors: storage.stats.writeErrors, last_error: storage.stats.lastError },
   });
   const http = new HttpServer(
-    { store, exporter, sse, ingest: ingestCtx, actions, push, requestCancel },
+    { store, exporter, sse, ingest: ingestCtx, actions, push, requestCancel, sources: { sources, clock: options.clock, version: VERSION } },
     {
       host: options.host,
       port: options.port,
@@ -239,6 +247,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
       clearInterval(ticker);
+      sources.close();
       sse.close();
       feed.close();
       await Promise.all([streams.close(), http.close()]);
@@ -257,6 +266,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
       });
     }
     if (options.socketPath !== null) socket = await streams.listenUnix(options.socketPath);
+    sources.start(options.sources);
     // Where this engine listens, for the CLI (export, import, ls) to find it.
     writeFileAtomic(path.join(options.dataDir, ENGINE_FILE), `${JSON.stringify({ pid: process.pid, ...info() })}\n`);
   } catch (err) {
@@ -264,7 +274,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     throw err;
   }
 
-  return { options, http: httpAddr, ingest: { tcp, socket }, store, exporter, stats, feed, sse, storage, actions, push, cancel, requestCancel, info, stop };
+  return { options, http: httpAddr, ingest: { tcp, socket }, store, exporter, stats, feed, sse, storage, actions, push, sources, cancel, requestCancel, info, stop };
 }
 
 function listenError(err: unknown, what: string, flag: string): Error {

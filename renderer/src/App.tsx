@@ -6,21 +6,32 @@ import { PanelBoundary } from './components/PanelBoundary.tsx';
 import { useHashRoute } from './hooks/useHashRoute.ts';
 import { ExporterPage } from './pages/ExporterPage.tsx';
 import { OverviewPage } from './pages/OverviewPage.tsx';
+import { readBridge } from './api/bridge.ts';
+import { createSourcesApi } from './api/sourcesApi.ts';
+import { FleetPage } from './pages/FleetPage.tsx';
+import { useFleetRoute } from './hooks/useFleetRoute.ts';
 
 // The charts library is most of the bundle; the overview should not wait for it.
 const RunPage = lazy(() => import('./pages/RunPage.tsx').then((m) => ({ default: m.RunPage })));
 const ComparePage = lazy(() => import('./pages/ComparePage.tsx').then((m) => ({ default: m.ComparePage })));
 
 const loading = <div className="panel notice">Loading…</div>;
+const FleetRunPage = lazy(() => import('./pages/FleetRunPage.tsx').then((m) => ({ default: m.FleetRunPage })));
+/**
+ * The Fleet view's client: the engine's source API on the page's own origin (docs/fleet.md). The
+ * desktop window talks IPC only and has no such channel yet; it points to the browser UI instead.
+ */
+const sourcesApi = readBridge() ? null : createSourcesApi();
 
 /** One live subscription for the whole app; pages get the runs as props. */
 export function App() {
   const route = useHashRoute();
   const { runs, loaded, connection } = useRuns();
   const info = useEngineInfo();
+  const fleet = useFleetRoute();
   return (
     <div className="app">
-      <Header connection={connection} info={info} page={route.page} />
+      <Header connection={connection} info={info} page={route.page} fleet={fleet !== null} />
       <main className="content">
         {info?.storage.last_error ? (
           <div className="banner" role="alert" data-testid="storage-banner">
@@ -33,7 +44,21 @@ export function App() {
             Connection to the engine lost; showing the last known state and reconnecting.
           </div>
         )}
-        {route.page === 'run' ? (
+        {fleet !== null ? (
+          <PanelBoundary label="Fleet view">
+            {sourcesApi === null ? (
+              <div className="panel notice" role="status" data-testid="fleet-browser-only">
+                The Fleet view runs in the browser UI for now: open {info ? <a href={`${info.http.url}/#/fleet`}>{info.http.url}/#/fleet</a> : 'the engine\'s URL'}.
+              </div>
+            ) : fleet.page === 'fleet' ? (
+              <FleetPage api={sourcesApi} />
+            ) : (
+              <Suspense fallback={loading}>
+                <FleetRunPage key={`${fleet.source} ${fleet.instance} ${fleet.jobId}`} api={sourcesApi} source={fleet.source} instance={fleet.instance} jobId={fleet.jobId} />
+              </Suspense>
+            )}
+          </PanelBoundary>
+        ) : route.page === 'run' ? (
           <PanelBoundary label="Run view">
             {/* Keyed so that opening another run starts from a clean state, not the last run's. */}
             <Suspense fallback={loading}>

@@ -24,6 +24,8 @@ import { LIMITS } from '../../../shared/protocol/events.ts';
 import type { PushStore } from '../push/pushStore.ts';
 import type { CancelOutcome } from '../launcher/cancelRequest.ts';
 import type { SnapshotFormat } from '../../../shared/snapshot.ts';
+import { handleSources, isSourcesPath } from '../sources/routes.ts';
+import type { SourceRouteContext } from '../sources/routes.ts';
 
 export interface HttpServerOptions {
   host: string;
@@ -45,6 +47,8 @@ export interface HttpDeps {
   push: PushStore;
   /** Asks the processes reporting a job to stop it (electron/engine/launcher/cancelRequest.ts). */
   requestCancel: (jobId: string, reason?: string) => CancelOutcome;
+  /** Fleet sources under /api/v1/sources (electron/engine/sources/routes.ts). */
+  sources?: Pick<SourceRouteContext, 'sources' | 'clock' | 'version'>;
 }
 
 /** Bodies of small JSON requests (cancel). */
@@ -141,6 +145,9 @@ export class HttpServer {
     if (p === ROUTES.snapshots) {
       if (method !== 'POST') return this.notAllowed(res, 'POST');
       return this.importSnapshot(req, url, res);
+    }
+    if (this.deps.sources && isSourcesPath(p)) {
+      return handleSources(req, res, url, { ...this.deps.sources, originAllowed: (r) => this.guard!.originAllowed(r), readBody, json: (r, s, b) => this.json(r, s, b) });
     }
     if (p.startsWith(`${API_PREFIX}/`)) {
       if (method === 'POST') {

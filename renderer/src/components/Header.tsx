@@ -3,8 +3,9 @@ import type { ConnectionState } from '../api/useRuns.ts';
 import { EXPORTER_HREF, OVERVIEW_HREF } from '../model/route.ts';
 import type { Route } from '../model/route.ts';
 import { ConnectionIndicator } from './ConnectionIndicator.tsx';
+import { FLEET_HREF } from '../model/fleetRoute.ts';
 
-export function Header({ connection, info, page }: { connection: ConnectionState; info: EngineInfo | null; page: Route['page'] }) {
+export function Header({ connection, info, page, fleet = false }: { connection: ConnectionState; info: EngineInfo | null; page: Route['page']; fleet?: boolean }) {
   return (
     <header className="app-header">
       <a className="brand" href={OVERVIEW_HREF}>
@@ -16,8 +17,11 @@ export function Header({ connection, info, page }: { connection: ConnectionState
       </a>
       {info && <span className="engine-version">engine v{info.version}</span>}
       <nav className="header-nav" aria-label="Pages">
-        <a href={OVERVIEW_HREF} aria-current={page === 'overview' ? 'page' : undefined}>
+        <a href={OVERVIEW_HREF} aria-current={page === 'overview' && !fleet ? 'page' : undefined}>
           Runs
+        </a>
+        <a href={FLEET_HREF} aria-current={fleet ? 'page' : undefined} data-testid="nav-fleet">
+          Fleet
         </a>
         <a href={EXPORTER_HREF} aria-current={page === 'exporter' ? 'page' : undefined} data-testid="nav-exporter">
           Exporter
