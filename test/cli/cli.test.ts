@@ -200,7 +200,7 @@ describe('trainwatch ls / export / import / rm', () => {
     expect(find(metrics, 'training_jobs_created_total').reduce((a, x) => a + x.value, 0)).toBe(2);
     expect(find(metrics, 'training_job_status').some((x) => x.labels.job_id === 'copy')).toBe(false);
     expect(await stop(s2)).toBe(0);
-  });
+  }, 120_000); // a dozen CLI processes, each a Node start-up: slow on a loaded machine
 
   it('says what is wrong with a bad snapshot file', () => {
     const bad = path.join(tmp, 'bad.json');
