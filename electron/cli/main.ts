@@ -8,6 +8,7 @@ import { ROUTES } from '../../shared/api.ts';
 import { DEFAULT_PORTS, ROOT_DIR, VERSION, defaultDataDir, defaultSocketPath, startEngine } from '../engine/index.ts';
 import type { EngineOptions } from '../engine/index.ts';
 import { formatAddr, parseAddr } from './addr.ts';
+import { tokenPath } from '../engine/http/auth.ts';
 import { runDemo } from './demo.ts';
 import { RunUsageError, runCommand as launchRun } from './run.ts';
 import { DEFAULT_DEMO } from './demoScenario.ts';
@@ -15,6 +16,10 @@ import { decideStart, launchElectron, probe } from './start.ts';
 import { CommandError, exportRunTo, formatRuns, importFile, listRuns, removeRun } from './runCommands.ts';
 
 export class UsageError extends Error {}
+
+function isLoopback(host: string): boolean {
+  return /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/i.test(host);
+}
 
 const HELP = `trainwatch ${VERSION} — watch local ML training runs
 
@@ -32,7 +37,11 @@ Usage:
   trainwatch help | --version
 
 serve options (environment variable in brackets):
-  --host HOST          HTTP and TCP ingest address, loopback only   [TRAINWATCH_HOST] (127.0.0.1)
+  --host HOST          HTTP and TCP ingest address                  [TRAINWATCH_HOST] (127.0.0.1)
+                       a non-loopback address needs --allow-remote, and turns --auth on
+  --allow-remote       allow a non-loopback --host (token auth is then always on)
+  --auth               require the token (<data-dir>/auth-token) for ingest and the API [TRAINWATCH_AUTH=1]
+  --metrics-token-file FILE  /metrics requires Authorization: Bearer <the token in FILE>
   --port N             HTTP port: UI, /metrics, /api/v1             [TRAINWATCH_PORT] (${DEFAULT_PORTS.http})
   --ingest-port N|off  TCP NDJSON ingest port                       [TRAINWATCH_INGEST_PORT] (${DEFAULT_PORTS.ingest})
   --socket PATH|off    Unix socket for NDJSON ingest                [TRAINWATCH_SOCKET] ($XDG_RUNTIME_DIR/trainwatch.sock)
@@ -162,6 +171,9 @@ export function serveOptions(args: string[], env: NodeJS.ProcessEnv): Partial<En
     'stall-after': { type: 'string' },
     'finished-ttl': { type: 'string' },
     durability: { type: 'string' },
+    'allow-remote': { type: 'boolean' },
+    auth: { type: 'boolean' },
+    'metrics-token-file': { type: 'string' },
   });
   const pick = (flag: string, envName: string) => (v[flag] as string | undefined) ?? (env[envName] || undefined);
   const opts: Partial<EngineOptions> = {};
@@ -185,6 +197,13 @@ export function serveOptions(args: string[], env: NodeJS.ProcessEnv): Partial<En
     if (durability !== 'fsync' && durability !== 'none') throw new UsageError(`--durability must be fsync or none, got ${JSON.stringify(durability)}`);
     opts.durability = durability;
   }
+  if (v['allow-remote'] === true) opts.allowRemote = true;
+  if (v.auth === true || env.TRAINWATCH_AUTH === '1') opts.auth = true;
+  if (typeof v['metrics-token-file'] === 'string') opts.metricsTokenFile = v['metrics-token-file'];
+  const effectiveHost = opts.host ?? '127.0.0.1';
+  if (!isLoopback(effectiveHost) && !opts.allowRemote) {
+    throw new UsageError(`--host ${effectiveHost} is not a loopback address: add --allow-remote to expose Trainwatch to the network (token auth is then always on)`);
+  }
   return opts;
 }
 
@@ -198,6 +217,11 @@ async function serve(args: string[], env: NodeJS.ProcessEnv, out: Out): Promise<
   if (tcp) out.log(`  ingest   tcp ${tcp}`);
   if (engine.ingest.socket) out.log(`  ingest   unix ${engine.ingest.socket}`);
   out.log(`  clients  export TRAINWATCH_ADDR=${tcp ?? engine.ingest.socket ?? ''}`);
+  if (engine.authToken !== null) {
+    out.log(`  auth     on: the token is in ${tokenPath(engine.options.dataDir)}`);
+    out.log(`  clients  export TRAINWATCH_TOKEN=${engine.authToken}`);
+    out.log(`  UI       ${url}/?token=${engine.authToken}  (sets a session cookie, then drops the token from the address)`);
+  }
   out.log('Ctrl-C stops.');
 
   return await new Promise<number>((resolve) => {

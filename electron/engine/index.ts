@@ -26,6 +26,7 @@ import type { CancelOutcome } from './launcher/cancelRequest.ts';
 import { InheritedMapper } from './push/inherited.ts';
 import { DEFAULT_PUSH_OPTIONS, PushStore } from './push/pushStore.ts';
 import { writeFileAtomic } from './storage/atomicFile.ts';
+import { loadOrCreateToken, readTokenFile } from './http/auth.ts';
 
 /** In the data dir while an engine runs: its pid and addresses (EngineInfo). */
 export const ENGINE_FILE = 'engine.json';
@@ -78,6 +79,16 @@ export interface EngineOptions {
   maxBacklogBytes: number;
   /** Where warnings go (disk trouble, recovery). */
   warn: (message: string) => void;
+  /** Token auth for ingest and the API (`--auth`); always on for a non-loopback host. */
+  auth: boolean;
+  /** A non-loopback `host` is refused without this (`--allow-remote`). */
+  allowRemote: boolean;
+  /** `--metrics-token-file`: /metrics then requires that bearer token. */
+  metricsTokenFile: string | null;
+  /** Stream connections silent this long are closed (idle_timeout). */
+  streamIdleTimeoutMs: number;
+  /** A stream client leaving more reply bytes unread is dropped (slow_reader). */
+  maxUnreadReplyBytes: number;
 }
 
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -123,6 +134,11 @@ export function defaultOptions(env: NodeJS.ProcessEnv = process.env): EngineOpti
     maxLoadedEndedRuns: DEFAULT_STORAGE_OPTIONS.maxLoadedEndedRuns,
     maxBacklogBytes: 8 * 1024 * 1024,
     warn: (message) => process.stderr.write(`trainwatch: ${message}\n`),
+    auth: false,
+    allowRemote: false,
+    metricsTokenFile: null,
+    streamIdleTimeoutMs: 600_000,
+    maxUnreadReplyBytes: 1024 * 1024,
   };
 }
 
@@ -139,6 +155,8 @@ export interface Engine {
   readonly actions: RunActions;
   /** Pushgateway-compatible push groups. */
   readonly push: PushStore;
+  /** The token ingest and the API require, or null when auth is off. */
+  readonly authToken: string | null;
   /** Sends a cancel line to the connections that reported the job; returns how many got it. */
   cancel(jobId: string, reason: string): number;
   /** Cancel with its checks and answers (no such run, not running, nobody to tell): what the API and IPC call. */
@@ -151,11 +169,13 @@ const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/i;
 
 export async function startEngine(overrides: Partial<EngineOptions> = {}): Promise<Engine> {
   const options: EngineOptions = { ...defaultOptions(), ...overrides };
-  if (!LOOPBACK.test(options.host)) {
+  const remote = !LOOPBACK.test(options.host);
+  if (remote && !options.allowRemote) {
     throw new Error(
-      `refusing to listen on ${options.host}: Trainwatch binds loopback only (127.0.0.1, ::1, localhost) until token auth exists`,
+      `refusing to listen on ${options.host}: not a loopback address; pass --allow-remote to expose Trainwatch to the network (token auth is then always on)`,
     );
   }
+  const metricsToken = options.metricsTokenFile === null ? null : readTokenFile(options.metricsTokenFile, 'metrics token');
   const exporter = new Exporter({
     finishedJobTtlSeconds: options.finishedJobTtlSeconds,
     maxExportedJobs: options.maxExportedJobs,
@@ -183,6 +203,13 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     warn: options.warn,
   });
   exporter.attach(store, stats, storage);
+  let authToken: string | null = null;
+  try {
+    authToken = remote || options.auth ? loadOrCreateToken(options.dataDir) : null;
+  } catch (err) {
+    await storage.close();
+    throw err;
+  }
   const ingestCtx: IngestContext = {
     store,
     stats,
@@ -191,10 +218,16 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     durable: () => storage.durable(),
     backlog: () => storage.pendingBytes,
     maxBacklogBytes: options.maxBacklogBytes,
+    authToken,
   };
   const sse = new SseHub(store, { intervalMs: options.sseIntervalMs });
   const actions = new RunActions(store, storage, VERSION);
-  const streams = new StreamServer(ingestCtx, { maxConnections: options.maxIngestConnections });
+  const streams = new StreamServer(ingestCtx, {
+    maxConnections: options.maxIngestConnections,
+    idleTimeoutMs: options.streamIdleTimeoutMs,
+    maxUnreadReplyBytes: options.maxUnreadReplyBytes,
+    httpUrl: () => httpAddr?.url ?? '',
+  });
   const push = new PushStore(new InheritedMapper({ run: (id) => store.get(id), ingest: ingestCtx }), {
     clock: options.clock,
     ttlSeconds: options.pushTtlSeconds,
@@ -228,6 +261,10 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
       maxBodyBytes: options.maxBodyBytes,
       maxConnections: options.maxHttpConnections,
       info,
+      authToken,
+      metricsToken,
+      metricsNeedAuth: remote,
+      extraHosts: remote ? localHostNames() : [],
     },
   );
 
@@ -259,7 +296,16 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     throw err;
   }
 
-  return { options, http: httpAddr, ingest: { tcp, socket }, store, exporter, stats, sse, storage, actions, push, cancel, requestCancel, info, stop };
+  return { options, http: httpAddr, ingest: { tcp, socket }, store, exporter, stats, sse, storage, actions, push, authToken, cancel, requestCancel, info, stop };
+}
+
+/** Host header values a browser on the network may use for a non-loopback bind: this machine's names and addresses. */
+function localHostNames(): string[] {
+  const names = [os.hostname().toLowerCase()];
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) names.push(a.family === 'IPv6' ? `[${a.address.toLowerCase()}]` : a.address);
+  }
+  return names;
 }
 
 function listenError(err: unknown, what: string, flag: string): Error {
