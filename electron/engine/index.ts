@@ -26,7 +26,8 @@ import type { CancelOutcome } from './launcher/cancelRequest.ts';
 import { InheritedMapper } from './push/inherited.ts';
 import { DEFAULT_PUSH_OPTIONS, PushStore } from './push/pushStore.ts';
 import { writeFileAtomic } from './storage/atomicFile.ts';
-import { loadOrCreateToken, readTokenFile } from './http/auth.ts';
+import { loadOrCreateToken, readTokenFile, tokenPath } from './http/auth.ts';
+import { engineLimits } from './limits.ts';
 
 /** In the data dir while an engine runs: its pid and addresses (EngineInfo). */
 export const ENGINE_FILE = 'engine.json';
@@ -251,6 +252,8 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     stall_after_seconds: options.stallAfterSeconds,
     data_dir: options.dataDir,
     storage: { write_errors: storage.stats.writeErrors, last_error: storage.stats.lastError },
+    limits: engineLimits(options, stats, store),
+    auth: { required: authToken !== null, token_file: authToken !== null ? tokenPath(options.dataDir) : null },
   });
   const http = new HttpServer(
     { store, exporter, sse, ingest: ingestCtx, actions, push, requestCancel },
