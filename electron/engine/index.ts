@@ -90,6 +90,9 @@ export interface EngineOptions {
   streamIdleTimeoutMs: number;
   /** A stream client leaving more reply bytes unread is dropped (slow_reader). */
   maxUnreadReplyBytes: number;
+  /** HTTP: headers must arrive within this (slowloris), the whole request within the other. */
+  httpHeadersTimeoutMs: number;
+  httpRequestTimeoutMs: number;
 }
 
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -140,6 +143,8 @@ export function defaultOptions(env: NodeJS.ProcessEnv = process.env): EngineOpti
     metricsTokenFile: null,
     streamIdleTimeoutMs: 600_000,
     maxUnreadReplyBytes: 1024 * 1024,
+    httpHeadersTimeoutMs: 10_000,
+    httpRequestTimeoutMs: 30_000,
   };
 }
 
@@ -268,6 +273,8 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
       metricsToken,
       metricsNeedAuth: remote,
       extraHosts: remote ? localHostNames() : [],
+      headersTimeoutMs: options.httpHeadersTimeoutMs,
+      requestTimeoutMs: options.httpRequestTimeoutMs,
     },
   );
 

@@ -57,7 +57,7 @@ describe('limits', () => {
       await page.goto(`${engine.http.url}/?token=${engine.authToken}`);
       // The token left the address bar; the cookie carries it, out of reach of scripts.
       expect(new URL(page.url()).search).toBe('');
-      expect(await page.evaluate(() => document.cookie)).toBe('');
+      expect(await page.evaluate('document.cookie')).toBe('');
       await page.goto(`${engine.http.url}/#/exporter`);
       const row = page.locator('[data-testid="limits"] tr[data-limit="scalars"]');
       await row.waitFor({ timeout: 10_000 });

@@ -44,6 +44,10 @@ export interface HttpServerOptions {
   extraHosts?: readonly string[];
   /** Connections idle this long are closed (keep-alive and stalled requests alike). */
   idleTimeoutMs?: number;
+  /** All request headers must arrive within this (slowloris); default 10 s. */
+  headersTimeoutMs?: number;
+  /** The whole request must arrive within this (slow bodies); default 30 s. */
+  requestTimeoutMs?: number;
 }
 
 export interface HttpDeps {
@@ -86,8 +90,16 @@ export class HttpServer {
     private readonly deps: HttpDeps,
     private readonly opts: HttpServerOptions,
   ) {
+    const headersTimeout = opts.headersTimeoutMs ?? 10_000;
     this.server = http.createServer(
-      { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxHeaderSize: 16 * 1024 },
+      {
+        headersTimeout,
+        requestTimeout: opts.requestTimeoutMs ?? 30_000,
+        keepAliveTimeout: 5_000,
+        maxHeaderSize: 16 * 1024,
+        // How often Node looks for requests past those timeouts (its default is 30 s).
+        connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(headersTimeout / 4))),
+      },
       (req, res) => {
         this.handle(req, res).catch((err: unknown) => {
           if (!res.headersSent) this.json(res, 500, { error: { code: 'internal', message: (err as Error).message } });
