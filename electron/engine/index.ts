@@ -197,7 +197,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
   });
   const stats = new IngestStats();
   const ledger = new SeqLedger();
-  const storage = await Storage.open(store, {
+  const storage = await openStorage(options.dataDir, () => Storage.open(store, {
     onSeq: (clientId, seq) => ledger.record(clientId, seq),
     ...DEFAULT_STORAGE_OPTIONS,
     dataDir: options.dataDir,
@@ -207,7 +207,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     maxLoadedEndedRuns: options.maxLoadedEndedRuns,
     clock: options.clock,
     warn: options.warn,
-  });
+  }));
   exporter.attach(store, stats, storage);
   let authToken: string | null = null;
   try {
@@ -316,6 +316,26 @@ function localHostNames(): string[] {
     for (const a of list ?? []) names.push(a.family === 'IPv6' ? `[${a.address.toLowerCase()}]` : a.address);
   }
   return names;
+}
+
+/** A data dir that cannot be written is refused at start with what to do, never run memory-only. */
+async function openStorage(dataDir: string, open: () => Promise<Storage>): Promise<Storage> {
+  try {
+    return await open();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const hint: Record<string, string> = {
+      EROFS: 'the file system is read-only',
+      EACCES: 'permission denied',
+      EPERM: 'permission denied',
+      ENOSPC: 'the disk is full',
+      EDQUOT: 'the disk quota is used up',
+    };
+    if (code && hint[code]) {
+      throw new Error(`cannot use data dir ${dataDir}: ${hint[code]} (${(err as Error).message}); Trainwatch writes every event there before acknowledging it: free space, fix the permissions or choose another --data-dir`);
+    }
+    throw err;
+  }
 }
 
 function listenError(err: unknown, what: string, flag: string): Error {
