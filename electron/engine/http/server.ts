@@ -168,7 +168,6 @@ export class HttpServer {
       res.end(method === 'HEAD' ? undefined : exposition.body);
       return;
     }
-    if (p.startsWith(ROUTES.push)) return this.push(req, p, method, res);
     if (p === ROUTES.health) return this.text(res, 200, 'ok\n');
     if (token !== null && !bearerOk) {
       const isUi = !p.startsWith(`${API_PREFIX}/`) && !p.startsWith(ROUTES.push);
@@ -187,6 +186,7 @@ export class HttpServer {
         return this.unauthorized(res, 'this engine requires its token: send Authorization: Bearer <token> (the token is in <data-dir>/auth-token; clients read TRAINWATCH_TOKEN), or open the UI with the URL trainwatch serve printed');
       }
     }
+    if (p.startsWith(ROUTES.push)) return this.push(req, p, method, res);
     if (p === ROUTES.events) {
       if (method !== 'POST') return this.notAllowed(res, 'POST');
       return this.ingest(req, res);

@@ -51,7 +51,10 @@ describe('with --auth', () => {
     expect(engine.store.get('noauth')).toBeUndefined();
     const wrong = await rawRequest(engine, { method: 'POST', path: '/api/v1/events', headers: { ...NDJSON, authorization: 'Bearer nope-nope-nope-nope' }, body: created('noauth') });
     expect(wrong.status).toBe(401);
-    expect(valueOf((await scrape(engine)).exp, 'trainwatch_ingest_errors_total', { reason: 'unauthorized' })).toBe(2);
+    const push = await rawRequest(engine, { method: 'PUT', path: '/metrics/job/nightly', headers: { 'content-type': 'text/plain' }, body: 'x 1\n' });
+    expect(push.status).toBe(401);
+    expect(engine.push.size).toBe(0);
+    expect(valueOf((await scrape(engine)).exp, 'trainwatch_ingest_errors_total', { reason: 'unauthorized' })).toBe(3);
     const ok = await rawRequest(engine, { method: 'POST', path: '/api/v1/events', headers: { ...NDJSON, authorization: `Bearer ${token}` }, body: created('withauth', 1) });
     expect(ok.status).toBe(200);
     expect(JSON.parse(ok.body)).toMatchObject({ accepted: 1, ack: 1 });
