@@ -90,6 +90,8 @@ export interface EngineOptions {
   streamIdleTimeoutMs: number;
   /** A stream client leaving more reply bytes unread is dropped (slow_reader). */
   maxUnreadReplyBytes: number;
+  /** With auth on: stream connections must send their hello with the token within this. */
+  streamHelloTimeoutMs: number;
   /** HTTP: headers must arrive within this (slowloris), the whole request within the other. */
   httpHeadersTimeoutMs: number;
   httpRequestTimeoutMs: number;
@@ -143,6 +145,7 @@ export function defaultOptions(env: NodeJS.ProcessEnv = process.env): EngineOpti
     metricsTokenFile: null,
     streamIdleTimeoutMs: 600_000,
     maxUnreadReplyBytes: 1024 * 1024,
+    streamHelloTimeoutMs: 10_000,
     httpHeadersTimeoutMs: 10_000,
     httpRequestTimeoutMs: 30_000,
   };
@@ -232,6 +235,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     maxConnections: options.maxIngestConnections,
     idleTimeoutMs: options.streamIdleTimeoutMs,
     maxUnreadReplyBytes: options.maxUnreadReplyBytes,
+    helloTimeoutMs: options.streamHelloTimeoutMs,
     httpUrl: () => httpAddr?.url ?? '',
   });
   const push = new PushStore(new InheritedMapper({ run: (id) => store.get(id), ingest: ingestCtx }), {

@@ -105,6 +105,11 @@ export class IngestSession implements LineSink {
   /** With auth on, a stream must say hello with the token before anything else is looked at. */
   private needToken: boolean;
 
+  /** False until a stream of an engine with auth has sent its hello with the token. */
+  get authenticated(): boolean {
+    return !this.needToken;
+  }
+
   /**
    * `onJob` hears the job_id of every well-formed event (applied, duplicate or refused by the
    * lifecycle): the stream server uses it to know where to deliver a job's cancel line.

@@ -21,6 +21,8 @@ export interface StreamServerOptions {
   maxJobsPerConnection?: number;
   /** A connection silent this long gets an idle_timeout error line and is closed (default 10 min). */
   idleTimeoutMs?: number;
+  /** With auth on: a connection that has not sent its hello with the token this long is closed (default 10 s). */
+  helloTimeoutMs?: number;
   /** Replies a client leaves unread beyond this many bytes drop it as a slow reader (default 1 MiB). */
   maxUnreadReplyBytes?: number;
   /** Named in the answer to an HTTP request on the stream port. */
@@ -196,8 +198,16 @@ export class StreamServer {
       setTimeout(() => socket.destroy(), 5_000).unref();
     };
     const idleMs = this.opts.idleTimeoutMs ?? 600_000;
-    socket.setTimeout(idleMs, () => {
-      refuse('idle_timeout', `${JSON.stringify({ type: 'error', line: 0, reason: 'idle_timeout', message: `nothing received for ${idleMs / 1000} s; closing the connection (clients reconnect and resend)` })}\n`);
+    // With auth on, a connection has a short while to authenticate: unauthenticated sockets must
+    // not hold connection slots for the whole idle timeout.
+    const helloMs = Math.min(idleMs, this.opts.helloTimeoutMs ?? 10_000);
+    let waitingHello = !session.authenticated;
+    socket.setTimeout(waitingHello ? helloMs : idleMs);
+    socket.on('timeout', () => {
+      const message = waitingHello
+        ? `no hello with the token within ${helloMs / 1000} s; closing the connection`
+        : `nothing received for ${idleMs / 1000} s; closing the connection (clients reconnect and resend)`;
+      refuse('idle_timeout', `${JSON.stringify({ type: 'error', line: 0, reason: 'idle_timeout', message })}\n`);
     });
     let sniffed = false;
     // Replies go out in order, each once its chunk's events are durable.
@@ -217,6 +227,10 @@ export class StreamServer {
         sniffed = http === false;
       }
       const { reply, close } = session.feed(chunk);
+      if (waitingHello && session.authenticated) {
+        waitingHello = false;
+        socket.setTimeout(idleMs);
+      }
       void send(reply);
       if (close) {
         stats.closed[session.closeReason ?? 'line_too_long']++;

@@ -114,6 +114,28 @@ describe('with --auth', () => {
   });
 });
 
+describe('a stream that never authenticates', () => {
+  it('is closed after the hello timeout, not the (longer) idle timeout', async () => {
+    const engine = await testEngine({ auth: true, streamHelloTimeoutMs: 200, streamIdleTimeoutMs: 60_000 });
+    try {
+      const c = await StreamClient.to(engine);
+      await c.closed;
+      expect(c.replies).toEqual([{ type: 'error', line: 0, reason: 'idle_timeout', message: 'no hello with the token within 0.2 s; closing the connection' }]);
+      expect(engine.stats.closed.idle_timeout).toBe(1);
+      // Once authenticated, the idle timeout applies: the connection outlives the hello timeout.
+      const ok = await StreamClient.to(engine);
+      ok.write(`${JSON.stringify({ type: 'hello', client_id: 'x', token: engine.authToken })}\n`);
+      await ok.until(() => ok.replies.length > 0);
+      await new Promise((r) => setTimeout(r, 400));
+      expect(ok.socket.destroyed).toBe(false);
+      expect(await ok.send({ type: 'job_created', job_id: 'late', agent_id: 'a' })).toEqual([{ type: 'ack', seq: 1 }]);
+      await ok.close();
+    } finally {
+      await engine.dispose();
+    }
+  });
+});
+
 describe('--metrics-token-file', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tw-mtok-'));
   const file = path.join(dir, 'prom-token');
