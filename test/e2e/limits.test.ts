@@ -70,6 +70,11 @@ describe('limits', () => {
       expect(await page.locator('[data-testid="auth-state"]').textContent()).toBe(
         ` Ingest and the API require the token in ${path.join(engine.options.dataDir, 'auth-token')} (clients: TRAINWATCH_TOKEN).`,
       );
+      // Without the cookie (a fresh browser context), the page loads and says what to do.
+      const stranger = await (await browser.newContext()).newPage();
+      const answer = await stranger.goto(`${engine.http.url}/#/exporter`);
+      expect(answer?.status()).toBe(401);
+      expect(await stranger.locator('h1').textContent()).toBe('This Trainwatch engine requires its token');
     } finally {
       await browser.close();
     }

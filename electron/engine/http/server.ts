@@ -181,6 +181,15 @@ export class HttpServer {
           res.end();
           return;
         }
+        // Scripts, styles and icons load without it; the app's page itself would only fail on
+        // every call, so a browser without the cookie gets a page that says what to do.
+        if (path.extname(p) === '' || path.extname(p) === '.html') {
+          if (!tokenEquals(cookieToken(req), token)) {
+            res.writeHead(401, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': CONTENT_SECURITY_POLICY, 'cache-control': 'no-store' });
+            res.end(tokenPage());
+            return;
+          }
+        }
       } else if (!tokenEquals(cookieToken(req), token)) {
         if (p === ROUTES.events || p.startsWith(ROUTES.push)) this.deps.ingest.stats.errors.unauthorized++;
         return this.unauthorized(res, 'this engine requires its token: send Authorization: Bearer <token> (the token is in <data-dir>/auth-token; clients read TRAINWATCH_TOKEN), or open the UI with the URL trainwatch serve printed');
@@ -576,6 +585,14 @@ interface Collected {
   omitted: number;
   ack: number;
   hello: ServerLine | null;
+}
+
+function tokenPage(): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Trainwatch: token required</title></head>
+<body><h1>This Trainwatch engine requires its token</h1>
+<p>Open the UI with the address <code>trainwatch serve</code> printed at start (it ends in <code>/?token=…</code>);
+the token is also in the file <code>auth-token</code> in the engine's data directory.</p>
+</body></html>`;
 }
 
 function helpPage(): string {

@@ -64,8 +64,12 @@ describe('with --auth', () => {
     expect((await rawRequest(engine, { path: '/api/v1/runs' })).status).toBe(401);
     expect((await rawRequest(engine, { path: '/api/v1/stream' })).status).toBe(401);
     expect((await rawRequest(engine, { path: '/api/v1/runs', headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
-    // The page itself holds no data and loads without the token.
-    expect((await rawRequest(engine, { path: '/' })).status).toBe(200);
+    // Without the cookie the page says what to do instead of an app that fails on every call.
+    const page = await rawRequest(engine, { path: '/' });
+    expect(page.status).toBe(401);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.body).toContain('<h1>This Trainwatch engine requires its token</h1>');
+    expect((await rawRequest(engine, { path: '/', headers: { cookie: `trainwatch_token=${token}` } })).status).toBe(200);
     const bad = await rawRequest(engine, { path: '/?token=wrong-token-wrong' });
     expect(bad.status).toBe(401);
     expect(bad.headers['set-cookie']).toBeUndefined();
@@ -195,8 +199,9 @@ describe('non-loopback addresses', () => {
       expect((await rawRequest(engine, { path: '/metrics', headers: auth })).status).toBe(200);
       expect((await rawRequest(engine, { path: '/api/v1/runs', headers: { ...auth, host: 'gpu-box.lab:9478' } })).status).toBe(200);
       expect((await rawRequest(engine, { path: '/api/v1/runs', headers: { host: 'gpu-box.lab:9478' } })).status).toBe(403);
-      // This machine's own name is an allowed Host for a browser on the network.
-      expect((await rawRequest(engine, { path: '/', headers: { host: `${os.hostname()}:${engine.http.port}` } })).status).toBe(200);
+      // This machine's own name is an allowed Host for a browser on the network (which then
+      // gets the page asking for the token: 401, not the 403 of a foreign Host).
+      expect((await rawRequest(engine, { path: '/', headers: { host: `${os.hostname()}:${engine.http.port}` } })).status).toBe(401);
     } finally {
       await engine.dispose();
     }
