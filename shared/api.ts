@@ -53,6 +53,24 @@ export interface EngineInfo {
   ingest_errors?: Record<string, number>;
   /** The newest refused ingest lines, newest first (a handful, for "why is my script ignored"). */
   recent_rejections?: Array<{ at: number; reason: string; message: string; line: number }>;
+  /** The engine's resource bounds, each with how often it was hit (never a silent drop). */
+  limits?: EngineLimit[];
+  /** Whether ingest and the API need the token (`--auth`, or a non-loopback bind). */
+  auth?: { required: boolean; token_file: string | null };
+}
+
+/** One resource bound: its value, how often it was hit, and the counter that counts the hits. */
+export interface EngineLimit {
+  key: string;
+  /** What is bounded, for people. */
+  what: string;
+  limit: number;
+  unit: string;
+  /** What hitting it does (refused, closed, compacted). */
+  effect: string;
+  hits: number;
+  /** The /metrics series that counts the hits. */
+  metric: string;
 }
 
 /** A run exported in one of the snapshot formats, as the browser should save it. */

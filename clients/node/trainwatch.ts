@@ -40,6 +40,8 @@ export const ENV = {
   /** "1" when launched by `trainwatch run`, which then owns TRAINWATCH_JOB_ID's lifecycle. */
   launched: 'TRAINWATCH_LAUNCHED',
   disable: 'TRAINWATCH_DISABLE',
+  /** The engine's token when it runs with auth (`trainwatch serve --auth`); sent in hello. */
+  token: 'TRAINWATCH_TOKEN',
 } as const;
 
 export const DEFAULT_ADDR = '127.0.0.1:9479';
@@ -90,6 +92,8 @@ export interface ClientOptions {
   /** Rejection reasons that are expected here: counted, not logged. */
   quietReasons?: readonly string[];
   env?: NodeJS.ProcessEnv;
+  /** The engine's auth token; default $TRAINWATCH_TOKEN. */
+  token?: string;
 }
 
 export interface ClientStats {
@@ -141,7 +145,8 @@ const MAX_LOGGED_REJECTIONS = 10;
 export class Client {
   readonly addr: Addr;
   readonly clientId: string;
-  private readonly opts: Required<Omit<ClientOptions, 'addr' | 'clientId' | 'env' | 'log' | 'disabled' | 'quietReasons'>>;
+  private readonly opts: Required<Omit<ClientOptions, 'addr' | 'clientId' | 'env' | 'log' | 'disabled' | 'quietReasons' | 'token'>>;
+  private readonly token: string | undefined;
   private readonly quiet: ReadonlySet<string>;
   private readonly log: (message: string) => void;
   private readonly disabled: boolean;
@@ -174,6 +179,7 @@ export class Client {
     this.env = options.env ?? process.env;
     this.addr = parseAddr(options.addr ?? (this.env[ENV.addr] || DEFAULT_ADDR));
     this.clientId = options.clientId ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+    this.token = options.token ?? (this.env[ENV.token] || undefined);
     this.opts = {
       maxBuffer: options.maxBuffer ?? 10_000,
       flushIntervalMs: options.flushIntervalMs ?? 50,
@@ -333,7 +339,7 @@ export class Client {
     socket.setEncoding('utf8');
     socket.setNoDelay(true);
     socket.on('connect', () => {
-      socket.write(`${JSON.stringify({ type: 'hello', client_id: this.clientId })}\n`);
+      socket.write(`${JSON.stringify({ type: 'hello', client_id: this.clientId, ...(this.token ? { token: this.token } : {}) })}\n`);
       this.helloTimer = setTimeout(() => socket.destroy(), 5_000);
       this.helloTimer.unref();
     });

@@ -45,7 +45,8 @@ Promises to the training loop:
 Configuration from the environment: ``TRAINWATCH_ADDR`` (``HOST:PORT``, ``[IPV6]:PORT``,
 ``unix:PATH`` or a path with ``/``; default ``127.0.0.1:9479``), ``TRAINWATCH_JOB_ID`` and
 ``TRAINWATCH_AGENT_ID`` (defaults for the first job), ``TRAINWATCH_LAUNCHED=1`` (set by
-``trainwatch run``, which then owns that job's creation and end), ``TRAINWATCH_DISABLE=1``.
+``trainwatch run``, which then owns that job's creation and end), ``TRAINWATCH_DISABLE=1``,
+``TRAINWATCH_TOKEN`` (the engine's token when it runs with ``--auth``; sent in ``hello``).
 Messages go to the ``trainwatch`` logger.
 """
 from __future__ import annotations
@@ -197,6 +198,7 @@ class Client(object):
         self.flush_timeout = flush_timeout
         self.disabled = self._env.get("TRAINWATCH_DISABLE") == "1" if disabled is None else disabled
         self.launched = self._env.get("TRAINWATCH_LAUNCHED") == "1"
+        self.token = self._env.get("TRAINWATCH_TOKEN") or None
         self._env_job = self._env.get("TRAINWATCH_JOB_ID") or None
         self._env_agent = self._env.get("TRAINWATCH_AGENT_ID") or None
         self._env_job_used = False
@@ -559,7 +561,10 @@ class _Connection(object):
         self.sock = sock
         self.ready = False
         self.inbuf = b""
-        self.outbuf = (json.dumps({"type": "hello", "client_id": c.client_id}) + "\n").encode("utf-8")
+        hello = {"type": "hello", "client_id": c.client_id}
+        if c.token:
+            hello["token"] = c.token
+        self.outbuf = (json.dumps(hello) + "\n").encode("utf-8")
         self.hello_deadline = time.monotonic() + 5.0
 
     def schedule_retry(self) -> None:

@@ -12,6 +12,7 @@ import type { SourceInput } from '../../shared/fleet.ts';
 import { DEFAULT_PORTS, ROOT_DIR, VERSION, defaultDataDir, defaultSocketPath, startEngine } from '../engine/index.ts';
 import type { EngineOptions } from '../engine/index.ts';
 import { formatAddr, parseAddr } from './addr.ts';
+import { tokenPath } from '../engine/http/auth.ts';
 import { runDemo } from './demo.ts';
 import { RunUsageError, runCommand as launchRun } from './run.ts';
 import { DEFAULT_DEMO } from './demoScenario.ts';
@@ -19,6 +20,10 @@ import { decideStart, launchElectron, probe } from './start.ts';
 import { CommandError, exportRunTo, formatRuns, importFile, listRuns, removeRun } from './runCommands.ts';
 
 export class UsageError extends Error {}
+
+function isLoopback(host: string): boolean {
+  return /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/i.test(host);
+}
 
 const HELP = `trainwatch ${VERSION} — watch local ML training runs
 
@@ -36,7 +41,11 @@ Usage:
   trainwatch help | --version
 
 serve options (environment variable in brackets):
-  --host HOST          HTTP and TCP ingest address, loopback only   [TRAINWATCH_HOST] (127.0.0.1)
+  --host HOST          HTTP and TCP ingest address                  [TRAINWATCH_HOST] (127.0.0.1)
+                       a non-loopback address needs --allow-remote, and turns --auth on
+  --allow-remote       allow a non-loopback --host (token auth is then always on)
+  --auth               require the token (<data-dir>/auth-token) for ingest and the API [TRAINWATCH_AUTH=1]
+  --metrics-token-file FILE  /metrics requires Authorization: Bearer <the token in FILE>
   --port N             HTTP port: UI, /metrics, /api/v1             [TRAINWATCH_PORT] (${DEFAULT_PORTS.http})
   --ingest-port N|off  TCP NDJSON ingest port                       [TRAINWATCH_INGEST_PORT] (${DEFAULT_PORTS.ingest})
   --socket PATH|off    Unix socket for NDJSON ingest                [TRAINWATCH_SOCKET] ($XDG_RUNTIME_DIR/trainwatch.sock)
@@ -171,6 +180,9 @@ export function serveOptions(args: string[], env: NodeJS.ProcessEnv): Partial<En
     durability: { type: 'string' },
     source: { type: 'string', multiple: true },
     'source-token-file': { type: 'string', multiple: true },
+    'allow-remote': { type: 'boolean' },
+    auth: { type: 'boolean' },
+    'metrics-token-file': { type: 'string' },
   });
   const pick = (flag: string, envName: string) => (v[flag] as string | undefined) ?? (env[envName] || undefined);
   const opts: Partial<EngineOptions> = {};
@@ -196,6 +208,13 @@ export function serveOptions(args: string[], env: NodeJS.ProcessEnv): Partial<En
   }
   const sources = sourceFlags(args);
   if (sources.length > 0) opts.sources = sources;
+  if (v['allow-remote'] === true) opts.allowRemote = true;
+  if (v.auth === true || env.TRAINWATCH_AUTH === '1') opts.auth = true;
+  if (typeof v['metrics-token-file'] === 'string') opts.metricsTokenFile = v['metrics-token-file'];
+  const effectiveHost = opts.host ?? '127.0.0.1';
+  if (!isLoopback(effectiveHost) && !opts.allowRemote) {
+    throw new UsageError(`--host ${effectiveHost} is not a loopback address: add --allow-remote to expose Trainwatch to the network (token auth is then always on)`);
+  }
   return opts;
 }
 
@@ -241,6 +260,11 @@ async function serve(args: string[], env: NodeJS.ProcessEnv, out: Out): Promise<
   if (engine.ingest.socket) out.log(`  ingest   unix ${engine.ingest.socket}`);
   for (const s of engine.sources.list()) out.log(`  source   ${s.id}: ${s.kind} ${s.url}`);
   out.log(`  clients  export TRAINWATCH_ADDR=${tcp ?? engine.ingest.socket ?? ''}`);
+  if (engine.authToken !== null) {
+    out.log(`  auth     on: the token is in ${tokenPath(engine.options.dataDir)}`);
+    out.log(`  clients  export TRAINWATCH_TOKEN=${engine.authToken}`);
+    out.log(`  UI       ${url}/?token=${engine.authToken}  (sets a session cookie, then drops the token from the address)`);
+  }
   out.log('Ctrl-C stops.');
 
   return await new Promise<number>((resolve) => {

@@ -3,6 +3,8 @@
  * (electron/engine/launcher/launcher.ts does the work). Returns the child's exit code.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { tokenPath } from '../engine/http/auth.ts';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PORTS, defaultDataDir } from '../engine/index.ts';
 import { runningEngine } from '../engine/history.ts';
@@ -74,12 +76,26 @@ export async function runCommand(argv: string[], env: NodeJS.ProcessEnv, io: Run
     name: values.name,
     addr,
     graceMs: grace * 1000,
-    env,
+    env: withToken(env, values['data-dir'] ?? (env.TRAINWATCH_DATA_DIR || defaultDataDir(env))),
     interactive: process.stdin.isTTY === true,
     log: (m) => io.error(`trainwatch: ${m}`),
   });
   io.error(`trainwatch: job ${jobId} ${result.outcome}${result.outcome === 'completed' ? '' : ` (exit code ${result.exitCode})`}`);
   return result.exitCode;
+}
+
+/**
+ * TRAINWATCH_TOKEN for the launcher and the command: as given, else the data dir's token when
+ * this user can read it (an engine started with --auth on that data dir).
+ */
+function withToken(env: NodeJS.ProcessEnv, dataDir: string): NodeJS.ProcessEnv {
+  if (env.TRAINWATCH_TOKEN) return env;
+  try {
+    const token = readFileSync(tokenPath(dataDir), 'utf8').trim();
+    return token ? { ...env, TRAINWATCH_TOKEN: token } : env;
+  } catch {
+    return env;
+  }
 }
 
 /** Where the engine running on this data dir takes events, else the default TCP port. */

@@ -12,12 +12,17 @@ import { openHistory, runningEngine } from '../engine/history.ts';
 import type { History } from '../engine/history.ts';
 import { MAX_SNAPSHOT_BYTES } from '../engine/snapshot/runActions.ts';
 import { writeFileAtomic } from '../engine/storage/atomicFile.ts';
+import { tokenPath } from '../engine/http/auth.ts';
 
 export class CommandError extends Error {}
 
 type Target = { kind: 'http'; url: string } | { kind: 'local'; history: History };
 
+/** The engine's token for an engine started with --auth: $TRAINWATCH_TOKEN, else the data dir's file. */
+let authToken: string | null = null;
+
 async function target(dataDir: string, url: string | undefined, warn: (m: string) => void): Promise<Target> {
+  authToken = process.env.TRAINWATCH_TOKEN || readToken(dataDir);
   if (url) return { kind: 'http', url: url.replace(/\/$/, '') };
   const engine = runningEngine(dataDir);
   if (engine) return { kind: 'http', url: engine.http.url };
@@ -33,8 +38,17 @@ async function withTarget<T>(dataDir: string, url: string | undefined, warn: (m:
   }
 }
 
+function readToken(dataDir: string): string | null {
+  try {
+    return readFileSync(tokenPath(dataDir), 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
+}
+
 async function http(url: string, init?: RequestInit): Promise<Response> {
   try {
+    if (authToken !== null) init = { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), authorization: `Bearer ${authToken}` } };
     return await fetch(url, init);
   } catch (err) {
     throw new CommandError(`cannot reach the engine at ${new URL(url).origin}: ${(err as Error).message}`);

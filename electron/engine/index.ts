@@ -29,6 +29,8 @@ import { DEFAULT_PUSH_OPTIONS, PushStore } from './push/pushStore.ts';
 import { writeFileAtomic } from './storage/atomicFile.ts';
 import { SourceManager } from './sources/manager.ts';
 import type { SourceInput } from '../../shared/fleet.ts';
+import { loadOrCreateToken, readTokenFile, tokenPath } from './http/auth.ts';
+import { engineLimits } from './limits.ts';
 
 /** In the data dir while an engine runs: its pid and addresses (EngineInfo). */
 export const ENGINE_FILE = 'engine.json';
@@ -83,6 +85,21 @@ export interface EngineOptions {
   warn: (message: string) => void;
   /** Fleet sources given on the command line (`--source`); the API adds more (docs/fleet.md). */
   sources: SourceInput[];
+  /** Token auth for ingest and the API (`--auth`); always on for a non-loopback host. */
+  auth: boolean;
+  /** A non-loopback `host` is refused without this (`--allow-remote`). */
+  allowRemote: boolean;
+  /** `--metrics-token-file`: /metrics then requires that bearer token. */
+  metricsTokenFile: string | null;
+  /** Stream connections silent this long are closed (idle_timeout). */
+  streamIdleTimeoutMs: number;
+  /** A stream client leaving more reply bytes unread is dropped (slow_reader). */
+  maxUnreadReplyBytes: number;
+  /** With auth on: stream connections must send their hello with the token within this. */
+  streamHelloTimeoutMs: number;
+  /** HTTP: headers must arrive within this (slowloris), the whole request within the other. */
+  httpHeadersTimeoutMs: number;
+  httpRequestTimeoutMs: number;
 }
 
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -129,6 +146,14 @@ export function defaultOptions(env: NodeJS.ProcessEnv = process.env): EngineOpti
     maxBacklogBytes: 8 * 1024 * 1024,
     warn: (message) => process.stderr.write(`trainwatch: ${message}\n`),
     sources: [],
+    auth: false,
+    allowRemote: false,
+    metricsTokenFile: null,
+    streamIdleTimeoutMs: 600_000,
+    maxUnreadReplyBytes: 1024 * 1024,
+    streamHelloTimeoutMs: 10_000,
+    httpHeadersTimeoutMs: 10_000,
+    httpRequestTimeoutMs: 30_000,
   };
 }
 
@@ -149,6 +174,8 @@ export interface Engine {
   readonly push: PushStore;
   /** Fleet sources: Prometheus servers and remote /metrics URLs. */
   readonly sources: SourceManager;
+  /** The token ingest and the API require, or null when auth is off. */
+  readonly authToken: string | null;
   /** Sends a cancel line to the connections that reported the job; returns how many got it. */
   cancel(jobId: string, reason: string): number;
   /** Cancel with its checks and answers (no such run, not running, nobody to tell): what the API and IPC call. */
@@ -161,11 +188,13 @@ const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/i;
 
 export async function startEngine(overrides: Partial<EngineOptions> = {}): Promise<Engine> {
   const options: EngineOptions = { ...defaultOptions(), ...overrides };
-  if (!LOOPBACK.test(options.host)) {
+  const remote = !LOOPBACK.test(options.host);
+  if (remote && !options.allowRemote) {
     throw new Error(
-      `refusing to listen on ${options.host}: Trainwatch binds loopback only (127.0.0.1, ::1, localhost) until token auth exists`,
+      `refusing to listen on ${options.host}: not a loopback address; pass --allow-remote to expose Trainwatch to the network (token auth is then always on)`,
     );
   }
+  const metricsToken = options.metricsTokenFile === null ? null : readTokenFile(options.metricsTokenFile, 'metrics token');
   const exporter = new Exporter({
     finishedJobTtlSeconds: options.finishedJobTtlSeconds,
     maxExportedJobs: options.maxExportedJobs,
@@ -181,7 +210,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
   });
   const stats = new IngestStats();
   const ledger = new SeqLedger();
-  const storage = await Storage.open(store, {
+  const storage = await openStorage(options.dataDir, () => Storage.open(store, {
     onSeq: (clientId, seq) => ledger.record(clientId, seq),
     ...DEFAULT_STORAGE_OPTIONS,
     dataDir: options.dataDir,
@@ -191,8 +220,15 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     maxLoadedEndedRuns: options.maxLoadedEndedRuns,
     clock: options.clock,
     warn: options.warn,
-  });
+  }));
   exporter.attach(store, stats, storage);
+  let authToken: string | null = null;
+  try {
+    authToken = remote || options.auth ? loadOrCreateToken(options.dataDir) : null;
+  } catch (err) {
+    await storage.close();
+    throw err;
+  }
   const ingestCtx: IngestContext = {
     store,
     stats,
@@ -201,11 +237,18 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     durable: () => storage.durable(),
     backlog: () => storage.pendingBytes,
     maxBacklogBytes: options.maxBacklogBytes,
+    authToken,
   };
   const feed = new LiveFeed(store, { intervalMs: options.sseIntervalMs });
   const sse = new SseHub(feed);
   const actions = new RunActions(store, storage, VERSION);
-  const streams = new StreamServer(ingestCtx, { maxConnections: options.maxIngestConnections });
+  const streams = new StreamServer(ingestCtx, {
+    maxConnections: options.maxIngestConnections,
+    idleTimeoutMs: options.streamIdleTimeoutMs,
+    maxUnreadReplyBytes: options.maxUnreadReplyBytes,
+    helloTimeoutMs: options.streamHelloTimeoutMs,
+    httpUrl: () => httpAddr?.url ?? '',
+  });
   const push = new PushStore(new InheritedMapper({ run: (id) => store.get(id), ingest: ingestCtx }), {
     clock: options.clock,
     ttlSeconds: options.pushTtlSeconds,
@@ -230,6 +273,8 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     stall_after_seconds: options.stallAfterSeconds,
     data_dir: options.dataDir,
     storage: { write_errors: storage.stats.writeErrors, last_error: storage.stats.lastError },
+    limits: engineLimits(options, stats, store),
+    auth: { required: authToken !== null, token_file: authToken !== null ? tokenPath(options.dataDir) : null },
   });
   const http = new HttpServer(
     { store, exporter, sse, ingest: ingestCtx, actions, push, requestCancel, sources: { sources, clock: options.clock, version: VERSION } },
@@ -240,6 +285,12 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
       maxBodyBytes: options.maxBodyBytes,
       maxConnections: options.maxHttpConnections,
       info,
+      authToken,
+      metricsToken,
+      metricsNeedAuth: remote,
+      extraHosts: remote ? localHostNames() : [],
+      headersTimeoutMs: options.httpHeadersTimeoutMs,
+      requestTimeoutMs: options.httpRequestTimeoutMs,
     },
   );
 
@@ -274,7 +325,36 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     throw err;
   }
 
-  return { options, http: httpAddr, ingest: { tcp, socket }, store, exporter, stats, feed, sse, storage, actions, push, sources, cancel, requestCancel, info, stop };
+  return { options, http: httpAddr, ingest: { tcp, socket }, store, exporter, stats, feed, sse, storage, actions, push, sources, authToken, cancel, requestCancel, info, stop };
+}
+
+/** Host header values a browser on the network may use for a non-loopback bind: this machine's names and addresses. */
+function localHostNames(): string[] {
+  const names = [os.hostname().toLowerCase()];
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) names.push(a.family === 'IPv6' ? `[${a.address.toLowerCase()}]` : a.address);
+  }
+  return names;
+}
+
+/** A data dir that cannot be written is refused at start with what to do, never run memory-only. */
+async function openStorage(dataDir: string, open: () => Promise<Storage>): Promise<Storage> {
+  try {
+    return await open();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const hint: Record<string, string> = {
+      EROFS: 'the file system is read-only',
+      EACCES: 'permission denied',
+      EPERM: 'permission denied',
+      ENOSPC: 'the disk is full',
+      EDQUOT: 'the disk quota is used up',
+    };
+    if (code && hint[code]) {
+      throw new Error(`cannot use data dir ${dataDir}: ${hint[code]} (${(err as Error).message}); Trainwatch writes every event there before acknowledging it: free space, fix the permissions or choose another --data-dir`);
+    }
+    throw err;
+  }
 }
 
 function listenError(err: unknown, what: string, flag: string): Error {

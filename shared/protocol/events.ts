@@ -179,6 +179,8 @@ export const helloSchema = z.object({
   type: z.literal('hello'),
   client_id: id,
   v: z.number().optional(),
+  /** The engine's token when it runs with auth (TRAINWATCH_TOKEN); the first line must then be hello. */
+  token: z.string().max(512).optional(),
 });
 export type Hello = z.output<typeof helloSchema>;
 

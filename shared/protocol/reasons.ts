@@ -28,6 +28,10 @@ export const REJECT_REASONS = {
   body_too_large: 'an HTTP ingest body exceeds the size limit',
   too_many_connections: 'the engine already holds its maximum of ingest connections',
   storage_failed: 'the events were applied but could not be written to disk, so they are not acknowledged',
+  unauthorized: 'the engine requires a token (auth is on) and none or a wrong one was sent',
+  idle_timeout: 'a stream connection sent nothing for the idle timeout and was closed',
+  http_on_tcp: 'an HTTP request arrived on the NDJSON stream port and was refused',
+  slow_reader: 'a stream client left too many replies unread and was disconnected',
 } as const;
 
 export type RejectReason = keyof typeof REJECT_REASONS;

@@ -148,8 +148,8 @@ describe('configuration and errors', () => {
 
   it('refuses to bind a non-loopback address', () => {
     const r = run(['serve', '--host', '0.0.0.0', '--port', '0', '--ingest-port', '0', '--socket', 'off']);
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain('refusing to listen on 0.0.0.0: Trainwatch binds loopback only');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('trainwatch: --host 0.0.0.0 is not a loopback address: add --allow-remote to expose Trainwatch to the network (token auth is then always on)\n');
   });
 
   it('tells the user when demo finds no engine', () => {

@@ -17,6 +17,7 @@ import type { ServerLine } from '../../../shared/protocol/events.ts';
 import type { RunStore } from '../store/runStore.ts';
 import { CONTENT_SECURITY_POLICY, HostGuard, INGEST_CONTENT_TYPES, SECURITY_HEADERS, mediaType } from './security.ts';
 import type { SseHub } from './sse.ts';
+import { bearer, cookieToken, sessionCookie, tokenEquals } from './auth.ts';
 import { MAX_SNAPSHOT_BYTES } from '../snapshot/runActions.ts';
 import type { ActionError, RunActions } from '../snapshot/runActions.ts';
 import { SNAPSHOT_FORMATS } from '../../../shared/snapshot.ts';
@@ -35,6 +36,20 @@ export interface HttpServerOptions {
   maxBodyBytes: number;
   maxConnections: number;
   info: () => EngineInfo;
+  /** Token auth (electron/engine/http/auth.ts): null leaves ingest and the API open (loopback). */
+  authToken?: string | null;
+  /** `--metrics-token-file`: /metrics then needs this bearer token. */
+  metricsToken?: string | null;
+  /** /metrics needs the auth token when it has no token of its own (non-loopback binds). */
+  metricsNeedAuth?: boolean;
+  /** Host header values allowed besides loopback names and the bound address (non-loopback binds). */
+  extraHosts?: readonly string[];
+  /** Connections idle this long are closed (keep-alive and stalled requests alike). */
+  idleTimeoutMs?: number;
+  /** All request headers must arrive within this (slowloris); default 10 s. */
+  headersTimeoutMs?: number;
+  /** The whole request must arrive within this (slow bodies); default 30 s. */
+  requestTimeoutMs?: number;
 }
 
 export interface HttpDeps {
@@ -79,8 +94,16 @@ export class HttpServer {
     private readonly deps: HttpDeps,
     private readonly opts: HttpServerOptions,
   ) {
+    const headersTimeout = opts.headersTimeoutMs ?? 10_000;
     this.server = http.createServer(
-      { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxHeaderSize: 16 * 1024 },
+      {
+        headersTimeout,
+        requestTimeout: opts.requestTimeoutMs ?? 30_000,
+        keepAliveTimeout: 5_000,
+        maxHeaderSize: 16 * 1024,
+        // How often Node looks for requests past those timeouts (its default is 30 s).
+        connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(headersTimeout / 4))),
+      },
       (req, res) => {
         this.handle(req, res).catch((err: unknown) => {
           if (!res.headersSent) this.json(res, 500, { error: { code: 'internal', message: (err as Error).message } });
@@ -90,6 +113,9 @@ export class HttpServer {
     );
     this.server.maxConnections = opts.maxConnections;
     this.server.maxHeadersCount = 64;
+    // A connection that sends nothing (a slow body, an idle keep-alive) is closed: slowloris
+    // trickling one byte at a time is bounded by requestTimeout, silence by this.
+    this.server.timeout = opts.idleTimeoutMs ?? 60_000;
   }
 
   async listen(): Promise<{ host: string; port: number; url: string }> {
@@ -101,7 +127,7 @@ export class HttpServer {
       });
     });
     const addr = this.server.address() as AddressInfo;
-    this.guard = new HostGuard(this.opts.host, addr.port);
+    this.guard = new HostGuard(this.opts.host, addr.port, this.opts.extraHosts ?? []);
     const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     this.url = `http://${shown}:${addr.port}`;
     return { host: addr.address, port: addr.port, url: this.url };
@@ -116,7 +142,12 @@ export class HttpServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v as string);
-    if (!this.guard!.hostAllowed(req)) {
+    const token = this.opts.authToken ?? null;
+    // A valid bearer token cannot come from a hostile page (it cannot know it), so it passes
+    // the Host check too: remote scripts may use whatever name reaches this machine.
+    const bearerOk = token !== null && tokenEquals(bearer(req), token);
+    if (!bearerOk && !this.guard!.hostAllowed(req)) {
+      req.resume();
       return this.json(res, 403, { error: { code: 'forbidden_host', message: `Host ${JSON.stringify(req.headers.host)} is not this server` } });
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -125,13 +156,50 @@ export class HttpServer {
 
     if (p === ROUTES.metrics) {
       if (method !== 'GET' && method !== 'HEAD') return this.notAllowed(res, 'GET, HEAD');
+      const metricsToken = this.opts.metricsToken ?? null;
+      const given = bearer(req);
+      const ok =
+        metricsToken !== null
+          ? tokenEquals(given, metricsToken)
+          : !this.opts.metricsNeedAuth || token === null || bearerOk;
+      if (!ok) {
+        return this.unauthorized(res, metricsToken !== null
+          ? '/metrics requires Authorization: Bearer <the token in --metrics-token-file> (Prometheus: authorization: { credentials_file: ... })'
+          : '/metrics on a non-loopback address requires Authorization: Bearer <the token in <data-dir>/auth-token>, or its own --metrics-token-file');
+      }
       const exposition = await this.deps.exporter.render(req.headers.accept);
       res.writeHead(200, { 'content-type': exposition.contentType, 'cache-control': 'no-store', vary: 'Accept' });
       res.end(method === 'HEAD' ? undefined : exposition.body);
       return;
     }
-    if (p.startsWith(ROUTES.push)) return this.push(req, p, method, res);
     if (p === ROUTES.health) return this.text(res, 200, 'ok\n');
+    if (token !== null && !bearerOk) {
+      const isUi = !p.startsWith(`${API_PREFIX}/`) && !p.startsWith(ROUTES.push);
+      if (isUi) {
+        // The UI's files hold no data and load without the token; `?token=` trades it for the
+        // session cookie and leaves the address bar.
+        const given = url.searchParams.get('token');
+        if (given !== null) {
+          if (!tokenEquals(given, token)) return this.unauthorized(res, 'the token in this URL is not this engine\'s token');
+          res.writeHead(303, { location: p, 'set-cookie': sessionCookie(token), 'cache-control': 'no-store' });
+          res.end();
+          return;
+        }
+        // Scripts, styles and icons load without it; the app's page itself would only fail on
+        // every call, so a browser without the cookie gets a page that says what to do.
+        if (path.extname(p) === '' || path.extname(p) === '.html') {
+          if (!tokenEquals(cookieToken(req), token)) {
+            res.writeHead(401, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': CONTENT_SECURITY_POLICY, 'cache-control': 'no-store' });
+            res.end(tokenPage());
+            return;
+          }
+        }
+      } else if (!tokenEquals(cookieToken(req), token)) {
+        if (p === ROUTES.events || p.startsWith(ROUTES.push)) this.deps.ingest.stats.errors.unauthorized++;
+        return this.unauthorized(res, 'this engine requires its token: send Authorization: Bearer <token> (the token is in <data-dir>/auth-token; clients read TRAINWATCH_TOKEN), or open the UI with the URL trainwatch serve printed');
+      }
+    }
+    if (p.startsWith(ROUTES.push)) return this.push(req, p, method, res);
     if (p === ROUTES.events) {
       if (method !== 'POST') return this.notAllowed(res, 'POST');
       return this.ingest(req, res);
@@ -320,7 +388,7 @@ export class HttpServer {
       return this.json(res, 415, { error: { code: 'unsupported_encoding', message: `Content-Encoding ${JSON.stringify(encoding)} is not accepted` } });
     }
     const limit = this.opts.maxBodyBytes;
-    const session = new IngestSession(this.deps.ingest);
+    const session = new IngestSession(this.deps.ingest, undefined, { preauthenticated: true });
     // Only what the reply needs is kept (counts, the first errors, the highest ack): a 16 MiB
     // body of bad lines must not become millions of error objects in memory.
     const collected: Collected = { errors: [], omitted: 0, ack: -1, hello: null };
@@ -441,6 +509,13 @@ export class HttpServer {
     this.json(res, 403, { error: { code: 'forbidden_origin', message: `Origin ${JSON.stringify(req.headers.origin)} may not use this API` } });
   }
 
+  /** 401; the body is never read (the connection closes after the answer). */
+  private unauthorized(res: ServerResponse, message: string): void {
+    res.setHeader('www-authenticate', 'Bearer realm="trainwatch"');
+    res.setHeader('connection', 'close');
+    this.json(res, 401, { error: { code: 'unauthorized', message } });
+  }
+
   private notAllowed(res: ServerResponse, allow: string): void {
     res.setHeader('allow', allow);
     this.json(res, 405, { error: { code: 'method_not_allowed', message: `use ${allow}` } });
@@ -517,6 +592,14 @@ interface Collected {
   omitted: number;
   ack: number;
   hello: ServerLine | null;
+}
+
+function tokenPage(): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Trainwatch: token required</title></head>
+<body><h1>This Trainwatch engine requires its token</h1>
+<p>Open the UI with the address <code>trainwatch serve</code> printed at start (it ends in <code>/?token=…</code>);
+the token is also in the file <code>auth-token</code> in the engine's data directory.</p>
+</body></html>`;
 }
 
 function helpPage(): string {

@@ -21,6 +21,7 @@ import type { RunStore } from '../store/runStore.ts';
 import { LineSplitter } from './lineSplitter.ts';
 import type { LineSink } from './lineSplitter.ts';
 import type { IngestStats } from './stats.ts';
+import { tokenEquals } from '../http/auth.ts';
 
 export interface LineLimits {
   /** Longer lines are rejected (line_too_long) and skipped. */
@@ -59,6 +60,8 @@ export interface IngestContext {
   /** Bytes applied but not yet on disk; readers pause above `maxBacklogBytes`. */
   backlog: () => number;
   maxBacklogBytes: number;
+  /** With auth on: a stream's first line must be a hello carrying this token. */
+  authToken?: string | null;
 }
 
 /**
@@ -97,6 +100,15 @@ export class IngestSession implements LineSink {
   rejected = 0;
   /** Events acknowledged again but not applied: their seq was processed before (a resend). */
   duplicates = 0;
+  /** Set when the stream must be closed: the reason it was (counted by the stream server). */
+  closeReason: 'line_too_long' | 'unauthorized' | null = null;
+  /** With auth on, a stream must say hello with the token before anything else is looked at. */
+  private needToken: boolean;
+
+  /** False until a stream of an engine with auth has sent its hello with the token. */
+  get authenticated(): boolean {
+    return !this.needToken;
+  }
 
   /**
    * `onJob` hears the job_id of every well-formed event (applied, duplicate or refused by the
@@ -105,18 +117,22 @@ export class IngestSession implements LineSink {
   constructor(
     private readonly ctx: IngestContext,
     private readonly onJob?: (jobId: string) => void,
+    /** HTTP batches are authenticated by their Authorization header before they get here. */
+    opts: { preauthenticated?: boolean } = {},
   ) {
     this.splitter = new LineSplitter(ctx.limits.maxLineBytes, ctx.limits.hardLineBytes);
+    this.needToken = !opts.preauthenticated && (ctx.authToken ?? null) !== null;
   }
 
   /** Feeds bytes; returns the lines to send back, and whether the stream must be closed. */
   feed(chunk: Buffer): { reply: ServerLine[]; close: boolean } {
     const ok = this.splitter.push(chunk, this);
-    if (!ok) {
+    if (!ok && this.closeReason === null) {
       this.lineNo++;
       this.fail('line_too_long', `line is longer than the hard limit of ${this.ctx.limits.hardLineBytes} bytes; closing the connection`);
+      this.closeReason = 'line_too_long';
     }
-    return { reply: this.drain(), close: !ok };
+    return { reply: this.drain(), close: this.closeReason !== null };
   }
 
   /** End of input: processes a last line that had no newline. */
@@ -126,8 +142,24 @@ export class IngestSession implements LineSink {
   }
 
   line(bytes: Buffer): void {
+    if (this.closeReason !== null) return;
     this.lineNo++;
     if (bytes.length === 0 || isBlank(bytes)) return;
+    if (this.needToken) {
+      const first = isUtf8(bytes) ? parseLine(bytes.toString('utf8')) : null;
+      if (first?.kind !== 'hello' || !tokenEquals(first.hello.token, this.ctx.authToken!)) {
+        const why =
+          first?.kind !== 'hello'
+            ? 'this engine requires a token: the first line must be {"type":"hello","client_id":...,"token":...} (clients read TRAINWATCH_TOKEN; the token is in <data-dir>/auth-token)'
+            : first.hello.token === undefined
+              ? 'hello has no token; this engine requires one (TRAINWATCH_TOKEN; the token is in <data-dir>/auth-token)'
+              : "the token in hello is not this engine's token";
+        this.fail('unauthorized', `${why}; closing the connection`);
+        this.closeReason = 'unauthorized';
+        return;
+      }
+      this.needToken = false;
+    }
     if (!isUtf8(bytes)) return this.fail('invalid_utf8', 'line is not valid UTF-8');
     const parsed = parseLine(bytes.toString('utf8'));
     if (parsed.kind === 'rejected') {
@@ -171,7 +203,13 @@ export class IngestSession implements LineSink {
   }
 
   oversize(bytes: number): void {
+    if (this.closeReason !== null) return;
     this.lineNo++;
+    if (this.needToken) {
+      this.fail('unauthorized', `this engine requires a token: the first line must be a hello with the token, not a ${bytes}-byte line; closing the connection`);
+      this.closeReason = 'unauthorized';
+      return;
+    }
     this.fail('line_too_long', `line is ${bytes} bytes; the limit is ${this.ctx.limits.maxLineBytes}`);
   }
 

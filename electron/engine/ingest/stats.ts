@@ -11,7 +11,7 @@ export const TRANSPORTS = ['unix', 'tcp'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
 
 /** Why the engine closed a stream connection itself. */
-export const CLOSE_REASONS = ['line_too_long', 'too_many_connections', 'engine_stopping'] as const;
+export const CLOSE_REASONS = ['line_too_long', 'too_many_connections', 'engine_stopping', 'unauthorized', 'idle_timeout', 'http_on_tcp', 'slow_reader'] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
 
 const zeros = <K extends string>(keys: readonly K[]) => Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;

@@ -3,13 +3,14 @@
  * IngestSession; replies go back on the same connection. A client that does not read its
  * replies is paused (backpressure), so its unread acks never pile up in memory.
  */
-import { mkdirSync, chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { CancelLine, ServerLine } from '../../../shared/protocol/events.ts';
 import { IngestSession, durableReply } from './session.ts';
 import type { IngestContext } from './session.ts';
 import type { Transport } from './stats.ts';
+import { httpRefusal, looksLikeHttp, prepareSocketDir } from './guards.ts';
 
 /** sun_path is 108 bytes on Linux including the NUL; Node truncates longer paths silently. */
 export const MAX_SOCKET_PATH_BYTES = 107;
@@ -18,6 +19,14 @@ export interface StreamServerOptions {
   maxConnections: number;
   /** Jobs remembered per connection for cancel delivery; beyond it the first ones are forgotten. */
   maxJobsPerConnection?: number;
+  /** A connection silent this long gets an idle_timeout error line and is closed (default 10 min). */
+  idleTimeoutMs?: number;
+  /** With auth on: a connection that has not sent its hello with the token this long is closed (default 10 s). */
+  helloTimeoutMs?: number;
+  /** Replies a client leaves unread beyond this many bytes drop it as a slow reader (default 1 MiB). */
+  maxUnreadReplyBytes?: number;
+  /** Named in the answer to an HTTP request on the stream port. */
+  httpUrl?: () => string;
 }
 
 /** An open connection that can be told to cancel the jobs it reported. */
@@ -50,10 +59,17 @@ export class StreamServer {
     if (bytes > MAX_SOCKET_PATH_BYTES) {
       throw new Error(`unix socket path is ${bytes} bytes, longer than the ${MAX_SOCKET_PATH_BYTES} the OS allows: ${socketPath}`);
     }
-    mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o700 });
+    prepareSocketDir(path.dirname(socketPath));
     await removeStaleSocket(socketPath);
     const server = this.createServer('unix');
-    await listen(server, { path: socketPath });
+    // The socket is created 0600 (no window in which another user could connect), then chmod
+    // says so again.
+    const umask = process.umask(0o177);
+    try {
+      await listen(server, { path: socketPath });
+    } finally {
+      process.umask(umask);
+    }
     chmodSync(socketPath, 0o600);
     this.socketPath = socketPath;
     return socketPath;
@@ -138,6 +154,7 @@ export class StreamServer {
       deliver: (line) => {
         if (socket.destroyed || !socket.writable) return false;
         socket.write(`${JSON.stringify(line)}\n`);
+        checkUnread();
         return true;
       },
     };
@@ -152,6 +169,15 @@ export class StreamServer {
       paused.delete(why);
       if (paused.size === 0 && !socket.destroyed) socket.resume();
     };
+    // Reading stops while replies wait (above), but one chunk of bad lines can still make
+    // megabytes of error lines: a client that lets them pile up is dropped, not buffered for.
+    const maxUnread = this.opts.maxUnreadReplyBytes ?? 1024 * 1024;
+    const checkUnread = (): void => {
+      if (socket.destroyed || socket.writableLength <= maxUnread) return;
+      stats.closed.slow_reader++;
+      stats.errors.slow_reader++;
+      socket.destroy();
+    };
     const write = (lines: ServerLine[]): void => {
       if (lines.length === 0 || socket.destroyed || !socket.writable) return;
       let text = '';
@@ -160,7 +186,30 @@ export class StreamServer {
         pause('drain');
         socket.once('drain', () => resume('drain'));
       }
+      checkUnread();
     };
+    const refuse = (reason: 'idle_timeout' | 'http_on_tcp', text: string): void => {
+      stats.closed[reason]++;
+      stats.errors[reason]++;
+      socket.removeAllListeners('data');
+      socket.setTimeout(0);
+      socket.end(text, () => socket.destroySoon());
+      // A peer that does not read the refusal must not keep it open.
+      setTimeout(() => socket.destroy(), 5_000).unref();
+    };
+    const idleMs = this.opts.idleTimeoutMs ?? 600_000;
+    // With auth on, a connection has a short while to authenticate: unauthenticated sockets must
+    // not hold connection slots for the whole idle timeout.
+    const helloMs = Math.min(idleMs, this.opts.helloTimeoutMs ?? 10_000);
+    let waitingHello = !session.authenticated;
+    socket.setTimeout(waitingHello ? helloMs : idleMs);
+    socket.on('timeout', () => {
+      const message = waitingHello
+        ? `no hello with the token within ${helloMs / 1000} s; closing the connection`
+        : `nothing received for ${idleMs / 1000} s; closing the connection (clients reconnect and resend)`;
+      refuse('idle_timeout', `${JSON.stringify({ type: 'error', line: 0, reason: 'idle_timeout', message })}\n`);
+    });
+    let sniffed = false;
     // Replies go out in order, each once its chunk's events are durable.
     let replies: Promise<void> = Promise.resolve();
     const send = (lines: ServerLine[]): Promise<void> => {
@@ -169,10 +218,22 @@ export class StreamServer {
       return replies;
     };
     socket.on('data', (chunk: Buffer) => {
+      if (!sniffed) {
+        const http = looksLikeHttp(chunk);
+        if (http === true) {
+          const url = this.opts.httpUrl?.() ?? '';
+          return refuse('http_on_tcp', httpRefusal(`Send events as NDJSON lines here, or POST them to ${url}/api/v1/events.`));
+        }
+        sniffed = http === false;
+      }
       const { reply, close } = session.feed(chunk);
+      if (waitingHello && session.authenticated) {
+        waitingHello = false;
+        socket.setTimeout(idleMs);
+      }
       void send(reply);
       if (close) {
-        stats.closed.line_too_long++;
+        stats.closed[session.closeReason ?? 'line_too_long']++;
         void replies.then(() => {
           socket.end();
           socket.destroySoon();

@@ -70,6 +70,7 @@ export async function launch(opts: LaunchOptions): Promise<LaunchResult> {
     quietReasons: ['already_terminal'],
     heartbeatIntervalMs: opts.heartbeatIntervalMs ?? 30_000,
     env: {},
+    ...(opts.env[ENV.token] ? { token: opts.env[ENV.token] } : {}),
   });
   const child = spawn(opts.command, opts.args, {
     cwd: opts.cwd,

@@ -301,7 +301,7 @@ export class InheritedMapper {
  */
 export async function ingestEvents(ctx: IngestContext, events: Array<Record<string, unknown>>): Promise<MapReport['events']> {
   if (events.length === 0) return { accepted: 0, rejected: 0, errors: [] };
-  const session = new IngestSession(ctx);
+  const session = new IngestSession(ctx, undefined, { preauthenticated: true });
   const errors: ServerLine[] = [];
   const keep = (lines: ServerLine[]) => errors.push(...lines.filter((l) => l.type === 'error'));
   keep(session.feed(Buffer.from(`${events.map((e) => encodeJson(e)).join('\n')}\n`)).reply);

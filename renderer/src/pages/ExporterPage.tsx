@@ -5,6 +5,7 @@ import { CopyBlock } from '../components/CopyBlock.tsx';
 import { PanelBoundary } from '../components/PanelBoundary.tsx';
 import { envSnippet, pythonSnippet, scrapeConfigSnippet } from '../model/exporter.ts';
 import { formatCount, formatRelative, formatTimestamp } from '../model/format.ts';
+import { limitRows } from '../model/limits.ts';
 import { useNow } from '../hooks/useNow.ts';
 
 /** Container: where Prometheus and training scripts connect, and what the engine refused. */
@@ -109,6 +110,44 @@ export function ExporterPage({ info }: { info: EngineInfo | null }) {
           )}
         </section>
       </PanelBoundary>
+      {info.limits && (
+        <PanelBoundary label="Limits">
+          <section className="panel" aria-label="Limits">
+            <h3>Limits</h3>
+            <p className="muted">
+              Every bound the engine keeps, and how often it was hit; nothing is dropped silently.
+              {info.auth && (
+                <span data-testid="auth-state">
+                  {' '}
+                  {info.auth.required ? <>Ingest and the API require the token in <code>{info.auth.token_file}</code> (clients: <code>TRAINWATCH_TOKEN</code>).</> : 'Token auth is off (loopback only).'}
+                </span>
+              )}
+            </p>
+            <table className="kv" data-testid="limits">
+              <thead>
+                <tr>
+                  <th scope="col">Bound</th>
+                  <th scope="col" className="num">Limit</th>
+                  <th scope="col">When hit</th>
+                  <th scope="col" className="num">Hits</th>
+                  <th scope="col">Counter</th>
+                </tr>
+              </thead>
+              <tbody>
+                {limitRows(info.limits).map((l) => (
+                  <tr key={l.key} data-limit={l.key} className={l.hits > 0 ? 'limit-hit' : undefined}>
+                    <td>{l.what}</td>
+                    <td className="num">{l.limit}</td>
+                    <td>{l.effect}</td>
+                    <td className="num">{formatCount(l.hits)}</td>
+                    <td><code>{l.metric}</code></td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </section>
+        </PanelBoundary>
+      )}
     </div>
   );
 }
