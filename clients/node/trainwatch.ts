@@ -302,11 +302,18 @@ export class Client {
     if (this.onBeforeExit) process.off('beforeExit', this.onBeforeExit);
     const socket = this.socket;
     this.socket = null;
-    if (socket) {
+    if (socket && !socket.closed) {
+      // Referenced until it closes: an unreferenced socket (the client's idle state) lets the
+      // event loop empty while we wait for its 'close', and an `await close()` at top level then
+      // never settles (Node exits with code 13).
+      socket.ref();
       await new Promise<void>((resolve) => {
-        socket.once('close', () => resolve());
+        const timer = setTimeout(() => socket.destroy(), 500);
+        socket.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
         socket.end();
-        setTimeout(() => socket.destroy(), 500).unref();
       });
     }
     return this.stats();

@@ -2,7 +2,9 @@
  * `trainwatch run -- CMD` with real processes: the launcher (node electron/cli/bin.js run), a
  * real python3 child, a live engine, real signals.
  */
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -192,6 +194,24 @@ describe('without an engine', () => {
     expect(done.stdout).toBe('trained\n');
     expect(done.stderr).toContain('trainwatch: cannot reach the engine at 127.0.0.1:1');
     expect(Date.now() - t).toBeLessThan(15_000);
+  });
+});
+
+describe('an engine that stops answering', () => {
+  it('still exits with the command\'s code once the flush gives up (not 13, an unsettled await)', async () => {
+    // Accepts the connection and then says nothing, never closes: a hung or overloaded engine.
+    const held: net.Socket[] = [];
+    const mute = net.createServer((s) => held.push(s.on('error', () => undefined))).listen(0, '127.0.0.1');
+    await once(mute, 'listening');
+    try {
+      const addr = `127.0.0.1:${(mute.address() as net.AddressInfo).port}`;
+      const done = await launcher(['--job-id', 'mute', '--', PYTHON, '-c', 'import sys; print("trained"); sys.exit(3)'], { TRAINWATCH_ADDR: addr }).done;
+      expect([done.code, done.stdout]).toEqual([3, 'trained\n']);
+      expect(done.stderr).toContain('events could not be delivered to');
+    } finally {
+      for (const s of held) s.destroy();
+      mute.close();
+    }
   });
 });
 
