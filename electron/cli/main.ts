@@ -40,6 +40,7 @@ serve options (environment variable in brackets):
   --stall-after SECS   a running job silent this long is "stalled"  [TRAINWATCH_STALL_AFTER] (300)
   --finished-ttl SECS  ended jobs leave per-job /metrics after this [TRAINWATCH_FINISHED_TTL] (600)
   --durability MODE    fsync: ack only what is on disk; none: no fsync [TRAINWATCH_DURABILITY] (fsync)
+  --system-interval S  CPU/memory/GPU of each job's process every S seconds; 0: off [TRAINWATCH_SYSTEM_INTERVAL] (5)
 
 ls, export, import and rm talk to the engine running on --data-dir [TRAINWATCH_DATA_DIR], or read
 the data dir directly when none runs; --url URL [TRAINWATCH_URL] names an engine explicitly.
@@ -162,6 +163,7 @@ export function serveOptions(args: string[], env: NodeJS.ProcessEnv): Partial<En
     'stall-after': { type: 'string' },
     'finished-ttl': { type: 'string' },
     durability: { type: 'string' },
+    'system-interval': { type: 'string' },
   });
   const pick = (flag: string, envName: string) => (v[flag] as string | undefined) ?? (env[envName] || undefined);
   const opts: Partial<EngineOptions> = {};
@@ -185,6 +187,8 @@ export function serveOptions(args: string[], env: NodeJS.ProcessEnv): Partial<En
     if (durability !== 'fsync' && durability !== 'none') throw new UsageError(`--durability must be fsync or none, got ${JSON.stringify(durability)}`);
     opts.durability = durability;
   }
+  const systemInterval = num('--system-interval', pick('system-interval', 'TRAINWATCH_SYSTEM_INTERVAL'), 0);
+  if (systemInterval !== undefined) opts.systemIntervalMs = Math.round(systemInterval * 1000);
   return opts;
 }
 

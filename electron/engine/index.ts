@@ -26,6 +26,7 @@ import type { CancelOutcome } from './launcher/cancelRequest.ts';
 import { InheritedMapper } from './push/inherited.ts';
 import { DEFAULT_PUSH_OPTIONS, PushStore } from './push/pushStore.ts';
 import { writeFileAtomic } from './storage/atomicFile.ts';
+import { DEFAULT_SYSTEM_INTERVAL_MS, SystemSampler } from './system/sampler.ts';
 
 /** In the data dir while an engine runs: its pid and addresses (EngineInfo). */
 export const ENGINE_FILE = 'engine.json';
@@ -78,6 +79,10 @@ export interface EngineOptions {
   maxBacklogBytes: number;
   /** Where warnings go (disk trouble, recovery). */
   warn: (message: string) => void;
+  /** System metrics (CPU, memory, GPU of each job's process; docs/system-metrics.md) every this many ms; 0: off. */
+  systemIntervalMs: number;
+  /** The nvidia-smi binary; undefined: looked up on PATH once; null: never look for GPUs. */
+  nvidiaSmi?: string | null;
 }
 
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -123,6 +128,7 @@ export function defaultOptions(env: NodeJS.ProcessEnv = process.env): EngineOpti
     maxLoadedEndedRuns: DEFAULT_STORAGE_OPTIONS.maxLoadedEndedRuns,
     maxBacklogBytes: 8 * 1024 * 1024,
     warn: (message) => process.stderr.write(`trainwatch: ${message}\n`),
+    systemIntervalMs: DEFAULT_SYSTEM_INTERVAL_MS,
   };
 }
 
@@ -139,6 +145,8 @@ export interface Engine {
   readonly actions: RunActions;
   /** Pushgateway-compatible push groups. */
   readonly push: PushStore;
+  /** CPU, memory and GPU of each job's processes (idle when systemIntervalMs is 0). */
+  readonly system: SystemSampler;
   /** Sends a cancel line to the connections that reported the job; returns how many got it. */
   cancel(jobId: string, reason: string): number;
   /** Cancel with its checks and answers (no such run, not running, nobody to tell): what the API and IPC call. */
@@ -206,6 +214,13 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
   const requestCancel = (jobId: string, reason?: string): CancelOutcome => requestCancelOf(store, cancel, jobId, reason);
   const ticker = setInterval(() => store.tick(), options.tickMs);
   ticker.unref();
+  const system = new SystemSampler({
+    intervalMs: options.systemIntervalMs,
+    store,
+    clock: options.clock,
+    ...(options.nvidiaSmi !== undefined ? { nvidiaSmi: options.nvidiaSmi } : {}),
+    log: (m) => options.warn(m),
+  });
 
   let httpAddr: { host: string; port: number; url: string } | undefined;
   let tcp: { host: string; port: number } | null = null;
@@ -235,6 +250,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
       clearInterval(ticker);
+      await system.stop();
       sse.close();
       await Promise.all([streams.close(), http.close()]);
       rmSync(path.join(options.dataDir, ENGINE_FILE), { force: true });
@@ -254,12 +270,13 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     if (options.socketPath !== null) socket = await streams.listenUnix(options.socketPath);
     // Where this engine listens, for the CLI (export, import, ls) to find it.
     writeFileAtomic(path.join(options.dataDir, ENGINE_FILE), `${JSON.stringify({ pid: process.pid, ...info() })}\n`);
+    system.start();
   } catch (err) {
     await stop();
     throw err;
   }
 
-  return { options, http: httpAddr, ingest: { tcp, socket }, store, exporter, stats, sse, storage, actions, push, cancel, requestCancel, info, stop };
+  return { options, http: httpAddr, ingest: { tcp, socket }, store, exporter, stats, sse, storage, actions, push, system, cancel, requestCancel, info, stop };
 }
 
 function listenError(err: unknown, what: string, flag: string): Error {
