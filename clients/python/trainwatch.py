@@ -374,6 +374,8 @@ class Client(object):
                 e["total_iterations"] = total
             if limit is not None:
                 e["budget_limit_usd"] = limit
+            # The engine's system sampler watches this process (CPU, memory, GPU) by its pid.
+            e["pid"] = os.getpid()
             e.update(extra)
             self.emit(e)
             return
