@@ -21,7 +21,8 @@ const COLUMNS: ReadonlyArray<{ key: SortKey; label: string; num?: boolean; title
   { key: 'elapsed', label: 'Elapsed', num: true },
   { key: 'started', label: 'Started', num: true },
 ];
-const COLUMN_COUNT = COLUMNS.length + 1;
+/** Plus the checkbox and the GPU column (not sortable). */
+const COLUMN_COUNT = COLUMNS.length + 2;
 
 interface Props {
   groups: readonly RowGroup[] | null;
@@ -59,6 +60,9 @@ export function RunsTable({ groups, rows, minis, sort, selected, now, onSort, on
                 </th>
               );
             })}
+            <th scope="col" className="num col-gpu" title="GPU utilization of the job's GPUs (system samples)">
+              GPU
+            </th>
           </tr>
         </thead>
         {groups === null ? (
@@ -143,6 +147,12 @@ const RunRow = memo(function RunRow({ row, mini, checked, now, onSelect }: RowPr
       <td className="col-elapsed num">{formatDuration(elapsed)}</td>
       <td className="col-started num" title={formatTimestamp(run.started_at)}>
         {formatRelative(run.started_at, now)}
+      </td>
+      <td className="col-gpu num">
+        <span className="cell-spark">
+          <Sparkline values={mini?.gpu} tone="gpu" />
+          <span className="value">{mini && mini.gpu.length > 0 ? `${Math.round(mini.gpu[mini.gpu.length - 1]! * 100)}%` : MISSING}</span>
+        </span>
       </td>
     </tr>
   );

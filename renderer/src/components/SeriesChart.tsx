@@ -38,6 +38,30 @@ export interface SeriesChartProps {
   legend?: boolean;
   /** Bridge x values where a line has no point (overlaid runs sample different x). */
   connectGaps?: boolean;
+  /** Charts with the same id show their hover at the same x value (recharts syncId). */
+  syncId?: string;
+}
+
+/**
+ * Synced hover between charts whose points fall at different x (training events and system
+ * samples arrive at their own times): the point nearest the hovered x. -1 (no tooltip) when
+ * the hovered x is outside this chart's range.
+ */
+export function nearestTick(ticks: ReadonlyArray<{ value?: unknown }>, data: { activeLabel?: unknown }): number {
+  const x = Number(data.activeLabel);
+  if (!Number.isFinite(x) || ticks.length === 0) return -1;
+  const xs = ticks.map((t) => Number(t.value));
+  if (x < Math.min(...xs) || x > Math.max(...xs)) return -1;
+  let best = -1;
+  let bestD = Infinity;
+  xs.forEach((v, i) => {
+    const d = Math.abs(v - x);
+    if (d < bestD) {
+      bestD = d;
+      best = i;
+    }
+  });
+  return best;
 }
 
 const X_FORMAT: Record<XMode, (x: number) => string> = {
@@ -52,7 +76,7 @@ const X_LABEL: Record<XMode, string> = { step: 'step', relative: 'time since sta
  * x range; the zoom is this component's state, so live data updates (new props) keep it, and
  * "Reset zoom" (or a double click) returns to the full range.
  */
-export function SeriesChart({ title, id, rows, lines, xMode, log = false, latest, formatValue = formatMetric, unit, guides = [], notes = [], height = 200, legend = false, connectGaps = false }: SeriesChartProps) {
+export function SeriesChart({ title, id, rows, lines, xMode, log = false, latest, formatValue = formatMetric, unit, guides = [], notes = [], height = 200, legend = false, connectGaps = false, syncId }: SeriesChartProps) {
   const [zoom, setZoom] = useState<[number, number] | null>(null);
   const [drag, setDrag] = useState<{ from: number; to: number } | null>(null);
   const formatX = X_FORMAT[xMode];
@@ -86,6 +110,8 @@ export function SeriesChart({ title, id, rows, lines, xMode, log = false, latest
             style={{ width: '100%', height, userSelect: 'none' }}
             data={visible as Row[]}
             margin={{ top: 8, right: 12, bottom: 0, left: 0 }}
+            syncId={syncId}
+            syncMethod={nearestTick}
             onMouseDown={(s) => s.activeLabel !== undefined && setDrag({ from: Number(s.activeLabel), to: Number(s.activeLabel) })}
             onMouseMove={(s) => drag !== null && s.activeLabel !== undefined && setDrag({ from: drag.from, to: Number(s.activeLabel) })}
             onMouseUp={endDrag}

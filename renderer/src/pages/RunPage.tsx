@@ -15,6 +15,7 @@ import { RunActionsBar } from '../components/RunActionsBar.tsx';
 import { BudgetMeter } from '../components/RunMeters.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
 import { StatusHistoryPanel } from '../components/StatusHistoryPanel.tsx';
+import { SystemPanel } from '../components/SystemPanel.tsx';
 import { TrainingPanel } from '../components/TrainingPanel.tsx';
 import { navigate } from '../hooks/useHashRoute.ts';
 import { useNow } from '../hooks/useNow.ts';
@@ -173,6 +174,9 @@ function RunPanels({ run, detail, chart, stallAfterSeconds }: { run: RunSummary;
       <ChartControls options={chart} onChange={setChart} />
       <PanelBoundary label="Training">
         <TrainingPanel detail={detail} options={chart} />
+      </PanelBoundary>
+      <PanelBoundary label="System">
+        <SystemPanel detail={detail} options={chart} />
       </PanelBoundary>
       <PanelBoundary label="Budget">
         <BudgetPanel run={run} detail={detail} forecast={forecast} options={chart} />
