@@ -83,7 +83,7 @@ describe.skipIf(skipReason !== null)(skipReason ? `issue 11 System panel (skippe
     const rss = detail.series[SERIES.system('rss_bytes')]!;
     // The sampler saw the child several times, busy and holding its 100 MB.
     expect(cpu.v.length).toBeGreaterThanOrEqual(3);
-    expect(Math.max(...cpu.v)).toBeGreaterThan(0.25);
+    expect(Math.max(...cpu.v)).toBeGreaterThan(0.1);
     expect(Math.max(...rss.v)).toBeGreaterThan(100 * 1024 * 1024);
 
     await page.goto(`${engine.http.url}/#/runs/${JOB}?x=relative&smooth=0`);

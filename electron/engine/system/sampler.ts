@@ -126,7 +126,8 @@ export class SystemSampler {
     const hostRatio = hostCpu && this.prevHost ? hostBusyRatio(this.prevHost, hostCpu) : null;
 
     const runs = [...this.opts.store.values()].filter((r) => r.state === 'running' && !r.imported && r.pid !== null);
-    const gpu = await this.readGpus(runs.length > 0);
+    // GPU memory per job needs its process tree: without /proc there is nothing to attribute.
+    const gpu = hostCpu ? await this.readGpus(runs.length > 0) : { gpus: [], apps: [] };
     this.latestHost = { t, cpuRatio: hostRatio, memory, load, gpus: gpu.gpus };
 
     const live = new Set<string>();

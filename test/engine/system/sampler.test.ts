@@ -86,32 +86,39 @@ describe('the system sampler, live', () => {
     const idleCpu = last(engine, J.job_id, 'cpu_ratio')!;
     const idleRss = last(engine, J.job_id, 'rss_bytes')!;
     expect(idleCpu).toBeGreaterThanOrEqual(0);
-    expect(idleCpu).toBeLessThan(0.2);
+    expect(idleCpu).toBeLessThan(0.1);
     expect(idleRss).toBeGreaterThan(10 * MB); // sh + node
     expect(engine.system.status.jobs).toBe(1);
 
     root.stdin!.write('go\n');
     await waitFor('allocated');
     await engine.system.sample();
-    await sleep(1_000);
-    await engine.system.sample();
+    // The machine is shared: sample once a second until the spinning worker got a fair share
+    // of a core over one interval (at most 15 tries), then judge that interval.
+    let samples = 3;
+    for (let i = 0; i < 15; i++) {
+      await sleep(1_000);
+      await engine.system.sample();
+      samples++;
+      if (last(engine, J.job_id, 'cpu_ratio')! > 0.2) break;
+    }
     const busyCpu = last(engine, J.job_id, 'cpu_ratio')!;
     const busyRss = last(engine, J.job_id, 'rss_bytes')!;
-    expect(busyCpu).toBeGreaterThan(0.25);
-    expect(busyCpu).toBeGreaterThan(idleCpu + 0.15);
+    expect(busyCpu).toBeGreaterThan(0.2);
+    expect(busyCpu).toBeGreaterThan(idleCpu + 0.1);
     expect(busyRss - idleRss).toBeGreaterThan(190 * MB);
     expect(busyRss - idleRss).toBeLessThan(280 * MB);
     // Host series ride along; none of it is a sign of life.
-    expect(points(engine, J.job_id, 'host_mem_used_bytes')).toBe(4);
+    expect(points(engine, J.job_id, 'host_mem_used_bytes')).toBe(samples);
     expect(last(engine, J.job_id, 'host_cpu_ratio')).toBeGreaterThan(0);
     expect(engine.store.summary(engine.store.get(J.job_id)!).event_count).toBe(1);
-    expect(engine.system.status).toMatchObject({ samples: 4, gpu: 'none', smiSpawns: 0, errors: 0 });
+    expect(engine.system.status).toMatchObject({ samples, gpu: 'none', smiSpawns: 0, errors: 0 });
 
     // The process is gone: no more samples for it, the job itself is untouched.
     process.kill(worker(), 'SIGKILL');
     await new Promise((r) => root.once('exit', r)); // sh ends after its child
     await engine.system.sample();
-    expect(points(engine, J.job_id, 'rss_bytes')).toBe(4);
+    expect(points(engine, J.job_id, 'rss_bytes')).toBe(samples);
     expect(engine.system.status.jobs).toBe(0);
 
     // History is in the run log: a restarted engine has the same series.
@@ -124,7 +131,7 @@ describe('the system sampler, live', () => {
     expect(engine.store.summary(engine.store.get(J.job_id)!).event_count).toBe(1);
     await engine.stop();
     expect(warnings.filter((w) => w.startsWith('system metrics:'))).toEqual(['system metrics: no GPU found (nvidia-smi is not on PATH); GPU metrics are off']);
-  }, 30_000);
+  }, 60_000);
 });
 
 describe('GPUs', () => {
