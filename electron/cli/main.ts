@@ -193,7 +193,7 @@ export function serveOptions(args: string[], env: NodeJS.ProcessEnv): Partial<En
 }
 
 async function serve(args: string[], env: NodeJS.ProcessEnv, out: Out): Promise<number> {
-  const engine = await startEngine(serveOptions(args, env));
+  const engine = await startEngine({ ...serveOptions(args, env), systemLog: (m) => out.error(`trainwatch: ${m}`) });
   const { url } = engine.http;
   const tcp = engine.ingest.tcp ? formatAddr({ kind: 'tcp', ...engine.ingest.tcp }) : null;
   out.log(`Trainwatch ${VERSION} engine running`);

@@ -83,6 +83,8 @@ export interface EngineOptions {
   systemIntervalMs: number;
   /** The nvidia-smi binary; undefined: looked up on PATH once; null: never look for GPUs. */
   nvidiaSmi?: string | null;
+  /** Where the sampler says what it found, once ("no GPU found", GPUs found); default: nowhere. */
+  systemLog?: (message: string) => void;
 }
 
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -219,7 +221,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     store,
     clock: options.clock,
     ...(options.nvidiaSmi !== undefined ? { nvidiaSmi: options.nvidiaSmi } : {}),
-    log: (m) => options.warn(m),
+    log: (m) => options.systemLog?.(m),
   });
 
   let httpAddr: { host: string; port: number; url: string } | undefined;

@@ -47,7 +47,7 @@ describe.skipIf(skipReason !== null)(skipReason ? `issue 11 System panel (skippe
 
   beforeAll(async () => {
     if (!existsSync(path.join(UI_DIR, 'index.html'))) throw new Error(`${UI_DIR} has no index.html: build the UI first (npx vite build; npm test does it)`);
-    engine = await testEngine({ uiDir: UI_DIR, systemIntervalMs: 400, warn: () => {} });
+    engine = await testEngine({ uiDir: UI_DIR, systemIntervalMs: 400 });
     const launched = start(process.execPath, [BIN, 'run', '--job-id', JOB, '--agent-id', 'ppo', '--', process.execPath, '-e', CHILD], cleanEnv({ TRAINWATCH_ADDR: `127.0.0.1:${engine.ingest.tcp!.port}` }), 60_000);
     // A training curve over the same seconds, from a second connection, for the shared hover.
     await until(() => engine.store.get(JOB) !== undefined, 10_000, 'the job to start');

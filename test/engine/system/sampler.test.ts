@@ -71,7 +71,7 @@ describe('the system sampler, live', () => {
   it("measures a real process tree's CPU and RSS, moving the right way, and keeps them across a restart", async () => {
     const dataDir = path.join(tmp, 'data-live');
     const warnings: string[] = [];
-    const opts = { port: 0, ingestPort: null, socketPath: null, dataDir, uiDir: null, defaultMetrics: false, systemIntervalMs: 0, warn: (m: string) => warnings.push(m) };
+    const opts = { port: 0, ingestPort: null, socketPath: null, dataDir, uiDir: null, defaultMetrics: false, systemIntervalMs: 0, systemLog: (m: string) => warnings.push(m) };
     let engine = await startEngine(opts);
     const { root, waitFor, worker } = startTree();
     await waitFor('idle');
