@@ -20,7 +20,7 @@ export function formatBytes(v: number): string {
   return `${(v / 1024 ** 2).toFixed(v >= 100 * 1024 ** 2 ? 0 : 1)} MiB`;
 }
 const formatRatioPercent = (v: number) => `${(v * 100).toFixed(v < 0.1 ? 1 : 0)}%`;
-const formatCpus = (v: number) => `${v.toFixed(2)} CPU${v === 1 ? '' : 's'}`;
+const formatCpus = (v: number) => `${v.toFixed(2)} CPUs`;
 
 interface ChartDef {
   id: string;
@@ -48,7 +48,8 @@ const CHARTS: readonly ChartDef[] = [
  */
 export function SystemPanel({ detail, options }: { detail: RunDetail; options: ChartOptions }) {
   const charts = CHARTS.filter((c) => c.lines.some((l) => (detail.series[SERIES.system(l.field)]?.v.length ?? 0) > 0));
-  if (charts.length === 0 && detail.pid === null) return null;
+  // Nothing to show and nothing to wait for: no pid, or a run that ended unsampled.
+  if (charts.length === 0 && (detail.pid === null || detail.ended_at !== null)) return null;
   return (
     <section className="run-section" aria-label="System" data-testid="system-panel">
       <h3>System</h3>
