@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceArea, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
 import type { Row } from '../model/lines.ts';
+import { nearestTick } from '../model/sync.ts';
 import type { XMode } from '../model/route.ts';
 import { formatCompact, formatCount, formatElapsed, formatMetric } from '../model/format.ts';
 
@@ -40,28 +41,6 @@ export interface SeriesChartProps {
   connectGaps?: boolean;
   /** Charts with the same id show their hover at the same x value (recharts syncId). */
   syncId?: string;
-}
-
-/**
- * Synced hover between charts whose points fall at different x (training events and system
- * samples arrive at their own times): the point nearest the hovered x. -1 (no tooltip) when
- * the hovered x is outside this chart's range.
- */
-export function nearestTick(ticks: ReadonlyArray<{ value?: unknown }>, data: { activeLabel?: unknown }): number {
-  const x = Number(data.activeLabel);
-  if (!Number.isFinite(x) || ticks.length === 0) return -1;
-  const xs = ticks.map((t) => Number(t.value));
-  if (x < Math.min(...xs) || x > Math.max(...xs)) return -1;
-  let best = -1;
-  let bestD = Infinity;
-  xs.forEach((v, i) => {
-    const d = Math.abs(v - x);
-    if (d < bestD) {
-      bestD = d;
-      best = i;
-    }
-  });
-  return best;
 }
 
 const X_FORMAT: Record<XMode, (x: number) => string> = {
