@@ -142,6 +142,8 @@ export interface TreeSample {
   rssBytes: number;
   /** The root's start time, to notice a reused pid. */
   rootStart: number;
+  /** The walk stopped at its limit: the sums cover part of the tree only. */
+  truncated: boolean;
 }
 
 /** Reads /proc (or, in tests, a copy): null for a file or folder that is gone or unreadable. */
@@ -177,7 +179,7 @@ export const MAX_TREE = 4096;
  * on in every mainstream distribution kernel); where a kernel lacks it, by scanning every
  * /proc/<pid>/stat for its parent. Null when the root process is gone or a zombie.
  */
-export function readTree(rootPid: number, fs: ProcFs = procFs()): TreeSample | null {
+export function readTree(rootPid: number, fs: ProcFs = procFs(), limit = MAX_TREE): TreeSample | null {
   const rootStat = parsePidStat(fs.read(`${rootPid}/stat`) ?? '');
   if (!rootStat || rootStat.state === 'Z') return null;
   const pids: number[] = [];
@@ -197,7 +199,7 @@ export function readTree(rootPid: number, fs: ProcFs = procFs()): TreeSample | n
   };
   const queue = [rootPid];
   const seen = new Set<number>();
-  while (queue.length > 0 && pids.length < MAX_TREE) {
+  while (queue.length > 0 && pids.length < limit) {
     const pid = queue.shift()!;
     if (seen.has(pid)) continue;
     seen.add(pid);
@@ -208,7 +210,7 @@ export function readTree(rootPid: number, fs: ProcFs = procFs()): TreeSample | n
     rss += parseStatusRss(fs.read(`${pid}/status`) ?? '') ?? 0;
     queue.push(...childrenOf(pid));
   }
-  return { pids, ticks, rssBytes: rss, rootStart: rootStat.starttime };
+  return { pids, ticks, rssBytes: rss, rootStart: rootStat.starttime, truncated: queue.length > 0 };
 }
 
 function scanParents(fs: ProcFs): Map<number, number[]> {

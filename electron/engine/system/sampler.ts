@@ -23,6 +23,11 @@ import { cpuRatio, hostBusyRatio, parseLoadavg, parseMeminfo, parseProcStat, pro
 import type { HostCpuTimes, HostMemory, LoadAvg, ProcFs } from './procfs.ts';
 
 export const DEFAULT_SYSTEM_INTERVAL_MS = 5_000;
+/**
+ * Processes read in one sample, over all jobs: a client may report any pid (pid 1 is the whole
+ * machine's tree), so the walk is bounded; jobs past the budget wait for the next sample.
+ */
+export const MAX_PROCESSES_PER_SAMPLE = 4096;
 
 export interface SystemSamplerOptions {
   /** 0 turns the sampler off. */
@@ -35,6 +40,8 @@ export interface SystemSamplerOptions {
   nvidiaSmi?: string | null;
   env?: NodeJS.ProcessEnv;
   log: (message: string) => void;
+  /** Processes read per sample over all jobs; default MAX_PROCESSES_PER_SAMPLE. */
+  maxProcesses?: number;
 }
 
 export type GpuState = 'unknown' | 'none' | 'present' | 'failing';
@@ -49,6 +56,8 @@ export interface SamplerStatus {
   smiSpawns: number;
   /** Jobs measured in the last sample. */
   jobs: number;
+  /** Job samples skipped because the sample's process budget was spent (MAX_PROCESSES_PER_SAMPLE). */
+  overBudget: number;
   /** /proc is not there (not Linux): host and process metrics are off. */
   procMissing: boolean;
   errors: number;
@@ -71,7 +80,7 @@ interface JobTrack {
 }
 
 export class SystemSampler {
-  readonly status: SamplerStatus = { samples: 0, gpu: 'unknown', gpuMessage: null, smiSpawns: 0, jobs: 0, procMissing: false, errors: 0, lastError: null };
+  readonly status: SamplerStatus = { samples: 0, gpu: 'unknown', gpuMessage: null, smiSpawns: 0, jobs: 0, overBudget: 0, procMissing: false, errors: 0, lastError: null };
   private readonly fs: ProcFs;
   private smiPath: string | null | undefined;
   private timer: NodeJS.Timeout | null = null;
@@ -79,6 +88,8 @@ export class SystemSampler {
   private prevHost: HostCpuTimes | null = null;
   private readonly tracks = new Map<string, JobTrack>();
   private latestHost: HostSample | null = null;
+  /** Jobs whose process tree outgrew the budget: never walked again. */
+  private readonly tooBig = new Set<string>();
   private stopped = false;
 
   constructor(private readonly opts: SystemSamplerOptions) {
@@ -131,15 +142,34 @@ export class SystemSampler {
     this.latestHost = { t, cpuRatio: hostRatio, memory, load, gpus: gpu.gpus };
 
     const live = new Set<string>();
-    for (const run of runs) {
+    let budget = this.opts.maxProcesses ?? MAX_PROCESSES_PER_SAMPLE;
+    // Start one job further each time, so a job past the budget is first in a later sample.
+    const first = runs.length > 0 ? this.status.samples % runs.length : 0;
+    for (const run of [...runs.slice(first), ...runs.slice(0, first)]) {
+      if (this.tooBig.has(run.jobId)) continue;
+      if (budget <= 0) {
+        live.add(run.jobId); // keep its CPU baseline for the next sample
+        this.status.overBudget++;
+        continue;
+      }
       // Only processes on this machine: a pid that is not here (a remote client, an exited
       // process) gets no event, so nothing is stored or logged for it.
-      const tree = hostCpu ? readTree(run.pid!, this.fs) : null;
+      const tree = hostCpu ? readTree(run.pid!, this.fs, budget) : null;
       if (!tree || !hostCpu) {
         this.tracks.delete(run.jobId);
         continue;
       }
+      if (tree.truncated) {
+        // Part of a tree is not a measurement (a pid like 1 spans the whole machine): say so
+        // once and leave the job out from now on, so it cannot crowd out the others.
+        this.tooBig.add(run.jobId);
+        this.tracks.delete(run.jobId);
+        this.status.overBudget++;
+        this.opts.log(`system metrics: job ${JSON.stringify(run.jobId)}: pid ${run.pid} has more than ${budget} processes under it; not sampled`);
+        continue;
+      }
       live.add(run.jobId);
+      budget -= tree.pids.length;
       const event: EventOf<'system'> = { type: 'system', job_id: run.jobId, agent_id: run.agentId, ts: t, rss_bytes: tree.rssBytes };
       const prev = this.tracks.get(run.jobId);
       if (prev && prev.pid === run.pid && prev.rootStart === tree.rootStart) {
@@ -156,6 +186,7 @@ export class SystemSampler {
     }
     this.status.jobs = live.size;
     for (const id of this.tracks.keys()) if (!live.has(id)) this.tracks.delete(id);
+    for (const id of this.tooBig) if (!runs.some((r) => r.jobId === id)) this.tooBig.delete(id);
     if (hostCpu) this.prevHost = hostCpu;
     this.status.samples++;
   }

@@ -106,7 +106,8 @@ describe('/proc parsers (files captured on this machine)', () => {
       read: (rel) => files.get(rel) ?? null,
       list: (rel) => (rel.endsWith('/task') ? [rel.split('/')[0]!] : null),
     };
-    expect(readTree(root, fs)).toEqual({ pids: [6784, 6786, 6787], ticks: 0, rssBytes: (1664 + 1816 + 1684) * 1024, rootStart: 1653027 });
+    expect(readTree(root, fs)).toEqual({ pids: [6784, 6786, 6787], ticks: 0, rssBytes: (1664 + 1816 + 1684) * 1024, rootStart: 1653027, truncated: false });
+    expect(readTree(root, fs, 2)).toEqual({ pids: [6784, 6786], ticks: 0, rssBytes: (1664 + 1816) * 1024, rootStart: 1653027, truncated: true });
 
     // A kernel without /proc/<pid>/task/<tid>/children: the same tree by scanning every parent.
     for (const k of [...files.keys()]) if (k.includes('/task/')) files.delete(k);

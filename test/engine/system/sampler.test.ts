@@ -200,3 +200,20 @@ describe('GPUs', () => {
     expect(s.status).toMatchObject({ samples: 4, gpu: 'present', smiSpawns: 1 });
   });
 });
+
+describe('bounds', () => {
+  it('a pid whose tree outgrows the per-sample budget (pid 1: the whole machine) is left out, said once, and crowds out no one', async () => {
+    const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+    started.push(sleeper);
+    const store = new RunStore({ clock: { now: () => Date.now() / 1000 } });
+    const log: string[] = [];
+    const s = new SystemSampler({ intervalMs: 0, store, clock: store.clock, env: { PATH: '' }, log: (m) => log.push(m), maxProcesses: 3 });
+    store.apply({ type: 'job_created', job_id: 'everything', agent_id: 'a', pid: 1 });
+    store.apply({ type: 'job_created', job_id: 'small', agent_id: 'a', pid: sleeper.pid! });
+    for (let i = 0; i < 3; i++) await s.sample();
+    expect(log.filter((m) => m.includes('processes under it'))).toEqual(['system metrics: job "everything": pid 1 has more than 3 processes under it; not sampled']);
+    expect(store.get('everything')!.series.size).toBe(0);
+    expect(store.get('small')!.series.get(SERIES.system('rss_bytes'))!.length).toBe(3);
+    expect(s.status).toMatchObject({ samples: 3, jobs: 1, overBudget: 1, errors: 0 });
+  });
+});
