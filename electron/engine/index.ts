@@ -179,6 +179,14 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     maxRuns: options.maxRuns,
     maxScalarsPerJob: options.maxScalarsPerJob,
   });
+  // Before storage opens: a bad interval must fail before the data dir is locked.
+  const system = new SystemSampler({
+    intervalMs: options.systemIntervalMs,
+    store,
+    clock: options.clock,
+    ...(options.nvidiaSmi !== undefined ? { nvidiaSmi: options.nvidiaSmi } : {}),
+    log: (m) => options.systemLog?.(m),
+  });
   const stats = new IngestStats();
   const ledger = new SeqLedger();
   const storage = await Storage.open(store, {
@@ -216,13 +224,6 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
   const requestCancel = (jobId: string, reason?: string): CancelOutcome => requestCancelOf(store, cancel, jobId, reason);
   const ticker = setInterval(() => store.tick(), options.tickMs);
   ticker.unref();
-  const system = new SystemSampler({
-    intervalMs: options.systemIntervalMs,
-    store,
-    clock: options.clock,
-    ...(options.nvidiaSmi !== undefined ? { nvidiaSmi: options.nvidiaSmi } : {}),
-    log: (m) => options.systemLog?.(m),
-  });
 
   let httpAddr: { host: string; port: number; url: string } | undefined;
   let tcp: { host: string; port: number } | null = null;
