@@ -115,11 +115,38 @@ describe.skipIf(skipReason !== null)(skipReason ? `issue 11 System panel (skippe
     await page.mouse.move(0, 0);
   });
 
-  it('shows "—" in the runs table GPU column for a run without GPU samples', async () => {
+  it('has no GPU column in the runs table while no run has GPU samples', async () => {
     await page.goto(`${engine.http.url}/#/`);
-    const cell = `[data-testid="run-row"][data-job-id="${JOB}"] .col-gpu`;
-    await page.locator(cell).waitFor({ timeout: 10_000 });
-    await expect.poll(() => text(page, cell), { timeout: 5_000 }).toBe('—');
-    expect(await page.locator(`${cell} [data-testid="spark-gpu"] path`).count()).toBe(0);
+    await page.locator(`[data-testid="run-row"][data-job-id="${JOB}"]`).waitFor({ timeout: 10_000 });
+    // The row's mini (what the sparklines draw) has arrived once its loss sparkline is drawn.
+    await page.locator(`[data-testid="run-row"][data-job-id="${JOB}"] [data-testid="spark-loss"] path`).waitFor({ timeout: 10_000 });
+    expect(await page.locator('.runs th.col-gpu').count()).toBe(0);
+    expect(await page.locator('.runs td.col-gpu').count()).toBe(0);
+  });
+
+  it('shows the GPU column once a run has GPU samples (sent by a client): sparkline and latest %, "—" for the others', async () => {
+    const remote = await StreamClient.to(engine);
+    const t0 = Date.now() / 1000 - 30;
+    await remote.send(
+      { type: 'job_created', job_id: 'gpu-remote', agent_id: 'ppo', ts: t0 },
+      ...[0.2, 0.6, 0.9].map((u, i) => ({ type: 'system' as const, job_id: 'gpu-remote', agent_id: 'ppo', gpu_util_ratio: u, gpu_mem_bytes: (i + 1) * 2 ** 30, ts: t0 + 5 * (i + 1) })),
+      { type: 'heartbeat', job_id: 'gpu-remote', agent_id: 'ppo' },
+    );
+    expect(remote.errors()).toEqual([]);
+    const cell = (id: string) => `[data-testid="run-row"][data-job-id="${id}"] .col-gpu`;
+    await expect.poll(() => text(page, cell('gpu-remote')), { timeout: 10_000 }).toBe('90%');
+    expect(await text(page, '.runs th.col-gpu')).toBe('GPU');
+    expect(await page.locator(`${cell('gpu-remote')} [data-testid="spark-gpu"] path`).getAttribute('d')).toMatch(/^M[\d.]+ [\d.]+(L[\d.]+ [\d.]+){2}$/);
+    expect(await text(page, cell(JOB))).toBe('—');
+
+    await page.goto(`${engine.http.url}/#/runs/gpu-remote?x=relative`);
+    await page.locator('[data-testid="chart-system-gpu-util"]').waitFor({ timeout: 10_000 });
+    expect(await text(page, '[data-testid="chart-system-gpu-util"] .chart-latest')).toBe('90%');
+    expect(await text(page, '[data-testid="chart-system-gpu-memory"] .chart-latest')).toBe('3.00 GiB');
+    expect(await linePaths(page, 'system-gpu-util')).toEqual([expect.stringMatching(/^M[\d.]+,[\d.]+(L[\d.]+,[\d.]+){2}$/)]);
+    // Sent by a client for a process the engine cannot see: no process CPU or memory charts.
+    expect(await page.locator('[data-testid="chart-system-cpu"]').count()).toBe(0);
+    await remote.close();
+    expect(pageErrors).toEqual([]);
   });
 });
