@@ -53,6 +53,11 @@ export function SystemPanel({ detail, options }: { detail: RunDetail; options: C
   return (
     <section className="run-section" aria-label="System" data-testid="system-panel">
       <h3>System</h3>
+      {charts.length > 0 && options.x === 'step' && (
+        <p className="chart-note" data-testid="system-step-note">
+          System samples carry no step: plotted against time since start. Choose Relative or Wall time to hover them together with the training charts.
+        </p>
+      )}
       {charts.length === 0 ? (
         <p className="panel notice">
           No system samples yet for pid <code>{detail.pid}</code>. The engine samples processes on its own machine every few seconds (<code>serve --system-interval</code>).
@@ -89,7 +94,6 @@ function SystemChart({ def, detail, options }: { def: ChartDef; detail: RunDetai
       latest={shaped.last === null ? '' : def.format(shaped.last)}
       formatValue={def.format}
       syncId={syncIdFor(shaped.mode)}
-      notes={options.x === 'step' ? ['System samples carry no step: plotted against time since start.'] : []}
       height={160}
     />
   );
