@@ -174,11 +174,11 @@ export class SystemSampler {
       const prev = this.tracks.get(run.jobId);
       if (prev && prev.pid === run.pid && prev.rootStart === tree.rootStart) {
         const ratio = cpuRatio(prev.ticks, tree.ticks, prev.host, hostCpu);
-        if (ratio !== null) event.cpu_ratio = Math.min(ratio, hostCpu.cpus);
+        if (ratio !== null) event.cpu_ratio = round4(Math.min(ratio, hostCpu.cpus));
       }
       this.tracks.set(run.jobId, { pid: run.pid!, rootStart: tree.rootStart, ticks: tree.ticks, host: hostCpu });
       Object.assign(event, gpuFields(new Set(tree.pids), gpu.gpus, gpu.apps));
-      if (hostRatio !== null) event.host_cpu_ratio = hostRatio;
+      if (hostRatio !== null) event.host_cpu_ratio = round4(hostRatio);
       if (memory) event.host_mem_used_bytes = memory.usedBytes;
       if (load) event.host_load1 = load.load1;
       // A job that ended since the list was taken is refused by the store: nothing to do.
@@ -256,10 +256,15 @@ export function gpuFields(pids: ReadonlySet<number>, gpus: readonly GpuInfo[], a
   const mem = mine.filter((a) => a.usedMemoryBytes !== null);
   if (mem.length > 0) out.gpu_mem_bytes = mem.reduce((s, a) => s + a.usedMemoryBytes!, 0);
   const utils = on.map((g) => g.utilRatio).filter((u): u is number => u !== null);
-  if (utils.length > 0) out.gpu_util_ratio = utils.reduce((s, u) => s + u, 0) / utils.length;
+  if (utils.length > 0) out.gpu_util_ratio = round4(utils.reduce((s, u) => s + u, 0) / utils.length);
   const power = on.map((g) => g.powerWatts).filter((p): p is number => p !== null);
-  if (power.length > 0) out.gpu_power_watts = power.reduce((s, p) => s + p, 0);
+  if (power.length > 0) out.gpu_power_watts = round4(power.reduce((s, p) => s + p, 0));
   const temps = on.map((g) => g.temperatureCelsius).filter((c): c is number => c !== null);
   if (temps.length > 0) out.gpu_temp_celsius = Math.max(...temps);
   return out;
+}
+
+/** Ratios to 4 decimals: finer than any reading is accurate, and a third of the bytes in the run log. */
+function round4(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
 }
