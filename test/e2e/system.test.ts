@@ -101,6 +101,16 @@ describe.skipIf(skipReason !== null)(skipReason ? `issue 11 System panel (skippe
     expect(pageErrors).toEqual([]);
   });
 
+  it('puts the training and system charts on one x range', async () => {
+    const ticks = (chart: string) =>
+      page.locator(`[data-testid="chart-${chart}"] .recharts-xAxis-tick-labels .recharts-cartesian-axis-tick-value`).evaluateAll((ts) => ts.map((t) => t.textContent ?? ''));
+    const loss = await ticks('loss');
+    const memory = await ticks('system-memory');
+    // The loss points end before the last sample, yet both axes run to the same end.
+    expect(loss.length).toBeGreaterThan(1);
+    expect([loss[0], loss[loss.length - 1]]).toEqual([memory[0], memory[memory.length - 1]]);
+  });
+
   it('shares hover with the training charts on the time axis: pointing at the loss shows the system tooltips', async () => {
     const plot = page.locator('[data-testid="chart-loss"] .recharts-surface').first();
     await plot.scrollIntoViewIfNeeded();

@@ -24,3 +24,25 @@ export function nearestTick(ticks: ReadonlyArray<{ value?: unknown }>, data: { a
   });
   return x < lo || x > hi ? -1 : best;
 }
+
+/**
+ * One x range for every time-based chart of a run, so a moment sits at the same place in the
+ * training and the system charts: from the earliest to the latest point of any of its series,
+ * as seconds since `origin` (`relative`) or Unix seconds (`wall`). Undefined for the step axis
+ * (charts keep their own ranges) and for a run without points.
+ */
+export function timeDomain(series: Readonly<Record<string, { t: readonly number[] }>>, mode: 'step' | 'relative' | 'wall', origin: number): [number, number] | undefined {
+  if (mode === 'step') return undefined;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of Object.values(series)) {
+    for (const t of s.t) {
+      if (!Number.isFinite(t)) continue;
+      if (t < lo) lo = t;
+      if (t > hi) hi = t;
+    }
+  }
+  if (lo === Infinity) return undefined;
+  const shift = mode === 'relative' ? origin : 0;
+  return [lo - shift, hi - shift];
+}

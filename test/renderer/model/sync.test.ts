@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nearestTick } from '../../../renderer/src/model/sync.ts';
+import { nearestTick, timeDomain } from '../../../renderer/src/model/sync.ts';
 
 const ticks = (...xs: number[]) => xs.map((value) => ({ value }));
 
@@ -21,5 +21,20 @@ describe('nearestTick (synced hover across charts sampled at different x)', () =
 
   it('nothing without a label', () => {
     expect(nearestTick(ticks(0, 5), {})).toBe(-1);
+  });
+});
+
+describe('timeDomain (one x range for the training and system charts of a run)', () => {
+  const series = { 'training/loss': { t: [105, 110, 120] }, 'system/cpu_ratio': { t: [101, 106, 131] }, 'scalar/lr': { t: [] } };
+  it.each([
+    ['relative: seconds since the start, over every series', 'relative', [1, 31]],
+    ['wall: Unix seconds', 'wall', [101, 131]],
+    ['step: none (each chart keeps its own range)', 'step', undefined],
+  ] as const)('%s', (_name, mode, want) => {
+    expect(timeDomain(series, mode, 100)).toEqual(want);
+  });
+
+  it('none for a run without points', () => {
+    expect(timeDomain({ 'scalar/lr': { t: [] } }, 'relative', 100)).toBeUndefined();
   });
 });
