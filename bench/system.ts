@@ -63,7 +63,8 @@ async function watchedStore(jobs: number): Promise<{ store: RunStore; children: 
   const store = new RunStore({ clock: { now: () => Date.now() / 1000 } });
   const children: ChildProcess[] = [];
   for (let i = 0; i < jobs; i++) {
-    const c = spawn('sh', ['-c', 'sleep 600; :'], { stdio: 'ignore' });
+    // Its own process group, so the whole tree (sh and its sleep) can be ended at once.
+    const c = spawn('sh', ['-c', 'sleep 600; :'], { stdio: 'ignore', detached: true });
     children.push(c);
     store.apply({ type: 'job_created', job_id: `bench-${i}`, agent_id: 'bench', pid: c.pid! });
   }
@@ -83,7 +84,13 @@ async function sampleCost(jobs: number, n: number): Promise<number> {
     if (sampler.status.jobs !== jobs || sampler.status.errors !== 0) throw new Error(`sampler saw ${sampler.status.jobs} of ${jobs} jobs, ${sampler.status.errors} errors`);
     return per;
   } finally {
-    for (const c of children) c.kill('SIGKILL');
+    for (const c of children) {
+      try {
+        process.kill(-c.pid!, 'SIGKILL'); // the group: sh and its sleep
+      } catch {
+        // already gone
+      }
+    }
   }
 }
 
