@@ -74,6 +74,17 @@ export const METRICS = {
     'training_job_last_event_time_seconds', 'gauge', 'Unix time Trainwatch last received an event for the training job', JOB, 'job',
   ),
 
+  jobCpu: def(
+    'training_job_process_cpu_ratio', 'gauge',
+    "CPU used by the training job's process and its children at the last system sample, in CPUs (1 = one core busy)", JOB, 'job',
+  ),
+  jobRss: def(
+    'training_job_process_resident_memory_bytes', 'gauge', "Resident memory of the training job's process and its children at the last system sample", JOB, 'job',
+  ),
+  jobGpuMemory: def(
+    'training_job_gpu_memory_bytes', 'gauge', "GPU memory held by the training job's processes at the last system sample, summed over GPUs", JOB, 'job',
+  ),
+
   ingestEvents: def('trainwatch_ingest_events_total', 'counter', 'Events accepted by the ingest pipeline, by event type', ['type'], 'self'),
   ingestErrors: def('trainwatch_ingest_errors_total', 'counter', 'Ingest input refused (lines, bodies, connections, unwritable events), by reason', ['reason'], 'self'),
   ingestDuplicates: def(

@@ -5,7 +5,7 @@
  * a running job that has sent nothing for the stall timeout *is* stalled, and becomes running
  * again when it speaks. The first terminal event wins; any later event is rejected.
  */
-import type { EventType, Phase } from './protocol/events.ts';
+import type { EventType, Phase, SystemField } from './protocol/events.ts';
 import type { RejectReason } from './protocol/reasons.ts';
 
 export const RUN_STATES = ['running', 'completed', 'failed', 'cancelled'] as const;
@@ -58,6 +58,8 @@ export const SERIES = {
   loss: 'training/loss',
   meanReward: 'training/mean_reward',
   scalar: (name: string) => `scalar/${name}` as const,
+  /** One field of `system` events (SYSTEM_FIELDS): `system/cpu_ratio`, `system/rss_bytes`, ... */
+  system: (field: SystemField) => `system/${field}` as const,
 } as const;
 
 /** A run as the overview lists it. Non-finite numbers travel as strings (see shared/api.ts). */

@@ -122,6 +122,7 @@ export interface StartOptions {
   totalIterations?: number;
   budgetLimitUsd?: number;
   params?: Record<string, unknown>;
+  /** The process the engine's system sampler watches; default: this one (process.pid). */
   pid?: number;
   /**
    * Send `job_created`. Default: yes, except for the job `trainwatch run` created for this
@@ -222,7 +223,8 @@ export class Client {
       if (opts.totalIterations !== undefined) e.total_iterations = opts.totalIterations;
       if (opts.budgetLimitUsd !== undefined) e.budget_limit_usd = opts.budgetLimitUsd;
       if (opts.params !== undefined) e.params = opts.params;
-      if (opts.pid !== undefined) e.pid = opts.pid;
+      // The engine's system sampler watches this process (CPU, memory, GPU) by its pid.
+      e.pid = opts.pid ?? process.pid;
       this.emit(e);
     } else {
       // The launcher already created the job (or will): send what it cannot know.

@@ -208,7 +208,7 @@ class Delivery(unittest.TestCase):
         created = eng.events[0]
         self.assertEqual(
             {k: v for k, v in created.items() if k != "ts"},
-            {"type": "job_created", "job_id": "j1", "agent_id": "a", "total_iterations": 3, "budget_limit_usd": 2.0, "name": "n", "params": {"lr": 0.1}, "seq": 1},
+            {"type": "job_created", "job_id": "j1", "agent_id": "a", "total_iterations": 3, "budget_limit_usd": 2.0, "name": "n", "params": {"lr": 0.1}, "pid": os.getpid(), "seq": 1},
         )
         self.assertEqual([e["seq"] for e in eng.events], [1, 2])
         self.assertEqual(c.stats()["acked"], 2)

@@ -46,7 +46,9 @@ Configuration from the environment: ``TRAINWATCH_ADDR`` (``HOST:PORT``, ``[IPV6]
 ``unix:PATH`` or a path with ``/``; default ``127.0.0.1:9479``), ``TRAINWATCH_JOB_ID`` and
 ``TRAINWATCH_AGENT_ID`` (defaults for the first job), ``TRAINWATCH_LAUNCHED=1`` (set by
 ``trainwatch run``, which then owns that job's creation and end), ``TRAINWATCH_DISABLE=1``,
-``TRAINWATCH_TOKEN`` (the engine's token when it runs with ``--auth``; sent in ``hello``).
+``TRAINWATCH_TOKEN`` (the engine's token when it runs with ``--auth``; sent in ``hello``),
+``TRAINWATCH_GPU_STATS=SECONDS`` (send this process's GPU figures through NVML every SECONDS,
+for an engine on another machine; off by default, since a local engine samples the process itself).
 Messages go to the ``trainwatch`` logger.
 """
 from __future__ import annotations
@@ -71,6 +73,7 @@ from typing import Any, Callable, Deque, Dict, Iterator, List, NamedTuple, Optio
 
 __all__ = [
     "PHASES",
+    "SYSTEM_FIELDS",
     "Client",
     "Run",
     "TrainingMetrics",
@@ -78,6 +81,7 @@ __all__ = [
     "configure",
     "flush",
     "get_client",
+    "gpu_stats",
     "metric_value",
     "parse_addr",
     "start",
@@ -184,6 +188,7 @@ class Client(object):
         flush_timeout: float = 5.0,
         disabled: Optional[bool] = None,
         env: Optional[Dict[str, str]] = None,
+        gpu_stats_interval: Optional[float] = None,
     ) -> None:
         self._env = dict(os.environ if env is None else env)
         self.addr = parse_addr(addr if addr is not None else (self._env.get("TRAINWATCH_ADDR") or DEFAULT_ADDR))
@@ -203,8 +208,18 @@ class Client(object):
         self._env_agent = self._env.get("TRAINWATCH_AGENT_ID") or None
         self._env_job_used = False
         self._pid = os.getpid()
+        # Off unless asked: where the engine runs on the same machine it samples this process itself.
+        if gpu_stats_interval is None:
+            try:
+                gpu_stats_interval = float(self._env.get("TRAINWATCH_GPU_STATS") or 0)
+            except ValueError:
+                log.warning("trainwatch: TRAINWATCH_GPU_STATS must be a number of seconds; GPU stats are off")
+                gpu_stats_interval = 0.0
+        self.gpu_stats_interval = gpu_stats_interval
         self._setup()
         atexit.register(self._at_exit)
+        if self.gpu_stats_interval > 0 and not self.disabled:
+            threading.Thread(target=self._gpu_loop, name="trainwatch-gpu", daemon=True).start()
 
     def _setup(self) -> None:
         self._lock = threading.Lock()
@@ -376,6 +391,8 @@ class Client(object):
                 e["total_iterations"] = total
             if limit is not None:
                 e["budget_limit_usd"] = limit
+            # The engine's system sampler watches this process (CPU, memory, GPU) by its pid.
+            e["pid"] = os.getpid()
             e.update(extra)
             self.emit(e)
             return
@@ -412,6 +429,27 @@ class Client(object):
         self._emit({"type": "scalar", "job_id": job.job_id, "agent_id": job.agent_id, "name": "trainwatch/dropped_events", "value": dropped}, False)
 
     # -- the background thread ------------------------------------------------------------------
+
+    def _gpu_loop(self) -> None:
+        """Sends this process's GPU figures (gpu_stats()) for every open job, every gpu_stats_interval seconds."""
+        while True:
+            time.sleep(self.gpu_stats_interval)
+            with self._lock:
+                if self._closing:
+                    return
+                jobs = [j for j in self._jobs.values() if not j.ended]
+            if os.getpid() != self._pid:
+                return
+            if not jobs:
+                continue
+            fields = gpu_stats()
+            if not fields:
+                log.warning("trainwatch: no GPU stats to send (%s); GPU stats are off", _nvml_state["why"] or "no GPU in use")
+                return
+            for j in jobs:
+                e = dict(type="system", job_id=j.job_id, agent_id=j.agent_id, ts=_now())  # type: Event
+                e.update(fields)
+                self.emit(e)
 
     def _start_thread(self) -> None:
         with self._lock:
@@ -803,6 +841,25 @@ class Run(object):
     def heartbeat(self) -> None:
         self._send({"type": "heartbeat"})
 
+    def system(self, **fields: Optional[float]) -> None:
+        """Measurements of this job's process and machine (a ``system`` event, protocol.md 4.11),
+        for an engine that cannot sample this process itself (another machine, a container):
+        ``run.system(**trainwatch.gpu_stats())``, or any of SYSTEM_FIELDS. Not a heartbeat."""
+        e = {"type": "system"}  # type: Event
+        for k, v in fields.items():
+            if v is None:
+                continue
+            low = -273.15 if k == "gpu_temp_celsius" else 0.0
+            if k not in SYSTEM_FIELDS:
+                log.warning("trainwatch: system event not sent: unknown field %r (known: %s)", k, ", ".join(SYSTEM_FIELDS))
+                return
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < low:
+                log.warning("trainwatch: system event not sent: %s must be a finite number >= %s, got %r", k, low, v)
+                return
+            e[k] = v
+        if len(e) > 1:
+            self._send(e)
+
     def duration(self, phase: str, seconds: float) -> None:
         self._send({"type": "duration", "phase": phase, "seconds": seconds})
 
@@ -854,6 +911,94 @@ class Run(object):
         e["agent_id"] = self.agent_id
         e["ts"] = _now()
         self._client.emit(e)
+
+
+SYSTEM_FIELDS = (
+    "cpu_ratio",
+    "rss_bytes",
+    "gpu_util_ratio",
+    "gpu_mem_bytes",
+    "gpu_power_watts",
+    "gpu_temp_celsius",
+    "host_cpu_ratio",
+    "host_mem_used_bytes",
+    "host_load1",
+)
+
+_nvml_state = {"ready": False, "why": None}  # type: Dict[str, Any]
+
+
+def gpu_stats(pid: Optional[int] = None) -> Dict[str, float]:
+    """This process's GPU figures through NVML (the ``pynvml`` module of ``pip install
+    nvidia-ml-py``), as ``system`` event fields: the memory the process (``pid``, default this
+    one) holds, summed over GPUs, and the mean utilization, summed power and hottest temperature
+    of the GPUs it holds memory on. In a container with its own pid namespace NVML reports host
+    pids; when no GPU lists this pid, the figures cover every GPU visible here (memory: all used
+    memory on them). Empty when pynvml is not installed or there is no GPU. Never raises."""
+    try:
+        import pynvml  # type: ignore[import-not-found]
+    except ImportError:
+        _nvml_state["why"] = "pynvml is not installed: pip install nvidia-ml-py"
+        return {}
+    try:
+        if not _nvml_state["ready"]:
+            pynvml.nvmlInit()
+            _nvml_state["ready"] = True
+        handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(pynvml.nvmlDeviceGetCount())]
+    except Exception as err:  # NVMLError: no driver, no GPU
+        _nvml_state["why"] = "NVML: %s" % (err,)
+        return {}
+    if not handles:
+        _nvml_state["why"] = "NVML lists no GPU"
+        return {}
+    me = os.getpid() if pid is None else pid
+    mine = []  # type: List[Any]
+    mem = 0
+    mem_known = False
+    for h in handles:
+        try:
+            procs = pynvml.nvmlDeviceGetComputeRunningProcesses(h)
+        except Exception:
+            continue
+        held = [p for p in procs if p.pid == me]
+        if held:
+            mine.append(h)
+            for p in held:
+                if isinstance(p.usedGpuMemory, int):  # None where NVML cannot attribute it (MIG)
+                    mem += p.usedGpuMemory
+                    mem_known = True
+    if not mine:
+        mine = handles
+        for h in handles:
+            try:
+                mem += pynvml.nvmlDeviceGetMemoryInfo(h).used
+                mem_known = True
+            except Exception:
+                pass
+    out = {}  # type: Dict[str, float]
+    if mem_known:
+        out["gpu_mem_bytes"] = mem
+    utils, power, temps = [], [], []  # type: List[float], List[float], List[float]
+    for h in mine:
+        try:
+            utils.append(pynvml.nvmlDeviceGetUtilizationRates(h).gpu / 100.0)
+        except Exception:
+            pass  # MIG mode: no whole-GPU utilization
+        try:
+            power.append(pynvml.nvmlDeviceGetPowerUsage(h) / 1000.0)  # milliwatts
+        except Exception:
+            pass
+        try:
+            temps.append(float(pynvml.nvmlDeviceGetTemperature(h, pynvml.NVML_TEMPERATURE_GPU)))
+        except Exception:
+            pass
+    if utils:
+        out["gpu_util_ratio"] = min(1.0, max(0.0, sum(utils) / len(utils)))
+    if power:
+        out["gpu_power_watts"] = sum(power)
+    if temps:
+        out["gpu_temp_celsius"] = max(temps)
+    return out
 
 
 def _describe(exc_type: Any, exc: Optional[BaseException]) -> str:

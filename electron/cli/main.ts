@@ -56,6 +56,7 @@ serve options (environment variable in brackets):
   --source KIND=URL    watch other machines too (repeatable; docs/fleet.md): prometheus=http://host:9090
                        or metrics=http://box:9478/metrics
   --source-token-file FILE  bearer token for the --source just before it
+  --system-interval S  CPU/memory/GPU of each job's process every S seconds; 0: off [TRAINWATCH_SYSTEM_INTERVAL] (5)
 
 ls, export, import and rm talk to the engine running on --data-dir [TRAINWATCH_DATA_DIR], or read
 the data dir directly when none runs; --url URL [TRAINWATCH_URL] names an engine explicitly.
@@ -183,6 +184,7 @@ export function serveOptions(args: string[], env: NodeJS.ProcessEnv): Partial<En
     'allow-remote': { type: 'boolean' },
     auth: { type: 'boolean' },
     'metrics-token-file': { type: 'string' },
+    'system-interval': { type: 'string' },
   });
   const pick = (flag: string, envName: string) => (v[flag] as string | undefined) ?? (env[envName] || undefined);
   const opts: Partial<EngineOptions> = {};
@@ -215,6 +217,8 @@ export function serveOptions(args: string[], env: NodeJS.ProcessEnv): Partial<En
   if (!isLoopback(effectiveHost) && !opts.allowRemote) {
     throw new UsageError(`--host ${effectiveHost} is not a loopback address: add --allow-remote to expose Trainwatch to the network (token auth is then always on)`);
   }
+  const systemInterval = num('--system-interval', pick('system-interval', 'TRAINWATCH_SYSTEM_INTERVAL'), 0);
+  if (systemInterval !== undefined) opts.systemIntervalMs = Math.round(systemInterval * 1000);
   return opts;
 }
 
@@ -250,7 +254,7 @@ function sourceFlags(args: string[]): SourceInput[] {
 }
 
 async function serve(args: string[], env: NodeJS.ProcessEnv, out: Out): Promise<number> {
-  const engine = await startEngine(serveOptions(args, env));
+  const engine = await startEngine({ ...serveOptions(args, env), systemLog: (m) => out.error(`trainwatch: ${m}`) });
   const { url } = engine.http;
   const tcp = engine.ingest.tcp ? formatAddr({ kind: 'tcp', ...engine.ingest.tcp }) : null;
   out.log(`Trainwatch ${VERSION} engine running`);

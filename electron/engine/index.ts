@@ -31,6 +31,7 @@ import { SourceManager } from './sources/manager.ts';
 import type { SourceInput } from '../../shared/fleet.ts';
 import { loadOrCreateToken, readTokenFile, tokenPath } from './http/auth.ts';
 import { engineLimits } from './limits.ts';
+import { DEFAULT_SYSTEM_INTERVAL_MS, SystemSampler } from './system/sampler.ts';
 
 /** In the data dir while an engine runs: its pid and addresses (EngineInfo). */
 export const ENGINE_FILE = 'engine.json';
@@ -100,6 +101,12 @@ export interface EngineOptions {
   /** HTTP: headers must arrive within this (slowloris), the whole request within the other. */
   httpHeadersTimeoutMs: number;
   httpRequestTimeoutMs: number;
+  /** System metrics (CPU, memory, GPU of each job's process; docs/system-metrics.md) every this many ms; 0: off. */
+  systemIntervalMs: number;
+  /** The nvidia-smi binary; undefined: looked up on PATH once; null: never look for GPUs. */
+  nvidiaSmi?: string | null;
+  /** Where the sampler says what it found, once ("no GPU found", GPUs found); default: nowhere. */
+  systemLog?: (message: string) => void;
 }
 
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -154,6 +161,7 @@ export function defaultOptions(env: NodeJS.ProcessEnv = process.env): EngineOpti
     streamHelloTimeoutMs: 10_000,
     httpHeadersTimeoutMs: 10_000,
     httpRequestTimeoutMs: 30_000,
+    systemIntervalMs: DEFAULT_SYSTEM_INTERVAL_MS,
   };
 }
 
@@ -176,6 +184,8 @@ export interface Engine {
   readonly sources: SourceManager;
   /** The token ingest and the API require, or null when auth is off. */
   readonly authToken: string | null;
+  /** CPU, memory and GPU of each job's processes (idle when systemIntervalMs is 0). */
+  readonly system: SystemSampler;
   /** Sends a cancel line to the connections that reported the job; returns how many got it. */
   cancel(jobId: string, reason: string): number;
   /** Cancel with its checks and answers (no such run, not running, nobody to tell): what the API and IPC call. */
@@ -207,6 +217,14 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     maxPointsPerSeries: options.maxPointsPerSeries,
     maxRuns: options.maxRuns,
     maxScalarsPerJob: options.maxScalarsPerJob,
+  });
+  // Before storage opens: a bad interval must fail before the data dir is locked.
+  const system = new SystemSampler({
+    intervalMs: options.systemIntervalMs,
+    store,
+    clock: options.clock,
+    ...(options.nvidiaSmi !== undefined ? { nvidiaSmi: options.nvidiaSmi } : {}),
+    log: (m) => options.systemLog?.(m),
   });
   const stats = new IngestStats();
   const ledger = new SeqLedger();
@@ -299,6 +317,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     (stopped ??= (async () => {
       clearInterval(ticker);
       sources.close();
+      await system.stop();
       sse.close();
       feed.close();
       await Promise.all([streams.close(), http.close()]);
@@ -320,12 +339,13 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     sources.start(options.sources);
     // Where this engine listens, for the CLI (export, import, ls) to find it.
     writeFileAtomic(path.join(options.dataDir, ENGINE_FILE), `${JSON.stringify({ pid: process.pid, ...info() })}\n`);
+    system.start();
   } catch (err) {
     await stop();
     throw err;
   }
 
-  return { options, http: httpAddr, ingest: { tcp, socket }, store, exporter, stats, feed, sse, storage, actions, push, sources, authToken, cancel, requestCancel, info, stop };
+  return { options, http: httpAddr, ingest: { tcp, socket }, store, exporter, stats, feed, sse, storage, actions, push, sources, authToken, system, cancel, requestCancel, info, stop };
 }
 
 /** Host header values a browser on the network may use for a non-loopback bind: this machine's names and addresses. */

@@ -25,6 +25,7 @@ export const EVENT_TYPES = [
   'training',
   'heartbeat',
   'scalar',
+  'system',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -96,6 +97,9 @@ const params = z
   .record(z.string(), z.unknown())
   .refine((p) => depthAtMost(p, LIMITS.paramsDepth), why('too_deep', `must be nested at most ${LIMITS.paramsDepth} levels deep`));
 
+/** Bounds of `system` events: a process cannot use more CPUs than the largest machines have. */
+export const SYSTEM_LIMITS = { cpus: 65_536 } as const;
+
 const common = {
   job_id: id,
   agent_id: id,
@@ -155,7 +159,40 @@ export const eventSchemas = {
     value: metricValue,
     step: z.number().optional(),
   }),
+  /**
+   * System measurements of the job's processes and machine (docs/system-metrics.md): what the
+   * engine's own sampler records, and what a client may send for a run the engine cannot see
+   * (remote, containerized). Every field is optional. Not a sign of life: it never moves
+   * last_event_at or the event count, so a hung job still shows as stalled.
+   */
+  system: z.object({
+    type: z.literal('system'),
+    ...common,
+    cpu_ratio: nonNegative.max(SYSTEM_LIMITS.cpus).optional(),
+    rss_bytes: nonNegative.optional(),
+    gpu_util_ratio: nonNegative.max(1).optional(),
+    gpu_mem_bytes: nonNegative.optional(),
+    gpu_power_watts: nonNegative.optional(),
+    gpu_temp_celsius: z.number().min(-273.15).max(1000).optional(),
+    host_cpu_ratio: nonNegative.max(1).optional(),
+    host_mem_used_bytes: nonNegative.optional(),
+    host_load1: nonNegative.optional(),
+  }),
 } satisfies Record<EventType, z.ZodType>;
+
+/** The measurement fields of a `system` event, in the order the docs list them. */
+export const SYSTEM_FIELDS = [
+  'cpu_ratio',
+  'rss_bytes',
+  'gpu_util_ratio',
+  'gpu_mem_bytes',
+  'gpu_power_watts',
+  'gpu_temp_celsius',
+  'host_cpu_ratio',
+  'host_mem_used_bytes',
+  'host_load1',
+] as const;
+export type SystemField = (typeof SYSTEM_FIELDS)[number];
 
 type Schemas = typeof eventSchemas;
 export type EventOf<T extends EventType> = z.output<Schemas[T]>;

@@ -27,7 +27,7 @@ const GROUPS: ReadonlyArray<{ group: MetricGroup; title: string; intro: string }
   {
     group: 'job',
     title: 'Added by Trainwatch: per-job state',
-    intro: 'One series per job (and status), present while the job runs and for `--finished-ttl` after it ends.',
+    intro: 'One series per job (and status), present while the job runs and for `--finished-ttl` after it ends; the three `_process_`/`_gpu_` system gauges only while the job runs and its process is sampled ([system-metrics.md](system-metrics.md)).',
   },
   {
     group: 'self',

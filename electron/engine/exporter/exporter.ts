@@ -16,8 +16,8 @@ import type { MetricDef, MetricKey } from '../../../shared/catalog.ts';
 import { sumSeconds } from '../../../shared/math/histogram.ts';
 import type { HistogramData } from '../../../shared/math/histogram.ts';
 import { PROTOCOL_VERSION, PHASES } from '../../../shared/protocol/events.ts';
-import type { Phase } from '../../../shared/protocol/events.ts';
-import { RUN_STATUSES } from '../../../shared/run.ts';
+import type { Phase, SystemField } from '../../../shared/protocol/events.ts';
+import { RUN_STATUSES, SERIES } from '../../../shared/run.ts';
 import type { IngestStats } from '../ingest/stats.ts';
 import type { AgentTotals, Run, RunStore } from '../store/runStore.ts';
 import type { StorageStats } from '../storage/storage.ts';
@@ -237,6 +237,17 @@ export class Exporter {
     perJob('rewardMean', (r) => r.meanReward);
     perJob('jobStartTime', (r) => r.startedAt);
     perJob('jobLastEventTime', (r) => r.lastEventAt);
+    // System gauges: running jobs only, and only while their latest sample is no older than the
+    // stall timeout (a process that vanished without ending its job stops being reported).
+    const system = (field: SystemField) => (run: Run): number | null => {
+      const s = run.state === 'running' ? run.series.get(SERIES.system(field)) : undefined;
+      const t = s?.lastTime();
+      const store = self.store;
+      return s && t !== undefined && store && store.clock.now() - t <= store.stallAfterSeconds ? s.lastValue()! : null;
+    };
+    perJob('jobCpu', system('cpu_ratio'));
+    perJob('jobRss', system('rss_bytes'));
+    perJob('jobGpuMemory', system('gpu_mem_bytes'));
     collect('jobStatus', (g) => {
       const store = self.store;
       if (!store) return;

@@ -10,7 +10,7 @@ import { PHASE_METRIC } from '../../../shared/catalog.ts';
 import { addHistogram, bucketIndex, emptyHistogram, observe } from '../../../shared/math/histogram.ts';
 import type { HistogramData } from '../../../shared/math/histogram.ts';
 import type { EventOf, IngestEvent, Phase } from '../../../shared/protocol/events.ts';
-import { isTerminalType, PHASES } from '../../../shared/protocol/events.ts';
+import { isTerminalType, PHASES, SYSTEM_FIELDS } from '../../../shared/protocol/events.ts';
 import { reject } from '../../../shared/protocol/reasons.ts';
 import type { Rejection } from '../../../shared/protocol/reasons.ts';
 import {
@@ -276,9 +276,12 @@ export class RunStore {
     const t = event.ts ?? receivedAt;
     const rejection = this.applyTo(run, event, t);
     if (rejection) return { ok: false, rejection };
-    run.lastEventAt = receivedAt;
-    run.announcedStalled = false;
-    run.eventCount++;
+    // System measurements are not a sign of life (a hung job's process is still there to measure).
+    if (event.type !== 'system') {
+      run.lastEventAt = receivedAt;
+      run.announcedStalled = false;
+      run.eventCount++;
+    }
     this.observer?.applied(run, event, receivedAt, clientId);
     for (const l of this.listeners) l.changed(run.jobId);
     return { ok: true, implicit };
@@ -329,6 +332,12 @@ export class RunStore {
         return null;
       }
       case 'heartbeat':
+        return null;
+      case 'system':
+        for (const field of SYSTEM_FIELDS) {
+          const v = e[field];
+          if (v !== undefined) this.series(run, SERIES.system(field), false).push(t, v);
+        }
         return null;
       case 'scalar': {
         const key = SERIES.scalar(e.name);

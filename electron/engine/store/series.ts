@@ -50,6 +50,10 @@ export class Series {
     return this.n > 0 ? this.v[this.n - 1] : undefined;
   }
 
+  lastTime(): number | undefined {
+    return this.n > 0 ? this.t[this.n - 1] : undefined;
+  }
+
   /** A copy for the API, downsampled with LTTB when it holds more than `maxPoints`. */
   toData(maxPoints: number): SeriesData {
     const t = this.t.subarray(0, this.n);

@@ -8,6 +8,8 @@ export interface RunMini {
   loss: number[];
   reward: number[];
   iterationSeconds: number[];
+  /** GPU utilization of the job's GPUs, 0..1 (system samples); empty without a GPU. */
+  gpu: number[];
 }
 
 /** Points per series for a sparkline: about one per pixel of its 72 px width. */
@@ -57,6 +59,7 @@ export function useRunMinis(runs: RunIndex): ReadonlyMap<string, RunMini> {
               loss: d.series[SERIES.loss]?.v ?? [],
               reward: d.series[SERIES.meanReward]?.v ?? [],
               iterationSeconds: d.series[SERIES.duration('iteration')]?.v ?? [],
+              gpu: d.series[SERIES.system('gpu_util_ratio')]?.v ?? [],
             };
             setMinis((m) => new Map(m).set(id, mini));
           })

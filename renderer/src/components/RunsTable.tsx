@@ -1,4 +1,4 @@
-import { memo } from 'react';
+import { memo, useMemo } from 'react';
 import type { RunMini } from '../api/useRunMinis.ts';
 import { MISSING, formatDuration, formatMetric, formatRelative, formatTimestamp } from '../model/format.ts';
 import { displayName } from '../model/overview.ts';
@@ -21,6 +21,7 @@ const COLUMNS: ReadonlyArray<{ key: SortKey; label: string; num?: boolean; title
   { key: 'elapsed', label: 'Elapsed', num: true },
   { key: 'started', label: 'Started', num: true },
 ];
+/** Plus the checkbox; plus the GPU column (not sortable) where some run has GPU samples. */
 const COLUMN_COUNT = COLUMNS.length + 1;
 
 interface Props {
@@ -36,8 +37,10 @@ interface Props {
 
 /** Presentational: rows in the order given, optionally under agent group headers. */
 export function RunsTable({ groups, rows, minis, sort, selected, now, onSort, onSelect }: Props) {
+  // The GPU column only where there is something to show: most machines have no NVIDIA GPU.
+  const gpu = useMemo(() => [...minis.values()].some((m) => m.gpu.length > 0), [minis]);
   const body = (list: readonly TableRow[]) =>
-    list.map((r) => <RunRow key={r.run.job_id} row={r} mini={minis.get(r.run.job_id)} checked={selected.has(r.run.job_id)} now={now} onSelect={onSelect} />);
+    list.map((r) => <RunRow key={r.run.job_id} row={r} mini={minis.get(r.run.job_id)} checked={selected.has(r.run.job_id)} now={now} onSelect={onSelect} gpu={gpu} />);
   return (
     <div className="table-wrap">
       <table className="runs" data-testid="runs-table">
@@ -59,6 +62,11 @@ export function RunsTable({ groups, rows, minis, sort, selected, now, onSort, on
                 </th>
               );
             })}
+            {gpu && (
+              <th scope="col" className="num col-gpu" title="GPU utilization of the job's GPUs (system samples)">
+                GPU
+              </th>
+            )}
           </tr>
         </thead>
         {groups === null ? (
@@ -67,7 +75,7 @@ export function RunsTable({ groups, rows, minis, sort, selected, now, onSort, on
           groups.map((g) => (
             <tbody key={g.agent} data-testid="agent-group" data-agent={g.agent}>
               <tr className="group-row">
-                <th scope="rowgroup" colSpan={COLUMN_COUNT}>
+                <th scope="rowgroup" colSpan={COLUMN_COUNT + (gpu ? 1 : 0)}>
                   {g.agent} <span className="muted">· {g.rows.length} run{g.rows.length === 1 ? '' : 's'}</span>
                 </th>
               </tr>
@@ -86,6 +94,8 @@ interface RowProps {
   checked: boolean;
   now: number;
   onSelect: (jobId: string, selected: boolean) => void;
+  /** Show the GPU column. */
+  gpu: boolean;
 }
 
 /**
@@ -93,7 +103,7 @@ interface RowProps {
  * changes every second, but only rows of running runs show a ticking value; ended rows compare
  * equal without it (see rowPropsEqual).
  */
-const RunRow = memo(function RunRow({ row, mini, checked, now, onSelect }: RowProps) {
+const RunRow = memo(function RunRow({ row, mini, checked, now, onSelect, gpu }: RowProps) {
   const { run, eta, elapsed } = row;
   const href = runHref(run.job_id);
   const name = displayName(run);
@@ -144,6 +154,14 @@ const RunRow = memo(function RunRow({ row, mini, checked, now, onSelect }: RowPr
       <td className="col-started num" title={formatTimestamp(run.started_at)}>
         {formatRelative(run.started_at, now)}
       </td>
+      {gpu && (
+        <td className="col-gpu num">
+          <span className="cell-spark">
+            <Sparkline values={mini?.gpu} tone="gpu" />
+            <span className="value">{mini && mini.gpu.length > 0 ? `${Math.round(mini.gpu[mini.gpu.length - 1]! * 100)}%` : MISSING}</span>
+          </span>
+        </td>
+      )}
     </tr>
   );
 }, rowPropsEqual);
@@ -155,6 +173,7 @@ function rowPropsEqual(a: RowProps, b: RowProps): boolean {
     a.row.elapsed === b.row.elapsed &&
     a.mini === b.mini &&
     a.checked === b.checked &&
+    a.gpu === b.gpu &&
     a.onSelect === b.onSelect &&
     formatRelative(a.row.run.started_at, a.now) === formatRelative(b.row.run.started_at, b.now)
   );

@@ -1,6 +1,8 @@
-import { useState } from 'react';
+import { useContext, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceArea, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
 import type { Row } from '../model/lines.ts';
+import { nearestTick } from '../model/sync.ts';
+import { RunTimeDomain } from './runTimeAxis.ts';
 import type { XMode } from '../model/route.ts';
 import { formatCompact, formatCount, formatElapsed, formatMetric } from '../model/format.ts';
 
@@ -38,6 +40,10 @@ export interface SeriesChartProps {
   legend?: boolean;
   /** Bridge x values where a line has no point (overlaid runs sample different x). */
   connectGaps?: boolean;
+  /** Charts with the same id show their hover at the same x value (recharts syncId). */
+  syncId?: string;
+  /** The x range when not zoomed (default: the data's own); charts of one run share it. */
+  xDomain?: [number, number];
 }
 
 const X_FORMAT: Record<XMode, (x: number) => string> = {
@@ -52,8 +58,10 @@ const X_LABEL: Record<XMode, string> = { step: 'step', relative: 'time since sta
  * x range; the zoom is this component's state, so live data updates (new props) keep it, and
  * "Reset zoom" (or a double click) returns to the full range.
  */
-export function SeriesChart({ title, id, rows, lines, xMode, log = false, latest, formatValue = formatMetric, unit, guides = [], notes = [], height = 200, legend = false, connectGaps = false }: SeriesChartProps) {
+export function SeriesChart({ title, id, rows, lines, xMode, log = false, latest, formatValue = formatMetric, unit, guides = [], notes = [], height = 200, legend = false, connectGaps = false, syncId, xDomain }: SeriesChartProps) {
   const [zoom, setZoom] = useState<[number, number] | null>(null);
+  const shared = useContext(RunTimeDomain);
+  const domain = xDomain ?? (syncId !== undefined && xMode !== 'step' ? shared : undefined);
   const [drag, setDrag] = useState<{ from: number; to: number } | null>(null);
   const formatX = X_FORMAT[xMode];
   const visible = zoom === null ? rows : rows.filter((r) => r.x >= zoom[0] && r.x <= zoom[1]);
@@ -86,6 +94,8 @@ export function SeriesChart({ title, id, rows, lines, xMode, log = false, latest
             style={{ width: '100%', height, userSelect: 'none' }}
             data={visible as Row[]}
             margin={{ top: 8, right: 12, bottom: 0, left: 0 }}
+            syncId={syncId}
+            syncMethod={nearestTick}
             onMouseDown={(s) => s.activeLabel !== undefined && setDrag({ from: Number(s.activeLabel), to: Number(s.activeLabel) })}
             onMouseMove={(s) => drag !== null && s.activeLabel !== undefined && setDrag({ from: drag.from, to: Number(s.activeLabel) })}
             onMouseUp={endDrag}
@@ -95,7 +105,7 @@ export function SeriesChart({ title, id, rows, lines, xMode, log = false, latest
             <XAxis
               dataKey="x"
               type="number"
-              domain={zoom ?? ['dataMin', 'dataMax']}
+              domain={zoom ?? domain ?? ['dataMin', 'dataMax']}
               allowDataOverflow
               tickFormatter={formatX}
               allowDecimals={xMode !== 'step'}

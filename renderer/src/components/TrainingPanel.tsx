@@ -7,6 +7,7 @@ import type { ChartOptions } from '../model/route.ts';
 import { emaSmooth } from '../model/smoothing.ts';
 import { PanelBoundary } from './PanelBoundary.tsx';
 import { SeriesChart } from './SeriesChart.tsx';
+import { syncIdFor } from './SystemPanel.tsx';
 
 /** Loss, mean reward and every free-form scalar, each raw (faint) and EMA-smoothed. */
 export function TrainingPanel({ detail, options }: { detail: RunDetail; options: ChartOptions }) {
@@ -60,6 +61,7 @@ function SmoothedChart({ id, title, series, origin, options, color }: SmoothedPr
       rows={shaped.merged.rows}
       xMode={shaped.mode}
       log={options.log}
+      syncId={syncIdFor(shaped.mode)}
       latest={shaped.last === null ? '' : formatMetric(series?.v[series.v.length - 1] ?? shaped.last)}
       lines={smoothing ? [{ key: 'raw', label: `${title} (raw)`, color, faint: true }, { key: 'smooth', label: `${title} (smoothed ${options.smooth})`, color }] : [{ key: 'raw', label: title, color }]}
       notes={notes}

@@ -15,6 +15,9 @@ import { RunActionsBar } from '../components/RunActionsBar.tsx';
 import { BudgetMeter } from '../components/RunMeters.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
 import { StatusHistoryPanel } from '../components/StatusHistoryPanel.tsx';
+import { SystemPanel } from '../components/SystemPanel.tsx';
+import { RunTimeDomain } from '../components/runTimeAxis.ts';
+import { timeDomain } from '../model/sync.ts';
 import { TrainingPanel } from '../components/TrainingPanel.tsx';
 import { navigate } from '../hooks/useHashRoute.ts';
 import { useNow } from '../hooks/useNow.ts';
@@ -41,6 +44,7 @@ export function RunPage({ jobId, summary, chart, info }: Props) {
   const { detail, error } = useRunDetail(jobId, summary);
   const run = summary ?? detail;
   const actions = useRunActions(jobId);
+  const timeAxis = useMemo(() => (detail ? timeDomain(detail.series, chart.x, detail.started_at) : undefined), [detail, chart.x]);
 
   return (
     <div className="run-page">
@@ -68,7 +72,9 @@ export function RunPage({ jobId, summary, chart, info }: Props) {
               Loading charts…
             </div>
           ) : (
-            <RunPanels run={run} detail={detail} chart={chart} stallAfterSeconds={info?.stall_after_seconds ?? DEFAULT_STALL_SECONDS} />
+            <RunTimeDomain.Provider value={timeAxis}>
+              <RunPanels run={run} detail={detail} chart={chart} stallAfterSeconds={info?.stall_after_seconds ?? DEFAULT_STALL_SECONDS} />
+            </RunTimeDomain.Provider>
           )}
           {detail?.params && (
             <PanelBoundary label="Parameters">
@@ -173,6 +179,9 @@ function RunPanels({ run, detail, chart, stallAfterSeconds }: { run: RunSummary;
       <ChartControls options={chart} onChange={setChart} />
       <PanelBoundary label="Training">
         <TrainingPanel detail={detail} options={chart} />
+      </PanelBoundary>
+      <PanelBoundary label="System">
+        <SystemPanel detail={detail} options={chart} />
       </PanelBoundary>
       <PanelBoundary label="Budget">
         <BudgetPanel run={run} detail={detail} forecast={forecast} options={chart} />
