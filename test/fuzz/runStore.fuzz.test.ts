@@ -33,7 +33,7 @@ const ENDED: Record<string, State> = { job_completed: 'completed', job_failed: '
 function predict(model: Map<string, ModelJob>, e: IngestEvent): string | null {
   const job = model.get(e.job_id);
   if (!job) {
-    model.set(e.job_id, { agent: e.agent_id, explicit: e.type === 'job_created', state: ENDED[e.type] ?? 'running', events: 1 });
+    model.set(e.job_id, { agent: e.agent_id, explicit: e.type === 'job_created', state: ENDED[e.type] ?? 'running', events: e.type === 'system' ? 0 : 1 });
     return null;
   }
   if (e.type === 'job_created' && job.explicit) return 'duplicate_job';
@@ -41,7 +41,8 @@ function predict(model: Map<string, ModelJob>, e: IngestEvent): string | null {
   if (e.agent_id !== job.agent) return 'invalid_value';
   if (e.type === 'job_created') job.explicit = true;
   if (ENDED[e.type]) job.state = ENDED[e.type]!;
-  job.events++;
+  // System measurements are not a sign of life: accepted, not counted.
+  if (e.type !== 'system') job.events++;
   return null;
 }
 
