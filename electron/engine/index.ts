@@ -169,7 +169,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     maxRuns: options.maxRuns,
     maxScalarsPerJob: options.maxScalarsPerJob,
   });
-  const stats = new IngestStats();
+  const stats = new IngestStats(() => options.clock.now());
   const ledger = new SeqLedger();
   const storage = await Storage.open(store, {
     onSeq: (clientId, seq) => ledger.record(clientId, seq),
@@ -218,6 +218,10 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     stall_after_seconds: options.stallAfterSeconds,
     data_dir: options.dataDir,
     storage: { write_errors: storage.stats.writeErrors, last_error: storage.stats.lastError },
+    // For the exporter panel: the same numbers /metrics has, without parsing it.
+    scrapes: exporter.scrapeSummary(),
+    ingest_errors: { ...stats.errors },
+    recent_rejections: stats.recentRejections(),
   });
   const http = new HttpServer(
     { store, exporter, sse, ingest: ingestCtx, actions, push, requestCancel },

@@ -99,8 +99,8 @@ export function ExporterPage({ info }: { info: EngineInfo | null }) {
             <>
               <h4>Latest</h4>
               <ul className="rejections" data-testid="recent-rejections">
-                {info.recent_rejections.map((r) => (
-                  <li key={`${r.at}-${r.line}-${r.reason}`}>
+                {info.recent_rejections.map((r, i) => (
+                  <li key={i}>
                     <span className="muted" title={formatTimestamp(r.at)}>{formatRelative(r.at, now)}</span> <code>{r.reason}</code> line {r.line}: {r.message}
                   </li>
                 ))}
