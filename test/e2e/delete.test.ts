@@ -89,7 +89,7 @@ describe.skipIf(skipReason !== null)(skipReason ? `delete a run (skipped: ${skip
     expect(await dialog.locator('h3').textContent()).toBe('Delete this run?');
     expect(await dialog.locator('.confirm-body code').first().textContent()).toBe('done-1');
     // The safe choice has the focus, so Enter does not delete.
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('confirm-cancel');
+    expect(await page.locator(':focus').getAttribute('data-testid')).toBe('confirm-cancel');
     await page.keyboard.press('Escape');
     await expect.poll(() => dialog.count()).toBe(0);
     await page.locator('[data-testid="delete-run"]').click();
