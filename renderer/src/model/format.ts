@@ -116,8 +116,11 @@ export function formatElapsed(seconds: number): string {
 
 /** Unix seconds as a local date and time, for tooltips next to a relative time. */
 export function formatTimestamp(seconds: number): string {
-  return new Date(seconds * 1000).toLocaleString('en-US', { dateStyle: 'medium', timeStyle: 'medium' });
+  return timestampFormat.format(new Date(seconds * 1000));
 }
+
+/** One formatter for every timestamp: toLocaleString with options builds a new one per call (~0.1-0.5 ms). */
+const timestampFormat = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'medium' });
 
 function pad(n: number): string {
   return String(n).padStart(2, '0');
