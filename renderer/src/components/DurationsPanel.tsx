@@ -6,7 +6,7 @@ import { PHASES } from '../../../shared/protocol/events.ts';
 import type { Phase } from '../../../shared/protocol/events.ts';
 import { SERIES } from '../../../shared/run.ts';
 import type { RunDetail, SeriesData } from '../../../shared/run.ts';
-import { formatDuration } from '../model/format.ts';
+import { formatCount, formatDuration } from '../model/format.ts';
 import { mergeLines, seriesXY } from '../model/lines.ts';
 import { SLOWDOWN_RATIO, bucketLabels, histogramOf, rollingQuantiles, slowdown } from '../model/quantiles.ts';
 import type { ChartOptions } from '../model/route.ts';
@@ -62,7 +62,7 @@ function PhaseDurations({ phase, series, origin, options }: { phase: Phase; seri
       <div className="phase-head">
         <h4>{PHASE_LABEL[phase]}</h4>
         <span className="muted">
-          {shaped.count} observations · p50 {formatDuration(shaped.p50)} · p95 {formatDuration(shaped.p95)}
+          {formatCount(shaped.count)} observation{shaped.count === 1 ? '' : 's'} · p50 {formatDuration(shaped.p50)} · p95 {formatDuration(shaped.p95)}
         </span>
         {slowing && (
           <span className="slow-tag" role="status" data-testid={`slowdown-${phase}`}>

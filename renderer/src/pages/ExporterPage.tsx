@@ -32,7 +32,7 @@ export function ExporterPage({ info }: { info: EngineInfo | null }) {
             {info.scrapes && (
               <span className="muted" data-testid="scrape-count">
                 {' '}
-                · scraped {formatCount(info.scrapes.total)} times
+                · {info.scrapes.total === 0 ? 'not scraped yet: add the scrape config below to prometheus.yml' : `scraped ${info.scrapes.total === 1 ? 'once' : `${formatCount(info.scrapes.total)} times`}`}
                 {info.scrapes.last_at !== null && <>, last <span title={formatTimestamp(info.scrapes.last_at)}>{formatRelative(info.scrapes.last_at, now)}</span></>}
               </span>
             )}
