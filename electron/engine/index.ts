@@ -226,7 +226,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     ...(options.nvidiaSmi !== undefined ? { nvidiaSmi: options.nvidiaSmi } : {}),
     log: (m) => options.systemLog?.(m),
   });
-  const stats = new IngestStats();
+  const stats = new IngestStats(() => options.clock.now());
   const ledger = new SeqLedger();
   const storage = await openStorage(options.dataDir, () => Storage.open(store, {
     onSeq: (clientId, seq) => ledger.record(clientId, seq),
@@ -293,6 +293,10 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     storage: { write_errors: storage.stats.writeErrors, last_error: storage.stats.lastError },
     limits: engineLimits(options, stats, store),
     auth: { required: authToken !== null, token_file: authToken !== null ? tokenPath(options.dataDir) : null },
+    // For the exporter panel: the same numbers /metrics has, without parsing it.
+    scrapes: exporter.scrapeSummary(),
+    ingest_errors: { ...stats.errors },
+    recent_rejections: stats.recentRejections(),
   });
   const http = new HttpServer(
     { store, exporter, sse, ingest: ingestCtx, actions, push, requestCancel, sources: { sources, clock: options.clock, version: VERSION } },

@@ -262,6 +262,13 @@ describe.skipIf(skipReason !== null)(skipReason ? `issue 4 UI (skipped: ${skipRe
     expect(await text(page, '[data-testid="snippet-tcp"] pre')).toContain(`socket.create_connection(("127.0.0.1", ${engine.ingest.tcp!.port}))`);
     await page.locator('[data-testid="ingest-errors"]').waitFor({ timeout: 5_000 });
     expect(await page.locator('[data-testid="ingest-errors"] tbody tr').allTextContents()).toContain(`${badReason}1`);
+    // The refused line itself, from /api/v1/info: reason, its line number on that connection, the engine's message.
+    const rejected = ingest.errors()[0]!;
+    expect(await page.locator('[data-testid="recent-rejections"] li').allTextContents()).toEqual([
+      expect.stringMatching(new RegExp(`(just now|\\d+s ago) ${badReason} line ${rejected.line}: ${rejected.message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)),
+    ]);
+    // Nothing has scraped this engine (the panel no longer reads /metrics itself: the counts come with the info).
+    expect(await text(page, '[data-testid="scrape-count"]')).toBe('· not scraped yet: add the scrape config below to prometheus.yml');
     await page.screenshot({ path: path.join(RESULTS_DIR, 'exporter.png'), fullPage: true });
   });
 

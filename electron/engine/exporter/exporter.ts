@@ -75,6 +75,8 @@ export class Exporter {
   /** What this scrape exports, computed once per render and read by every collector. */
   private view: ScrapeView | null = null;
   private readonly scrapes: Record<ExpositionFormat, number> = { text: 0, openmetrics: 0 };
+  /** When the last /metrics render started (the store's clock, Unix seconds). */
+  private lastScrapeAt: number | null = null;
   /** Renders run one at a time: prom-client renames counters in place during an OpenMetrics render. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly counterNames = new Map<{ name: string }, string>();
@@ -113,6 +115,11 @@ export class Exporter {
     this.extras.push(source);
   }
 
+  /** Scrapes served so far (every format; the sum of trainwatch_scrapes_total) and when the last began. */
+  scrapeSummary(): { total: number; last_at: number | null } {
+    return { total: this.scrapes.text + this.scrapes.openmetrics, last_at: this.lastScrapeAt };
+  }
+
   /** Renders /metrics in the format the Accept header asks for. */
   render(accept?: string): Promise<Exposition> {
     const format = negotiateFormat(accept);
@@ -123,6 +130,7 @@ export class Exporter {
 
   private async renderNow(format: ExpositionFormat): Promise<Exposition> {
     this.scrapes[format]++;
+    this.lastScrapeAt = this.store?.clock.now() ?? null;
     this.view = this.computeView();
     try {
       const body = appendExtras(fixNaN(await this.registries[format].metrics()), this.extras, format);

@@ -220,6 +220,7 @@ export class IngestSession implements LineSink {
   private fail(reason: RejectReason, message: string, seq?: number, job_id?: string): void {
     this.rejected++;
     this.ctx.stats.errors[reason]++;
+    this.ctx.stats.noteRejection(reason, message || REJECT_REASONS[reason], this.lineNo);
     const line: ServerLine = { type: 'error', line: this.lineNo, reason, message: message || REJECT_REASONS[reason] };
     if (seq !== undefined) line.seq = seq;
     if (job_id !== undefined) line.job_id = job_id;

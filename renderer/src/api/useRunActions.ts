@@ -14,13 +14,16 @@ export function useRunActions(jobId: string) {
   const [state, setState] = useState<ActionState>({ busy: null, message: null, error: null });
 
   const run = useCallback(
-    async (busy: NonNullable<ActionState['busy']>, action: () => Promise<string | null>) => {
+    /** Resolves true when the action succeeded. */
+    async (busy: NonNullable<ActionState['busy']>, action: () => Promise<string | null>): Promise<boolean> => {
       setState({ busy, message: null, error: null });
       try {
         const message = await action();
         setState({ busy: null, message, error: null });
+        return true;
       } catch (err) {
         setState({ busy: null, message: null, error: err instanceof Error ? err.message : String(err) });
+        return false;
       }
     },
     [],

@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { memo, useMemo } from 'react';
 import { Bar, BarChart, CartesianGrid, Tooltip, XAxis, YAxis } from 'recharts';
 import { PHASE_METRIC } from '../../../shared/catalog.ts';
 import { bucketQuantile } from '../../../shared/math/histogram.ts';
@@ -6,7 +6,7 @@ import { PHASES } from '../../../shared/protocol/events.ts';
 import type { Phase } from '../../../shared/protocol/events.ts';
 import { SERIES } from '../../../shared/run.ts';
 import type { RunDetail, SeriesData } from '../../../shared/run.ts';
-import { formatDuration } from '../model/format.ts';
+import { formatCount, formatDuration } from '../model/format.ts';
 import { mergeLines, seriesXY } from '../model/lines.ts';
 import { SLOWDOWN_RATIO, bucketLabels, histogramOf, rollingQuantiles, slowdown } from '../model/quantiles.ts';
 import type { ChartOptions } from '../model/route.ts';
@@ -23,8 +23,8 @@ const PHASE_LABEL: Record<Phase, string> = {
 /** Points in the rolling p50/p95 window. */
 export const ROLLING_WINDOW = 20;
 
-/** Per phase: the distribution over the inherited buckets, and p50/p95 over time. */
-export function DurationsPanel({ detail, options }: { detail: RunDetail; options: ChartOptions }) {
+/** Per phase: the distribution over the inherited buckets, and p50/p95 over time. Memoised like TrainingPanel. */
+export const DurationsPanel = memo(function DurationsPanel({ detail, options }: { detail: RunDetail; options: ChartOptions }) {
   const phases = PHASES.filter((p) => (detail.series[SERIES.duration(p)]?.v.length ?? 0) > 0);
   return (
     <section className="run-section" aria-label="Durations">
@@ -42,7 +42,7 @@ export function DurationsPanel({ detail, options }: { detail: RunDetail; options
       )}
     </section>
   );
-}
+});
 
 function PhaseDurations({ phase, series, origin, options }: { phase: Phase; series: SeriesData; origin: number; options: ChartOptions }) {
   const bounds = PHASE_METRIC[phase].buckets!;
@@ -62,7 +62,7 @@ function PhaseDurations({ phase, series, origin, options }: { phase: Phase; seri
       <div className="phase-head">
         <h4>{PHASE_LABEL[phase]}</h4>
         <span className="muted">
-          {shaped.count} observations · p50 {formatDuration(shaped.p50)} · p95 {formatDuration(shaped.p95)}
+          {formatCount(shaped.count)} observation{shaped.count === 1 ? '' : 's'} · p50 {formatDuration(shaped.p50)} · p95 {formatDuration(shaped.p95)}
         </span>
         {slowing && (
           <span className="slow-tag" role="status" data-testid={`slowdown-${phase}`}>

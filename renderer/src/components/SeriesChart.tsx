@@ -1,10 +1,10 @@
-import { useContext, useState } from 'react';
+import { useContext, useMemo, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceArea, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
 import type { Row } from '../model/lines.ts';
 import { nearestTick } from '../model/sync.ts';
 import { RunTimeDomain } from './runTimeAxis.ts';
 import type { XMode } from '../model/route.ts';
-import { formatCompact, formatCount, formatElapsed, formatMetric } from '../model/format.ts';
+import { axisFormatter, formatCompact, formatCount, formatElapsed, formatMetric } from '../model/format.ts';
 
 export interface LineSpec {
   key: string;
@@ -65,6 +65,7 @@ export function SeriesChart({ title, id, rows, lines, xMode, log = false, latest
   const [drag, setDrag] = useState<{ from: number; to: number } | null>(null);
   const formatX = X_FORMAT[xMode];
   const visible = zoom === null ? rows : rows.filter((r) => r.x >= zoom[0] && r.x <= zoom[1]);
+  const formatY = useMemo(() => (log ? formatCompact : yTickFormatter(visible, lines, guides)), [visible, lines, guides, log]);
 
   const endDrag = () => {
     if (drag !== null && drag.from !== drag.to) setZoom([Math.min(drag.from, drag.to), Math.max(drag.from, drag.to)]);
@@ -118,7 +119,7 @@ export function SeriesChart({ title, id, rows, lines, xMode, log = false, latest
               scale={log ? 'log' : 'auto'}
               domain={log ? ['auto', 'auto'] : ['auto', 'auto']}
               allowDataOverflow={log}
-              tickFormatter={formatCompact}
+              tickFormatter={formatY}
               tickLine={false}
               width={52}
               fontSize={11}
@@ -162,4 +163,24 @@ export function SeriesChart({ title, id, rows, lines, xMode, log = false, latest
       ))}
     </figure>
   );
+}
+
+/** Y tick labels that stay distinct over the plotted values (and guide lines, which extend the domain). */
+function yTickFormatter(rows: readonly Row[], lines: readonly LineSpec[], guides: readonly Guide[]): (v: number) => string {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const row of rows) {
+    for (const l of lines) {
+      const v = row[l.key];
+      if (typeof v === 'number' && Number.isFinite(v)) {
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+    }
+  }
+  for (const g of guides) {
+    min = Math.min(min, g.y);
+    max = Math.max(max, g.y);
+  }
+  return axisFormatter(min, max);
 }

@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { memo, useMemo } from 'react';
 import { SERIES } from '../../../shared/run.ts';
 import type { RunDetail, SeriesData } from '../../../shared/run.ts';
 import { formatMetric } from '../model/format.ts';
@@ -9,8 +9,12 @@ import { PanelBoundary } from './PanelBoundary.tsx';
 import { SeriesChart } from './SeriesChart.tsx';
 import { syncIdFor } from './SystemPanel.tsx';
 
-/** Loss, mean reward and every free-form scalar, each raw (faint) and EMA-smoothed. */
-export function TrainingPanel({ detail, options }: { detail: RunDetail; options: ChartOptions }) {
+/**
+ * Loss, mean reward and every free-form scalar, each raw (faint) and EMA-smoothed. Memoised: the
+ * run view re-renders on every live summary (up to 10 a second for a busy run) and every clock
+ * tick, but these charts change only with a new detail or new chart options.
+ */
+export const TrainingPanel = memo(function TrainingPanel({ detail, options }: { detail: RunDetail; options: ChartOptions }) {
   const names = useMemo(() => scalarNames(detail.series), [detail.series]);
   return (
     <section className="run-section" aria-label="Training">
@@ -30,7 +34,7 @@ export function TrainingPanel({ detail, options }: { detail: RunDetail; options:
       </div>
     </section>
   );
-}
+});
 
 interface SmoothedProps {
   id: string;

@@ -1,4 +1,4 @@
-import { useSyncExternalStore } from 'react';
+import { useMemo, useSyncExternalStore } from 'react';
 import { formatHash, parseHash } from '../model/route.ts';
 import type { Route } from '../model/route.ts';
 
@@ -13,7 +13,9 @@ const getHash = () => window.location.hash;
 export function useHashRoute(): Route {
   // Subscribing to the string (not the parsed object) keeps the snapshot referentially stable.
   const hash = useSyncExternalStore(subscribe, getHash);
-  return parseHash(hash);
+  // Parsed once per URL change: the route's objects (filters, chart options) then keep their
+  // identity across the many re-renders live data causes, so memoised views below stay put.
+  return useMemo(() => parseHash(hash), [hash]);
 }
 
 /**

@@ -60,6 +60,24 @@ export function formatCompact(value: number): string {
 }
 
 /**
+ * Tick labels for a value axis spanning [min, max] with about `ticks` ticks: formatCompact when
+ * its labels stay distinct, else as many digits as the tick step needs, so a narrow band of large
+ * values reads -1.45k, -1.425k, -1.4k instead of -1.4k five times (same for 0.5001 vs 0.5002).
+ */
+export function axisFormatter(min: number, max: number, ticks = 5): (value: number) => string {
+  const span = max - min;
+  if (!Number.isFinite(span) || span <= 0 || ticks < 2) return formatCompact;
+  const step = span / (ticks - 1);
+  const labels = new Set<string>();
+  for (let i = 0; i < ticks; i++) labels.add(formatCompact(min + i * step));
+  if (labels.size === ticks) return formatCompact;
+  const magnitude = Math.max(Math.abs(min), Math.abs(max));
+  const [size, suffix] = SUFFIXES.find(([s]) => magnitude >= s) ?? [1, ''];
+  const digits = Math.min(8, Math.max(0, Math.ceil(-Math.log10(step / size)) + 1));
+  return (value) => (Number.isFinite(value) ? `${trimZeros((value / size).toFixed(digits))}${suffix}` : formatCompact(value));
+}
+
+/**
  * A training value (loss, reward): 4 significant digits, compact above 10,000, exponent below
  * 0.001, and the non-finite values spelled out.
  */
@@ -116,8 +134,11 @@ export function formatElapsed(seconds: number): string {
 
 /** Unix seconds as a local date and time, for tooltips next to a relative time. */
 export function formatTimestamp(seconds: number): string {
-  return new Date(seconds * 1000).toLocaleString('en-US', { dateStyle: 'medium', timeStyle: 'medium' });
+  return timestampFormat.format(new Date(seconds * 1000));
 }
+
+/** One formatter for every timestamp: toLocaleString with options builds a new one per call (~0.1-0.5 ms). */
+const timestampFormat = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'medium' });
 
 function pad(n: number): string {
   return String(n).padStart(2, '0');

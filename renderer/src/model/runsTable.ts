@@ -6,6 +6,9 @@ import type { RunStatus, RunSummary } from '../../../shared/run.ts';
 import { budgetPercent, displayName, progressFraction } from './overview.ts';
 import type { RunFilter, SortKey, SortSpec } from './route.ts';
 
+/** Rows the overview mounts at first (and adds per "Show more"); sort and filter cover every run. */
+export const TABLE_PAGE = 100;
+
 /** One table row: the summary plus what the table derives from it. */
 export interface TableRow {
   run: RunSummary;

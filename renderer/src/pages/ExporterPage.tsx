@@ -33,7 +33,7 @@ export function ExporterPage({ info }: { info: EngineInfo | null }) {
             {info.scrapes && (
               <span className="muted" data-testid="scrape-count">
                 {' '}
-                · scraped {formatCount(info.scrapes.total)} times
+                · {info.scrapes.total === 0 ? 'not scraped yet: add the scrape config below to prometheus.yml' : `scraped ${info.scrapes.total === 1 ? 'once' : `${formatCount(info.scrapes.total)} times`}`}
                 {info.scrapes.last_at !== null && <>, last <span title={formatTimestamp(info.scrapes.last_at)}>{formatRelative(info.scrapes.last_at, now)}</span></>}
               </span>
             )}
@@ -100,8 +100,8 @@ export function ExporterPage({ info }: { info: EngineInfo | null }) {
             <>
               <h4>Latest</h4>
               <ul className="rejections" data-testid="recent-rejections">
-                {info.recent_rejections.map((r) => (
-                  <li key={`${r.at}-${r.line}-${r.reason}`}>
+                {info.recent_rejections.map((r, i) => (
+                  <li key={i}>
                     <span className="muted" title={formatTimestamp(r.at)}>{formatRelative(r.at, now)}</span> <code>{r.reason}</code> line {r.line}: {r.message}
                   </li>
                 ))}

@@ -1,4 +1,4 @@
-import { useCallback, useMemo } from 'react';
+import { useCallback, useMemo, useRef, useState } from 'react';
 import type { EngineInfo } from '../../../shared/api.ts';
 import { useRunMinis } from '../api/useRunMinis.ts';
 import type { ConnectionState } from '../api/useRuns.ts';
@@ -14,7 +14,7 @@ import { runProgress } from '../model/progress.ts';
 import { compareHref } from '../model/route.ts';
 import type { OverviewState, RunFilter, SortKey } from '../model/route.ts';
 import type { RunIndex } from '../model/runIndex.ts';
-import { agentsOf, filterRows, groupByAgent, sortRows } from '../model/runsTable.ts';
+import { TABLE_PAGE, agentsOf, filterRows, groupByAgent, sortRows } from '../model/runsTable.ts';
 import type { TableRow } from '../model/runsTable.ts';
 
 interface Props {
@@ -44,7 +44,11 @@ export function OverviewPage({ runs, loaded, connection, info, view }: Props) {
   );
   const { rows: shown, queryError } = useMemo(() => filterRows(rows, view.filter), [rows, view.filter]);
   const sorted = useMemo(() => sortRows(shown, view.sort), [shown, view.sort]);
-  const groups = useMemo(() => (view.groupByAgent ? groupByAgent(sorted) : null), [sorted, view.groupByAgent]);
+  // The table mounts at most `limit` rows (sorted and filtered over all runs first): 500 rows with
+  // sparklines cost hundreds of ms to mount, 100 stay interactive. "Show more" raises it.
+  const [limit, setLimit] = useState(TABLE_PAGE);
+  const visible = useMemo(() => (sorted.length > limit ? sorted.slice(0, limit) : sorted), [sorted, limit]);
+  const groups = useMemo(() => (view.groupByAgent ? groupByAgent(visible) : null), [visible, view.groupByAgent]);
   const selected = useMemo(() => new Set(view.selected), [view.selected]);
 
   // Each handler reads the view it was made with; the URL is the one source of truth.
@@ -53,10 +57,14 @@ export function OverviewPage({ runs, loaded, connection, info, view }: Props) {
     (key: SortKey) => update({ sort: { key, dir: view.sort.key === key && view.sort.dir === 'desc' ? 'asc' : 'desc' } }, { replace: true }),
     [update, view.sort],
   );
-  const onSelect = useCallback(
-    (jobId: string, on: boolean) => update({ selected: on ? [...view.selected.filter((id) => id !== jobId), jobId] : view.selected.filter((id) => id !== jobId) }, { replace: true }),
-    [update, view.selected],
-  );
+  // Stable across view changes: every row gets it, and a new function would re-render all of
+  // them on each sort or keystroke (500 rows: hundreds of ms). It reads the latest view from a ref.
+  const viewRef = useRef(view);
+  viewRef.current = view;
+  const onSelect = useCallback((jobId: string, on: boolean) => {
+    const v = viewRef.current;
+    navigate({ page: 'overview', ...v, selected: on ? [...v.selected.filter((id) => id !== jobId), jobId] : v.selected.filter((id) => id !== jobId) }, { replace: true });
+  }, []);
   const onFilter = useCallback((filter: RunFilter, opts?: { replace?: boolean }) => update({ filter }, opts), [update]);
 
   if (!loaded) {
@@ -104,7 +112,22 @@ export function OverviewPage({ runs, loaded, connection, info, view }: Props) {
                 </button>
               </p>
             ) : (
-              <RunsTable groups={groups} rows={sorted} minis={minis} sort={view.sort} selected={selected} now={now} onSort={onSort} onSelect={onSelect} />
+              <>
+                <RunsTable groups={groups} rows={visible} minis={minis} sort={view.sort} selected={selected} now={now} onSort={onSort} onSelect={onSelect} />
+                {visible.length < sorted.length && (
+                  <p className="table-more" data-testid="table-more">
+                    <span data-testid="table-more-count">
+                      Showing the first {visible.length} of {sorted.length} runs.
+                    </span>{' '}
+                    <button type="button" className="link-button" onClick={() => setLimit((l) => l + TABLE_PAGE)} data-testid="show-more">
+                      Show {Math.min(TABLE_PAGE, sorted.length - visible.length)} more
+                    </button>
+                    <button type="button" className="link-button" onClick={() => setLimit(Number.POSITIVE_INFINITY)} data-testid="show-all">
+                      Show all
+                    </button>
+                  </p>
+                )}
+              </>
             )}
           </section>
         )}

@@ -25,7 +25,7 @@ import { budgetForecast } from '../model/budget.ts';
 import { formatCount, formatDuration, formatMetric, formatRelative, formatTimestamp, formatUsd } from '../model/format.ts';
 import { displayName } from '../model/overview.ts';
 import { runProgress } from '../model/progress.ts';
-import { OVERVIEW_HREF } from '../model/route.ts';
+import { DEFAULT_OVERVIEW, OVERVIEW_HREF } from '../model/route.ts';
 import type { ChartOptions } from '../model/route.ts';
 
 interface Props {
@@ -45,6 +45,8 @@ export function RunPage({ jobId, summary, chart, info }: Props) {
   const run = summary ?? detail;
   const actions = useRunActions(jobId);
   const timeAxis = useMemo(() => (detail ? timeDomain(detail.series, chart.x, detail.started_at) : undefined), [detail, chart.x]);
+  // Once deleted there is nothing left to show here: back to the table (no Back into a deleted run).
+  const onDelete = () => void actions.remove().then((ok) => ok && navigate({ page: 'overview', ...DEFAULT_OVERVIEW }, { replace: true }));
 
   return (
     <div className="run-page">
@@ -63,7 +65,13 @@ export function RunPage({ jobId, summary, chart, info }: Props) {
             </div>
           )}
           <RunHeader run={run} />
-          <RunActionsBar run={run} state={actions.state} onExport={(f) => void actions.exportAs(f)} onCancel={() => void actions.cancel()} />
+          <RunActionsBar
+            run={run}
+            state={actions.state}
+            onExport={(f) => void actions.exportAs(f)}
+            onCancel={() => void actions.cancel()}
+            onDelete={onDelete}
+          />
           <PanelBoundary label="Run summary">
             <RunSummaryPanel run={run} />
           </PanelBoundary>

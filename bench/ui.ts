@@ -1,0 +1,468 @@
+/**
+ * UI benchmarks (issue 8, "UI" line; issue 4, "npm run bench reports event-to-screen latency and
+ * the render time of a chart at the point cap"), in Debian Chromium through playwright-core,
+ * against a real engine serving the built UI (dist/renderer):
+ *
+ * 1. Event-to-screen latency at 20 live runs x 10 events/s: each event is a `progress` event
+ *    whose current_iteration is the send time (ms since the bench started, on the wall clock);
+ *    the page reads the runs table on every DOM mutation and, for each new value, computes its
+ *    age at the DOM update and at the next animation frame. Baseline: the same events' age when
+ *    they arrive on the live stream (SSE) in Node, measured at the same time. The engine sends
+ *    SSE batches at most every sseIntervalMs (100 ms), which bounds the latency from below.
+ * 2. Chart update at the point cap: a run whose loss and reward have more points than
+ *    DETAIL_POINTS.default, open in the run view; a new event makes the view fetch the detail
+ *    again (DETAIL_POINTS.default points a series); measured from the moment the detail is handed
+ *    to React (performance mark DETAIL_RECEIVED_MARK) to the loss path's DOM update and to the next
+ *    frame. Baseline: the same with a 100-point run.
+ * 3. Overview at 500 runs: a sort click and a search keystroke, from the input event to the
+ *    table's DOM update (React commit) and to the next frame. Baseline: the same at 20 runs.
+ *
+ * Each scenario runs against `trainwatch serve` in its own process (electron/cli/bin.js).
+ *
+ * `node --import tsx bench/ui.ts [--smoke] [--only=latency,chart,overview]` prints the figures;
+ * bench/run.ts can import benchUi.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { DETAIL_POINTS, ROUTES } from '../shared/api.ts';
+
+/** The figure shape of bench/run.ts (kept in step by hand: that file does not export it; the same fields as the perf branch's bench/common.ts). */
+export interface Figure {
+  name: string;
+  unit: string;
+  median: number;
+  min: number;
+  max: number;
+  runs: number[];
+  baseline?: string;
+  /** How many times the baseline's per-operation cost one operation of this figure costs. */
+  ratio?: number;
+  /** The issue's target for this figure, in its unit, and whether the median meets it. */
+  target?: string;
+  met?: boolean;
+  note?: string;
+}
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const UI_DIR = path.join(ROOT, 'dist', 'renderer');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** The engine's default sseIntervalMs (electron/engine/index.ts), which `trainwatch serve` uses. */
+const SSE_INTERVAL_MS = 100;
+/** Rows the overview mounts at first: TABLE_PAGE in renderer/src/model/runsTable.ts (another tsconfig project). */
+const TABLE_PAGE = 100;
+
+function figure(name: string, unit: string, runs: number[], extra: Partial<Figure> = {}): Figure {
+  const sorted = [...runs].sort((a, b) => a - b);
+  return { name, unit, median: sorted[Math.floor(sorted.length / 2)] ?? Number.NaN, min: sorted[0] ?? Number.NaN, max: sorted.at(-1) ?? Number.NaN, runs, ...extra };
+}
+
+function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+const wallMs = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Harness {
+  /** The engine's HTTP origin and TCP ingest address. */
+  url: string;
+  tcp: { host: string; port: number };
+  page: Page;
+  close(): Promise<void>;
+}
+
+/**
+ * A real `trainwatch serve` in its own process (as users run it: its timers and event loop are
+ * not the bench's), on free ports and a fresh data dir, and a fresh page.
+ */
+async function harness(browser: Browser): Promise<Harness> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tw-bench-ui-'));
+  const child = spawn(process.execPath, [path.join(ROOT, 'electron/cli/bin.js'), 'serve', '--port', '0', '--ingest-port', '0', '--socket', 'off', '--data-dir', dir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  while (!out.includes('Ctrl-C stops.')) {
+    if (child.exitCode !== null) throw new Error(`trainwatch serve failed to start: ${out}`);
+    await sleep(20);
+  }
+  const url = /UI {7}(http:\/\/\S+?)\/?\n/.exec(out)![1]!;
+  const [host, port] = /ingest {3}tcp (\S+):(\d+)/.exec(out)!.slice(1) as [string, string];
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
+  return {
+    url,
+    tcp: { host, port: Number(port) },
+    page,
+    async close() {
+      await page.close();
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Sends lines over one TCP connection and waits until the engine has processed them (a final acked heartbeat). */
+async function feed(h: Harness, lines: string[]): Promise<void> {
+  const socket = net.connect(h.tcp);
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  let buf = '';
+  const acked = new Promise<void>((resolve, reject) => {
+    socket.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('"type":"error"')) reject(new Error(`the engine refused a bench line: ${buf.slice(0, 500)}`));
+      if (buf.includes('{"type":"ack","seq":1}')) resolve();
+    });
+  });
+  for (let i = 0; i < lines.length; i += 5_000) {
+    if (!socket.write(`${lines.slice(i, i + 5_000).join('\n')}\n`)) await new Promise((r) => socket.once('drain', r));
+  }
+  socket.write(`${JSON.stringify({ type: 'heartbeat', job_id: '__bench__', agent_id: '__bench__', seq: 1 })}\n`);
+  await acked;
+  socket.destroy();
+}
+
+const line = (e: Record<string, unknown>) => JSON.stringify(e);
+
+// ------------------------------------------------------------------ 1. event-to-screen latency
+
+/** Page side: ages (ms) of each newly shown progress value, at the DOM update and at the next frame. */
+const LATENCY_PROBE = `(start) => {
+  const table = document.querySelector('[data-testid="runs-table"]');
+  const seen = new Map();
+  const probe = (window.__twLatency = { dom: [], frame: [] });
+  const scan = () => {
+    const now = performance.timeOrigin + performance.now();
+    const fresh = [];
+    for (const cell of table.querySelectorAll('[data-testid="run-row"] .progress-text')) {
+      const id = cell.closest('[data-testid="run-row"]').getAttribute('data-job-id');
+      const k = Number(cell.textContent.split('/')[0].replace(/[^0-9]/g, ''));
+      if (seen.get(id) === k) continue;
+      const first = !seen.has(id);
+      seen.set(id, k);
+      if (!first && k > 0) fresh.push(k);
+    }
+    if (fresh.length === 0) return;
+    for (const k of fresh) probe.dom.push(now - start - k);
+    requestAnimationFrame(() => {
+      const t = performance.timeOrigin + performance.now();
+      for (const k of fresh) probe.frame.push(t - start - k);
+    });
+  };
+  scan();
+  new MutationObserver(scan).observe(table, { subtree: true, childList: true, characterData: true });
+}`;
+
+/** Node side: ages of the same values when the live stream delivers them. */
+function sseProbe(url: string, start: number): { ages: number[]; close: () => void } {
+  const ages: number[] = [];
+  const seen = new Map<string, number>();
+  const req = http.get(`${url}${ROUTES.stream}`, { headers: { accept: 'text/event-stream' } }, (res) => {
+    let buf = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      const now = wallMs();
+      buf += chunk;
+      let end: number;
+      while ((end = buf.indexOf('\n\n')) >= 0) {
+        const block = buf.slice(0, end);
+        buf = buf.slice(end + 2);
+        const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5)).join('\n');
+        if (!block.includes('event: runs') || data === '') continue;
+        for (const run of (JSON.parse(data) as { runs: Array<{ job_id: string; current_iteration: number | null }> }).runs) {
+          const k = run.current_iteration;
+          if (k === null || seen.get(run.job_id) === k) continue;
+          seen.set(run.job_id, k);
+          if (k > 0) ages.push(now - start - k);
+        }
+      }
+    });
+  });
+  req.on('error', () => {});
+  return { ages, close: () => req.destroy() };
+}
+
+async function latencyFigures(browser: Browser, smoke: boolean): Promise<Figure[]> {
+  const RUNS = 20;
+  const RATE = 10;
+  const seconds = smoke ? 2 : 10;
+  const rounds = smoke ? 1 : 3;
+  const p50: number[] = [];
+  const p95: number[] = [];
+  const frame95: number[] = [];
+  const sse50: number[] = [];
+  const sse95: number[] = [];
+  let shown = 0;
+  let sent = 0;
+  for (let round = 0; round < rounds; round++) {
+    const h = await harness(browser);
+    try {
+      const start = Math.floor(wallMs());
+      const ids = Array.from({ length: RUNS }, (_, i) => `live-${i}`);
+      await feed(h, ids.map((id, i) => line({ type: 'job_created', job_id: id, agent_id: `agent-${i % 4}`, total_iterations: 1e9 })));
+      await h.page.goto(h.url);
+      await h.page.locator('[data-testid="run-row"]').nth(RUNS - 1).waitFor({ timeout: 20_000 });
+      await h.page.evaluate(`(${LATENCY_PROBE})(${start})`);
+      const sse = sseProbe(h.url, start);
+      // One connection per run, as 20 training scripts would have; each sends 10 events a second.
+      const sockets = await Promise.all(ids.map(() => new Promise<net.Socket>((resolve, reject) => {
+        const s = net.connect(h.tcp);
+        s.once('connect', () => resolve(s)).once('error', reject);
+        s.resume();
+      })));
+      // Each run on its own fixed schedule (start + offset + n x period, not setInterval, which
+      // drifts and bunches after a busy moment): the 20 runs' events spread evenly over time.
+      const period = 1000 / RATE;
+      const t0 = wallMs() + 50;
+      let stop = false;
+      const timers: NodeJS.Timeout[] = [];
+      sockets.forEach((s, i) => {
+        const offset = (i * period) / RUNS;
+        const next = (n: number) => {
+          if (stop) return;
+          timers[i] = setTimeout(() => {
+            const k = Math.round(wallMs() - start);
+            s.write(`${line({ type: 'progress', job_id: ids[i], agent_id: `agent-${i % 4}`, current_iteration: k })}\n`);
+            sent++;
+            next(n + 1);
+          }, Math.max(0, t0 + offset + n * period - wallMs()));
+        };
+        next(0);
+      });
+      await sleep(seconds * 1000);
+      stop = true;
+      timers.forEach((t) => clearTimeout(t));
+      await sleep(500); // the last events reach the screen
+      for (const s of sockets) s.destroy();
+      sse.close();
+      const probe = (await h.page.evaluate('window.__twLatency')) as { dom: number[]; frame: number[] };
+      shown += probe.dom.length;
+      p50.push(quantile(probe.dom, 0.5));
+      p95.push(quantile(probe.dom, 0.95));
+      frame95.push(quantile(probe.frame, 0.95));
+      sse50.push(quantile(sse.ages, 0.5));
+      sse95.push(quantile(sse.ages, 0.95));
+    } finally {
+      await h.close();
+    }
+  }
+  const where = `${RUNS} live runs x ${RATE} events/s`;
+  const sseP95 = figure(`live stream (SSE) arrival latency p95, ${where}, in Node`, 'ms', sse95, { note: `the engine sends the stream in batches every ${SSE_INTERVAL_MS} ms (sseIntervalMs): an event waits up to that long for its batch, so a p95 near ${SSE_INTERVAL_MS} ms is the design, not a slowness` });
+  const sseP50 = figure(`live stream (SSE) arrival latency p50, ${where}, in Node`, 'ms', sse50);
+  return [
+    sseP50,
+    sseP95,
+    figure(`event-to-screen latency p50 (client send -> DOM update in Chromium), ${where}`, 'ms', p50, { baseline: sseP50.name, ratio: median(p50) / sseP50.median }),
+    figure(`event-to-screen latency p95 (client send -> DOM update in Chromium), ${where}`, 'ms', p95, {
+      baseline: sseP95.name,
+      ratio: median(p95) / sseP95.median,
+      target: '<= 150 ms',
+      met: median(p95) <= 150,
+      note: `${shown} of ${sent} values seen on screen (a run's two events in one stream batch show only the newer)`,
+    }),
+    figure(`event-to-screen latency p95 to the next animation frame, ${where}`, 'ms', frame95, { baseline: sseP95.name, ratio: median(frame95) / sseP95.median }),
+  ];
+}
+
+/** The same median as figure(): the upper middle value. */
+function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+}
+
+// ------------------------------------------------------------------ 2. chart update at the point cap
+
+/** Page side: from the detail-received mark to the loss path's next DOM update, and to the frame after. */
+const CHART_PROBE = `() => {
+  const fig = document.querySelector('[data-testid="chart-loss"]');
+  const probe = (window.__twChart = { commit: [], frame: [] });
+  let lastMark = -1;
+  new MutationObserver(() => {
+    const marks = performance.getEntriesByName('trainwatch:detail-received');
+    const mark = marks[marks.length - 1];
+    if (!mark || mark.startTime === lastMark) return;
+    lastMark = mark.startTime;
+    probe.commit.push(performance.now() - mark.startTime);
+    requestAnimationFrame(() => probe.frame.push(performance.now() - mark.startTime));
+  }).observe(fig, { subtree: true, childList: true, attributes: true, attributeFilter: ['d'] });
+}`;
+
+async function chartUpdate(browser: Browser, points: number, updates: number): Promise<{ commit: number[]; frame: number[]; drawn: number }> {
+  const h = await harness(browser);
+  try {
+    const J = { job_id: 'chart', agent_id: 'bench' };
+    const t0 = Date.now() / 1000 - points;
+    const lines = [line({ type: 'job_created', ...J, total_iterations: points * 2, ts: t0 - 1 })];
+    for (let i = 1; i <= points; i++) lines.push(line({ type: 'training', ...J, loss: 1 / i + (i % 7) / 100, mean_reward: Math.sqrt(i), iteration: i, ts: t0 + i }));
+    await feed(h, lines);
+    await h.page.goto(`${h.url}/#/runs/chart`);
+    await h.page.locator('[data-testid="chart-loss"] .recharts-line path.recharts-curve').first().waitFor({ timeout: 30_000 });
+    await h.page.evaluate(`(${CHART_PROBE})()`);
+    const socket = net.connect(h.tcp);
+    socket.resume();
+    for (let u = 1; u <= updates; u++) {
+      socket.write(`${line({ type: 'training', ...J, loss: 0.5 / u, mean_reward: u, iteration: points + u })}\n`);
+      // The run view refetches at most once a second (DETAIL_REFRESH_MS).
+      await sleep(1_150);
+    }
+    socket.destroy();
+    await sleep(300);
+    const probe = (await h.page.evaluate('window.__twChart')) as { commit: number[]; frame: number[] };
+    const drawn = (await h.page.locator('[data-testid="chart-loss"] .recharts-line path.recharts-curve').first().getAttribute('d'))?.match(/[ML]/g)?.length ?? 0;
+    return { ...probe, drawn };
+  } finally {
+    await h.close();
+  }
+}
+
+async function chartFigures(browser: Browser, smoke: boolean): Promise<Figure[]> {
+  const updates = smoke ? 3 : 12;
+  const capRun = smoke ? 2_000 : 20_000;
+  const small = await chartUpdate(browser, 100, updates);
+  const cap = await chartUpdate(browser, capRun, updates);
+  const base = figure(`run view update with 100-point loss and reward charts (detail received -> loss path in the DOM)`, 'ms', small.commit);
+  return [
+    base,
+    figure(`run view update at the point cap (${capRun.toLocaleString('en')} points sent, ${DETAIL_POINTS.default} a series drawn; detail received -> loss path in the DOM)`, 'ms', cap.commit, {
+      baseline: base.name,
+      ratio: median(cap.commit) / base.median,
+      target: '<= 16 ms',
+      met: median(cap.commit) <= 16,
+      note: `the whole run view renders (loss, reward, their smoothed lines, panels); the loss path draws ${cap.drawn} points`,
+    }),
+    figure(`run view update at the point cap, to the next animation frame`, 'ms', cap.frame, { baseline: base.name, ratio: median(cap.frame) / median(small.frame) }),
+  ];
+}
+
+// ------------------------------------------------------------------ 3. overview with many runs
+
+/** Page side: one interaction, timed from the input event to the table's DOM update and the frame after. */
+const INTERACT = `(action) => new Promise((resolve) => {
+  const table = document.querySelector('[data-testid="runs-table"]');
+  const t0 = performance.now();
+  const mo = new MutationObserver(() => {
+    mo.disconnect();
+    const commit = performance.now() - t0;
+    requestAnimationFrame(() => resolve({ commit, frame: performance.now() - t0 }));
+  });
+  mo.observe(table, { subtree: true, childList: true });
+  if (action.kind === 'sort') {
+    document.querySelector('[data-testid="sort-' + action.key + '"]').click();
+  } else if (action.kind === 'click') {
+    document.querySelector('[data-testid="' + action.testId + '"]').click();
+  } else {
+    const input = document.querySelector('[data-testid="filter-query"]');
+    Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set.call(input, action.query);
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  }
+})`;
+
+async function overview(browser: Browser, runs: number, reps: number): Promise<{ sort: number[]; filter: number[]; sortFrame: number[]; filterFrame: number[]; showAll: number }> {
+  const h = await harness(browser);
+  try {
+    const now = Date.now() / 1000;
+    const lines: string[] = [];
+    for (let i = 0; i < runs; i++) {
+      // Running, so every row ticks (elapsed) as it would in a busy lab; three points for the sparklines.
+      const J = { job_id: `run-${String(i).padStart(4, '0')}`, agent_id: `agent-${i % 8}` };
+      lines.push(line({ type: 'job_created', ...J, name: `experiment ${i}`, total_iterations: 100, budget_limit_usd: 10, ts: now - 3_600 + i }));
+      for (let it = 1; it <= 3; it++) lines.push(line({ type: 'training', ...J, loss: ((i * 7919) % 1000) / 1000 + 1 / it, mean_reward: it * (i % 5), iteration: it }));
+      lines.push(line({ type: 'progress', ...J, current_iteration: 3 }), line({ type: 'budget', ...J, usage_usd: (i % 12) }));
+    }
+    await feed(h, lines);
+    await h.page.goto(h.url);
+    // The table mounts its first page (TABLE_PAGE rows); sort and filter still run over every run.
+    const shown = Math.min(runs, TABLE_PAGE);
+    await h.page.locator('[data-testid="run-row"]').nth(shown - 1).waitFor({ timeout: 30_000 });
+    // Let the sparkline fetches finish (4 at a time), so they do not land inside a measurement.
+    const deadline = Date.now() + 60_000;
+    while ((await h.page.locator('[data-testid="spark-loss"] path').count()) < shown && Date.now() < deadline) await sleep(250);
+    const out = { sort: [] as number[], filter: [] as number[], sortFrame: [] as number[], filterFrame: [] as number[], showAll: Number.NaN };
+    for (let r = 0; r < reps; r++) {
+      const s = (await h.page.evaluate(`(${INTERACT})(${JSON.stringify({ kind: 'sort', key: 'loss' })})`)) as { commit: number; frame: number };
+      out.sort.push(s.commit);
+      out.sortFrame.push(s.frame);
+      await sleep(100);
+      // Narrow to about a tenth of the runs, then back to all: both directions count.
+      const f = (await h.page.evaluate(`(${INTERACT})(${JSON.stringify({ kind: 'filter', query: r % 2 === 0 ? '^run-\\d*1$' : '' })})`)) as { commit: number; frame: number };
+      out.filter.push(f.commit);
+      out.filterFrame.push(f.frame);
+      await sleep(100);
+    }
+    if (runs > TABLE_PAGE) {
+      const all = (await h.page.evaluate(`(${INTERACT})(${JSON.stringify({ kind: 'click', testId: 'show-all' })})`)) as { commit: number; frame: number };
+      out.showAll = all.frame;
+    }
+    return out;
+  } finally {
+    await h.close();
+  }
+}
+
+async function overviewFigures(browser: Browser, smoke: boolean): Promise<Figure[]> {
+  const reps = smoke ? 2 : 10;
+  const big = smoke ? 150 : 500;
+  const small = await overview(browser, 20, reps);
+  const large = await overview(browser, big, reps);
+  const sortBase = figure('overview, 20 runs: sort click -> table updated in the DOM', 'ms', small.sort);
+  const filterBase = figure('overview, 20 runs: search keystroke -> table updated in the DOM', 'ms', small.filter);
+  return [
+    sortBase,
+    figure(`overview, ${big} runs: sort click -> table updated in the DOM`, 'ms', large.sort, { baseline: sortBase.name, ratio: median(large.sort) / sortBase.median, target: 'interactive: <= 100 ms', met: median(large.sort) <= 100 }),
+    figure(`overview, ${big} runs: sort click -> next animation frame`, 'ms', large.sortFrame, { baseline: sortBase.name, ratio: median(large.sortFrame) / median(small.sortFrame) }),
+    filterBase,
+    figure(`overview, ${big} runs: search keystroke -> table updated in the DOM`, 'ms', large.filter, { baseline: filterBase.name, ratio: median(large.filter) / filterBase.median, target: 'interactive: <= 100 ms', met: median(large.filter) <= 100 }),
+    figure(`overview, ${big} runs: search keystroke -> next animation frame`, 'ms', large.filterFrame, {
+      baseline: filterBase.name,
+      ratio: median(large.filterFrame) / median(small.filterFrame),
+      note: `the table mounts the first ${TABLE_PAGE} rows of the sorted, filtered runs ("Show more" adds ${TABLE_PAGE}); about 100 ms is where a click starts to feel slow`,
+    }),
+    ...(big > TABLE_PAGE ? [figure(`overview, ${big} runs: "Show all" -> all ${big} rows mounted, next animation frame`, 'ms', [large.showAll], { note: 'once, on demand: why the table pages' })] : []),
+  ];
+}
+
+// ------------------------------------------------------------------ entry points
+
+/** Every UI figure. Needs the built UI (npx vite build) and Chromium (CHROMIUM_PATH or /usr/bin/chromium). */
+export async function benchUi(opts: { smoke: boolean; only?: ReadonlyArray<'latency' | 'chart' | 'overview'> }): Promise<Figure[]> {
+  if (!existsSync(path.join(UI_DIR, 'index.html'))) throw new Error(`${UI_DIR} has no index.html: build the UI first (npx vite build)`);
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const only = opts.only ?? ['latency', 'chart', 'overview'];
+    const out: Figure[] = [];
+    if (only.includes('latency')) out.push(...(await latencyFigures(browser, opts.smoke)));
+    if (only.includes('chart')) out.push(...(await chartFigures(browser, opts.smoke)));
+    if (only.includes('overview')) out.push(...(await overviewFigures(browser, opts.smoke)));
+    return out;
+  } finally {
+    await browser.close();
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const smoke = process.argv.includes('--smoke');
+  const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') as Array<'latency' | 'chart' | 'overview'> | undefined;
+  const figures = await benchUi({ smoke, only });
+  const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : String(n));
+  console.log(`Trainwatch UI bench — ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores, Node ${process.version}${smoke ? ' (smoke: tiny sizes)' : ''}`);
+  console.log(`${'figure'.padEnd(120)} ${'median'.padStart(8)} ${'min'.padStart(8)} ${'max'.padStart(8)}  vs baseline`);
+  for (const f of figures) {
+    const target = f.target === undefined ? '' : `  target ${f.target}: ${f.met ? 'met' : 'MISSED'}`;
+    console.log(`${f.name.padEnd(120)} ${fmt(f.median).padStart(8)} ${fmt(f.min).padStart(8)} ${fmt(f.max).padStart(8)}  ${f.ratio === undefined ? 'baseline' : `${f.ratio.toFixed(2)}x`}  (${f.unit})${target}${f.note ? `\n    ${f.note}` : ''}`);
+  }
+}
