@@ -103,7 +103,7 @@ export const METRICS = {
   runs: def('trainwatch_runs', 'gauge', 'Runs held in the run store, by status', ['status'], 'self'),
   seriesPoints: def('trainwatch_series_points', 'gauge', 'Time-series points held in memory', [], 'self'),
   seriesCompactions: def(
-    'trainwatch_series_compactions_total', 'counter', 'Times a full series was compacted by downsampling its older half', [], 'self',
+    'trainwatch_series_compactions_total', 'counter', 'Times a full series was compacted 2:1 (every stored point, keeping minima and maxima), which doubles its bucket of raw points', [], 'self',
   ),
   exportedJobsOmitted: def(
     'trainwatch_exporter_jobs_omitted', 'gauge', 'Jobs left out of the per-job metrics because of the exported-jobs cap', [], 'self',

@@ -70,7 +70,7 @@ function range(n: number): number[] {
 /**
  * Halves a run of points while keeping each group's extremes: every 4 points become their min
  * and max, in time order (the M4 idea, reduced to what a compaction needs). Used by the store
- * to compact the older half of a full series so memory stays bounded and spikes survive.
+ * to compact a full series (and fold new points into buckets) so memory stays bounded and spikes survive.
  * A group holding a non-finite value keeps it in place of its max.
  */
 export function minMaxIndices(y: ArrayLike<number>, from: number, to: number): number[] {

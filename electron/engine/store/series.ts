@@ -1,13 +1,25 @@
 /**
  * One time series in columnar typed arrays: 16 bytes a point (time and value as float64), plus
- * 8 for the step where the series has one. Bounded: when a series reaches its cap, its older
- * half is compacted 2:1 keeping each group's min and max, so the newest points stay at full
- * resolution, older ones at progressively lower resolution, and spikes are never lost.
+ * 8 for the step where the series has one. Bounded, and evenly resolved over the whole run: when
+ * a series reaches its cap, every stored point is compacted 2:1 (each group of four keeps its
+ * min and max, in time order, and a non-finite value before anything else), and from then on
+ * new points are folded the same way as they arrive, a bucket of `bucket` raw points at a time.
+ * A week-long run's first hours keep as many points as its last ones; spikes and NaNs are never
+ * lost; the newest raw point is always shown.
  */
 import { lttbIndices, minMaxIndices } from '../../../shared/math/downsample.ts';
 import type { SeriesData } from '../../../shared/run.ts';
 
 const INITIAL_CAPACITY = 32;
+
+/** One raw point, for the bucket being folded. */
+interface Pt {
+  t: number;
+  v: number;
+  s: number;
+  /** Arrival order (times may go backwards: clients set them). */
+  i: number;
+}
 
 export class Series {
   private t: Float64Array;
@@ -16,6 +28,16 @@ export class Series {
   private n = 0;
   /** Points ever pushed, including those later merged away by compaction. */
   recorded = 0;
+  /** Raw points per bucket: 1 until the first compaction (points are stored as they come), then 4, 8, 16... */
+  private bucket = 1;
+  /** The bucket being filled: its size, lowest and highest finite point, first non-finite one, and the last. */
+  private filled = 0;
+  private lo: Pt = { t: 0, v: 0, s: 0, i: 0 };
+  private hi: Pt = { t: 0, v: 0, s: 0, i: 0 };
+  private odd: Pt | null = null;
+  private last: Pt | null = null;
+  /** Whether the newest point is among the stored ones (a closed bucket may have folded it away). */
+  private lastStored = true;
 
   /** `tally` is shared by all series of a store: it counts compactions for a monotonic counter. */
   constructor(
@@ -30,37 +52,61 @@ export class Series {
     this.s = withStep ? new Float64Array(initial) : null;
   }
 
+  /** Points held (stored, plus those the open bucket would add). */
   get length(): number {
-    return this.n;
+    return this.n + this.pending().length;
   }
 
   push(t: number, v: number, step = Number.NaN): void {
-    if (this.n === this.t.length) {
-      if (this.n >= this.cap) this.compact();
-      else this.grow(Math.min(this.cap, this.t.length * 2));
-    }
-    const i = this.n++;
-    this.t[i] = t;
-    this.v[i] = v;
-    if (this.s) this.s[i] = step;
     this.recorded++;
+    if (this.bucket === 1) {
+      this.store(t, v, step);
+      // Stored as it came (nothing to allocate); remembered only once buckets begin.
+      if (this.bucket !== 1) this.last = { t, v, s: step, i: this.recorded };
+      return;
+    }
+    // Folding: the same choice minMaxIndices makes for a group, one point at a time.
+    const p = { t, v, s: step, i: this.recorded };
+    if (this.filled === 0) {
+      this.lo = p;
+      this.hi = p;
+      this.odd = null;
+    }
+    if (!Number.isFinite(v)) this.odd ??= p;
+    else {
+      if (!Number.isFinite(this.lo.v) || v < this.lo.v) this.lo = p;
+      if (!Number.isFinite(this.hi.v) || v > this.hi.v) this.hi = p;
+    }
+    this.last = p;
+    if (++this.filled === this.bucket) {
+      const kept = this.chosen();
+      for (const q of kept) this.store(q.t, q.v, q.s);
+      this.lastStored = kept.includes(p);
+      this.filled = 0;
+    }
   }
 
   lastValue(): number | undefined {
-    return this.n > 0 ? this.v[this.n - 1] : undefined;
+    return this.last ? this.last.v : this.n > 0 ? this.v[this.n - 1] : undefined;
   }
 
   lastTime(): number | undefined {
-    return this.n > 0 ? this.t[this.n - 1] : undefined;
+    return this.last ? this.last.t : this.n > 0 ? this.t[this.n - 1] : undefined;
   }
 
   /** A copy for the API, downsampled with LTTB when it holds more than `maxPoints`. */
   toData(maxPoints: number): SeriesData {
-    const t = this.t.subarray(0, this.n);
-    const v = this.v.subarray(0, this.n);
-    const s = this.s?.subarray(0, this.n);
-    const base = { points: this.n, recorded: this.recorded };
-    if (this.n <= maxPoints) {
+    const extra = this.pending();
+    let t = this.t.subarray(0, this.n);
+    let v = this.v.subarray(0, this.n);
+    let s = this.s?.subarray(0, this.n);
+    if (extra.length > 0) {
+      t = Float64Array.from([...t, ...extra.map((p) => p.t)]);
+      v = Float64Array.from([...v, ...extra.map((p) => p.v)]);
+      if (s) s = Float64Array.from([...s, ...extra.map((p) => p.s)]);
+    }
+    const base = { points: t.length, recorded: this.recorded };
+    if (t.length <= maxPoints) {
       const out: SeriesData = { t: Array.from(t), v: Array.from(v), ...base };
       if (s) out.step = Array.from(s, nanToNull);
       return out;
@@ -69,6 +115,33 @@ export class Series {
     const out: SeriesData = { t: idx.map((i) => t[i]!), v: idx.map((i) => v[i]!), ...base };
     if (s) out.step = idx.map((i) => nanToNull(s[i]!));
     return out;
+  }
+
+  /** What the open bucket shows before it is full: its choice so far, and the newest point. */
+  private pending(): Pt[] {
+    if (this.filled === 0) return this.lastStored || !this.last ? [] : [this.last];
+    const out = this.chosen();
+    if (out[out.length - 1] !== this.last) out.push(this.last!);
+    return out;
+  }
+
+  /** The open bucket's points to keep: min and max in time order (a non-finite one as the max). */
+  private chosen(): Pt[] {
+    const lo = this.lo;
+    const hi = this.odd ?? this.hi;
+    if (lo === hi) return [lo];
+    return lo.i <= hi.i ? [lo, hi] : [hi, lo];
+  }
+
+  private store(t: number, v: number, step: number): void {
+    if (this.n === this.t.length) {
+      if (this.n >= this.cap) this.compact();
+      else this.grow(Math.min(this.cap, this.t.length * 2));
+    }
+    const i = this.n++;
+    this.t[i] = t;
+    this.v[i] = v;
+    if (this.s) this.s[i] = step;
   }
 
   private grow(size: number): void {
@@ -85,13 +158,12 @@ export class Series {
     }
   }
 
+  /** Every stored point 2:1, and buckets twice as wide from now on, so the run stays evenly resolved. */
   private compact(): void {
-    const half = this.n >> 1;
-    const keep = minMaxIndices(this.v, 0, half);
     let w = 0;
-    for (const i of keep) this.move(i, w++);
-    for (let i = half; i < this.n; i++) this.move(i, w++);
+    for (const i of minMaxIndices(this.v, 0, this.n)) this.move(i, w++);
     this.n = w;
+    this.bucket = this.bucket === 1 ? 4 : this.bucket * 2;
     this.tally.compactions++;
   }
 

@@ -16,26 +16,61 @@ describe('Series', () => {
     const tally = { compactions: 0 };
     const s = new Series(64, false, tally);
     for (let i = 0; i < 100_000; i++) s.push(i, Math.sin(i / 100));
-    expect(s.length).toBeLessThanOrEqual(64);
-    expect(s.length).toBeGreaterThanOrEqual(48);
+    expect(s.length).toBeLessThanOrEqual(64 + 3);
     expect(s.recorded).toBe(100_000);
-    expect(tally.compactions).toBeGreaterThan(1000);
+    // Each compaction halves the stored points and doubles the bucket: log2(100,000 / 64) of them.
+    expect(tally.compactions).toBe(11);
     const d = s.toData(1000);
-    // Newest points stay at full resolution; time stays ordered.
-    expect(d.t.slice(-3)).toEqual([99_997, 99_998, 99_999]);
+    // The newest point is always there; time stays ordered.
+    expect(d.t.at(-1)).toBe(99_999);
+    expect(s.lastValue()).toBe(Math.sin(99_999 / 100));
     for (let i = 1; i < d.t.length; i++) expect(d.t[i]!).toBeGreaterThan(d.t[i - 1]!);
   });
 
-  it('keeps a spike and a NaN from the compacted older half', () => {
+  it('stays evenly resolved over a long run: the first hours keep as many points as the last', () => {
+    const s = new Series(1000, true);
+    const n = 1_000_000;
+    for (let i = 0; i < n; i++) s.push(i, i === 1234 ? 1e6 : i === 777_777 ? Number.NaN : Math.cos(i / 5000), i);
+    const d = s.toData(10_000);
+    expect(d.recorded).toBe(n);
+    expect(d.points).toBeGreaterThan(500);
+    // It starts where the run started, not where the last compaction left it...
+    expect(d.t[0]).toBeLessThan(4096);
+    expect(d.step![0]).toBe(d.t[0]);
+    // ...each tenth of the run holds about a tenth of the points...
+    for (let k = 0; k < 10; k++) {
+      const inTenth = d.t.filter((t) => t >= (k * n) / 10 && t < ((k + 1) * n) / 10).length;
+      expect(inTenth / d.points, `tenth ${k}`).toBeGreaterThan(0.07);
+      expect(inTenth / d.points, `tenth ${k}`).toBeLessThan(0.13);
+    }
+    // ...and the early spike and the late NaN survive every compaction.
+    expect(d.v).toContain(1e6);
+    expect(d.v.some((v) => Number.isNaN(v))).toBe(true);
+    expect(d.t.at(-1)).toBe(n - 1);
+  });
+
+  it('keeps a spike and a NaN when it compacts, and shows the open bucket', () => {
     const s = new Series(32, false);
     for (let i = 0; i < 32; i++) s.push(i, i === 5 ? 1000 : i === 9 ? NaN : 1);
-    s.push(32, 1); // full: the older half (0..15) is compacted 2:1
+    s.push(32, 1); // full: all 32 are compacted 2:1, and 32 opens a bucket of 4
     const d = s.toData(1000);
-    // Groups of 4: flat ones keep one point, the spike's and the NaN's keep two: 6 + 16 + 1.
-    expect(d.points).toBe(6 + 16 + 1);
-    expect(d.v).toContain(1000);
-    expect(d.v.some((v) => Number.isNaN(v))).toBe(true);
-    expect(d.t.slice(0, 9)).toEqual([0, 4, 5, 8, 9, 12, 16, 17, 18]);
+    // Groups of 4: flat ones keep one point, the spike's and the NaN's keep two: 6 + 4, then 32.
+    expect(d.points).toBe(6 + 4 + 1);
+    expect(d.t).toEqual([0, 4, 5, 8, 9, 12, 16, 20, 24, 28, 32]);
+    expect(d.v[2]).toBe(1000);
+    expect(d.v[4]).toBeNaN();
+    // 32 was stored as it came (it triggered the compaction); the next points fold in buckets of
+    // 4, shown as they fill: the bucket's min and max in arrival order, and the newest point.
+    s.push(33, -7);
+    s.push(34, 1);
+    expect(s.toData(1000).t.slice(10)).toEqual([32, 33, 34]);
+    s.push(35, 9);
+    expect(s.toData(1000).t.slice(10)).toEqual([32, 33, 35]);
+    s.push(36, 2); // closes the bucket: 33 and 35 are kept, and 36 is still shown as the newest
+    expect(s.toData(1000).t.slice(10)).toEqual([32, 33, 35, 36]);
+    expect([s.lastTime(), s.lastValue()]).toEqual([36, 2]);
+    s.push(37, 3);
+    expect(s.toData(1000).t.slice(10)).toEqual([32, 33, 35, 37]);
   });
 
   it('downsamples a response with LTTB, keeping first, last and the extremes', () => {
