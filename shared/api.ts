@@ -57,6 +57,22 @@ export interface EngineInfo {
   limits?: EngineLimit[];
   /** Whether ingest and the API need the token (`--auth`, or a non-loopback bind). */
   auth?: { required: boolean; token_file: string | null };
+  /**
+   * The system-metrics sampler (docs/system-metrics.md): its interval (0: off), samples taken,
+   * and what it found: `gpu` is `none` once "no GPU found" was said (with why), `present`,
+   * `failing` (nvidia-smi stopped answering) or `unknown` before the first look; `proc` is false
+   * where /proc is missing (not Linux).
+   */
+  system?: {
+    interval_seconds: number;
+    samples: number;
+    jobs: number;
+    gpu: 'unknown' | 'none' | 'present' | 'failing';
+    gpu_message: string | null;
+    proc: boolean;
+    errors: number;
+    last_error: string | null;
+  };
 }
 
 /** One resource bound: its value, how often it was hit, and the counter that counts the hits. */

@@ -297,6 +297,16 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     scrapes: exporter.scrapeSummary(),
     ingest_errors: { ...stats.errors },
     recent_rejections: stats.recentRejections(),
+    system: {
+      interval_seconds: options.systemIntervalMs / 1000,
+      samples: system.status.samples,
+      jobs: system.status.jobs,
+      gpu: system.status.gpu,
+      gpu_message: system.status.gpuMessage,
+      proc: !system.status.procMissing,
+      errors: system.status.errors,
+      last_error: system.status.lastError,
+    },
   });
   const http = new HttpServer(
     { store, exporter, sse, ingest: ingestCtx, actions, push, requestCancel, sources: { sources, clock: options.clock, version: VERSION } },

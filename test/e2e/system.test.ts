@@ -125,6 +125,17 @@ describe.skipIf(skipReason !== null)(skipReason ? `issue 11 System panel (skippe
     await page.mouse.move(0, 0);
   });
 
+  it('says on the exporter page what the sampler found: its interval, its samples, and no GPU', async () => {
+    await page.goto(`${engine.http.url}/#/exporter`);
+    const state = page.locator('[data-testid="system-state"]');
+    await expect.poll(async () => ((await state.textContent()) ?? '').trim(), { timeout: 10_000 }).toMatch(
+      /^CPU and memory of each job's processes every 0\.4 s; \d+ samples, 0 jobs in the last\. GPUs: no GPU found \(nvidia-smi is not on PATH\); GPU metrics are off\.$/,
+    );
+    const shown = Number(/; (\d+) samples/.exec((await state.textContent()) ?? '')![1]);
+    expect(shown).toBeGreaterThan(3); // the run lasted 3 s at 0.4 s a sample
+    expect(shown).toBeLessThanOrEqual(engine.info().system!.samples);
+  });
+
   it('has no GPU column in the runs table while no run has GPU samples', async () => {
     await page.goto(`${engine.http.url}/#/`);
     await page.locator(`[data-testid="run-row"][data-job-id="${JOB}"]`).waitFor({ timeout: 10_000 });

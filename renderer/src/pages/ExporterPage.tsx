@@ -148,6 +148,22 @@ export function ExporterPage({ info }: { info: EngineInfo | null }) {
           </section>
         </PanelBoundary>
       )}
+      {info.system && (
+        <section className="panel" aria-label="System metrics">
+          <h3>System metrics</h3>
+          <p data-testid="system-state">
+            {info.system.interval_seconds === 0 ? (
+              <>Off (<code>--system-interval 0</code>).</>
+            ) : (
+              <>
+                CPU and memory of each job&apos;s processes{info.system.proc ? '' : ' (unavailable: no /proc on this system)'} every {info.system.interval_seconds} s;{' '}
+                {formatCount(info.system.samples)} {info.system.samples === 1 ? 'sample' : 'samples'}, {info.system.jobs} {info.system.jobs === 1 ? 'job' : 'jobs'} in the last.{' '}
+                GPUs: {info.system.gpu === 'present' ? 'found' : info.system.gpu === 'none' ? info.system.gpu_message : info.system.gpu === 'failing' ? `nvidia-smi is failing (${info.system.last_error ?? 'no message'})` : 'not looked for yet (no job to watch)'}.
+              </>
+            )}
+          </p>
+        </section>
+      )}
     </div>
   );
 }

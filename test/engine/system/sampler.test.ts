@@ -113,6 +113,16 @@ describe('the system sampler, live', () => {
     expect(last(engine, J.job_id, 'host_cpu_ratio')).toBeGreaterThan(0);
     expect(engine.store.summary(engine.store.get(J.job_id)!).event_count).toBe(1);
     expect(engine.system.status).toMatchObject({ samples, gpu: 'none', smiSpawns: 0, errors: 0 });
+    expect(engine.info().system).toEqual({
+      interval_seconds: 0,
+      samples,
+      jobs: 1,
+      gpu: 'none',
+      gpu_message: 'no GPU found (nvidia-smi is not on PATH); GPU metrics are off',
+      proc: true,
+      errors: 0,
+      last_error: null,
+    });
 
     // The process is gone: no more samples for it, the job itself is untouched.
     process.kill(worker(), 'SIGKILL');
