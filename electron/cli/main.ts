@@ -52,6 +52,7 @@ serve options (environment variable in brackets):
   --data-dir DIR       where Trainwatch keeps its files             [TRAINWATCH_DATA_DIR] ($XDG_DATA_HOME/trainwatch)
   --stall-after SECS   a running job silent this long is "stalled"  [TRAINWATCH_STALL_AFTER] (300)
   --finished-ttl SECS  ended jobs leave per-job /metrics after this [TRAINWATCH_FINISHED_TTL] (600)
+  --push-ttl SECS      pushed groups leave /metrics this long after their last push; 0: never [TRAINWATCH_PUSH_TTL] (600)
   --durability MODE    fsync: ack only what is on disk; none: no fsync [TRAINWATCH_DURABILITY] (fsync)
   --source KIND=URL    watch other machines too (repeatable; docs/fleet.md): prometheus=http://host:9090
                        or metrics=http://box:9478/metrics
@@ -178,6 +179,7 @@ export function serveOptions(args: string[], env: NodeJS.ProcessEnv): Partial<En
     'data-dir': { type: 'string' },
     'stall-after': { type: 'string' },
     'finished-ttl': { type: 'string' },
+    'push-ttl': { type: 'string' },
     durability: { type: 'string' },
     source: { type: 'string', multiple: true },
     'source-token-file': { type: 'string', multiple: true },
@@ -203,6 +205,8 @@ export function serveOptions(args: string[], env: NodeJS.ProcessEnv): Partial<En
   if (stall !== undefined) opts.stallAfterSeconds = stall;
   const ttl = num('--finished-ttl', pick('finished-ttl', 'TRAINWATCH_FINISHED_TTL'), 0);
   if (ttl !== undefined) opts.finishedJobTtlSeconds = ttl;
+  const pushTtl = num('--push-ttl', pick('push-ttl', 'TRAINWATCH_PUSH_TTL'), 0);
+  if (pushTtl !== undefined) opts.pushTtlSeconds = pushTtl;
   const durability = pick('durability', 'TRAINWATCH_DURABILITY');
   if (durability !== undefined) {
     if (durability !== 'fsync' && durability !== 'none') throw new UsageError(`--durability must be fsync or none, got ${JSON.stringify(durability)}`);
