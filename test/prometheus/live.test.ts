@@ -33,7 +33,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,8 +40,8 @@ import { ROOT_DIR, VERSION } from '../../electron/engine/index.ts';
 import { PROTOCOL_VERSION } from '../../shared/protocol/events.ts';
 import { StreamClient, testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
+import { PROMETHEUS, freePort, poll } from '../helpers/prometheus.ts';
 
-const PROMETHEUS = process.env.PROMETHEUS_PATH ?? '/usr/bin/prometheus';
 const PROM_DIR = path.join(ROOT_DIR, 'docs', 'prometheus');
 const GRAFANA_DIR = path.join(ROOT_DIR, 'docs', 'grafana');
 const STALL_AFTER_SECONDS = 5;
@@ -158,32 +157,6 @@ class PrometheusApi {
 
 function parseValue(s: string): number {
   return s === '+Inf' ? Infinity : s === '-Inf' ? -Infinity : Number(s);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, log: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}\n${log()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /**
