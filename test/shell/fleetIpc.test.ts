@@ -14,6 +14,7 @@ import { INVOKE, STREAM_CHANNEL } from '../../shared/ipc.ts';
 import { SERIES } from '../../shared/run.ts';
 import { checkSnapshot } from '../../shared/snapshot.ts';
 import { ApiError } from '../../renderer/src/api/apiError.ts';
+import { createSourcesApi } from '../../renderer/src/api/sourcesApi.ts';
 import type { SourcesApi } from '../../renderer/src/api/sourcesApi.ts';
 import { createIpcSourcesApi } from '../../renderer/src/api/sourcesIpcApi.ts';
 import { APP_ENTRY_URL } from '../../electron/shell/appOrigin.ts';
@@ -131,6 +132,14 @@ describe('the Fleet view over IPC, on two real engines', () => {
     // The HTTP route serves the same file.
     const res = await fetch(`${app.http.url}${SOURCE_ROUTES.snapshot('box-b', instance, 'b-diverged', 'csv')}`);
     expect(res.headers.get('content-disposition')).toBe(`attachment; filename="${csv.filename}"`);
+  });
+
+  it('exports the same file over HTTP (the browser tab\'s SourcesApi), with the same refusals', async () => {
+    const overHttp = createSourcesApi(app.http.url);
+    const [a, b] = [await api.snapshot('box-b', instance, 'b-diverged', 'csv'), await overHttp.snapshot('box-b', instance, 'b-diverged', 'csv')];
+    expect([b.filename, b.contentType, b.body.split('\n')[0]]).toEqual([a.filename, a.contentType, a.body.split('\n')[0]]);
+    expect(overHttp.snapshotHref('box-b', instance, 'b-diverged', 'csv')).toBe(`${app.http.url}${SOURCE_ROUTES.snapshot('box-b', instance, 'b-diverged', 'csv')}`);
+    await expect(overHttp.snapshot('nope', instance, 'b-diverged', 'csv')).rejects.toMatchObject({ name: 'ApiError', status: 404, code: 'no_such_source', message: 'no source with id "nope"' });
   });
 
   it('has no way to make an export URL: the view saves the file instead', () => {
