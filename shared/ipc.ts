@@ -110,8 +110,8 @@ export type IpcValue<C extends InvokeChannel> = InvokeMap[C]['result'];
 export const INVOKE_CHANNELS: readonly InvokeChannel[] = Object.values(INVOKE);
 
 /**
- * Why a call failed, a closed set. `no_such_run` is the engine's own code (as over HTTP); the
- * others belong to the IPC seam itself.
+ * Why a call failed, a closed set. `no_such_run` and the run and source codes are the engine's
+ * own (as over HTTP); the others belong to the IPC seam itself.
  */
 export const IPC_ERROR_CODES = [
   /** The calling frame is not the app's own page. */
@@ -132,8 +132,6 @@ export const IPC_ERROR_CODES = [
   'too_many_sources',
   /** sources.json could not be written; */
   'save_failed',
-  /** a remote run named without its job id; */
-  'bad_run',
   /** the source failed to answer for a remote run. */
   'source_error',
   /** A window may hold only a few live subscriptions at once. */
