@@ -6,29 +6,61 @@
  * Shape of the seam:
  * - one invoke channel per request/response method of `MonitorApi` (`info`, `listRuns`,
  *   `getRun`, `cancelRun`, `deleteRun`, `exportRun`), plus `subscribe` / `unsubscribe` for the live stream;
+ * - one invoke channel per method of `FleetApi` (below: the Fleet view's sources and their
+ *   read-only runs, what /api/v1/sources answers over HTTP); nothing changes a remote run;
  * - one main -> renderer channel, `trainwatch:stream`, carrying `StreamFrame`s tagged with the
  *   subscription they belong to;
  * - every channel starts with `IPC_PREFIX`; main registers exactly the channels declared here;
  * - errors cross as values (`IpcError`), never as thrown exceptions, which lose their class and
  *   fields on the way through Electron's IPC and contextBridge.
  */
-import type { MonitorApi, StreamMessage } from './api.ts';
+import type { ExportedFile, MonitorApi, StreamMessage } from './api.ts';
+import type { FleetRunDetail, FleetRunsResponse, SourceInput, SourceState } from './fleet.ts';
+import type { SnapshotFormat } from './snapshot.ts';
 
 export const IPC_PREFIX = 'trainwatch:';
 
 /** The global the preload exposes the bridge under (`window.trainwatch`). */
 export const BRIDGE_KEY = 'trainwatch';
 
-/** The MonitorApi methods that answer once (a Promise): one invoke channel each. */
+/**
+ * The Fleet view's calls over IPC (docs/fleet.md): the engine's fleet sources, the same
+ * SourceManager and the same answers as /api/v1/sources (electron/engine/sources/operations.ts).
+ * A source added here may carry an inline token but never name a token file (command line only).
+ */
+export interface FleetApi {
+  listSources(): Promise<SourceState[]>;
+  addSource(input: SourceInput): Promise<SourceState>;
+  removeSource(id: string): Promise<void>;
+  /** The source's state and its runs, after a refresh. */
+  sourceRuns(id: string): Promise<FleetRunsResponse>;
+  /** One remote run with its series (points: 3 to DETAIL_POINTS.max, default DETAIL_POINTS.default). */
+  sourceRun(id: string, instance: string, jobId: string, points?: number): Promise<FleetRunDetail>;
+  /** A remote run's snapshot export, as GET .../run/snapshot answers it. */
+  exportSourceRun(id: string, instance: string, jobId: string, format: SnapshotFormat): Promise<ExportedFile>;
+}
+
+/** Everything the bridge carries. */
+export type BridgeApi = MonitorApi & FleetApi;
+
+/** The bridge's methods that answer once (a Promise): one invoke channel each. */
 export type QueryMethod = {
-  [K in keyof MonitorApi]: ReturnType<MonitorApi[K]> extends Promise<unknown> ? K : never;
-}[keyof MonitorApi];
+  [K in keyof BridgeApi]: ReturnType<BridgeApi[K]> extends Promise<unknown> ? K : never;
+}[keyof BridgeApi];
 
 /** Every MonitorApi method, as a runtime list (the renderer checks the bridge has each of them). */
 export const MONITOR_METHODS = ['info', 'listRuns', 'getRun', 'subscribe', 'cancelRun', 'deleteRun', 'exportRun'] as const satisfies ReadonlyArray<keyof MonitorApi>;
 /** Names the MonitorApi methods missing from MONITOR_METHODS: the line below fails to compile unless none. */
 type UnlistedMethod = Exclude<keyof MonitorApi, (typeof MONITOR_METHODS)[number]>;
 export const EVERY_METHOD_LISTED: [UnlistedMethod] extends [never] ? true : UnlistedMethod = true;
+
+/** Every FleetApi method, as a runtime list. */
+export const FLEET_METHODS = ['listSources', 'addSource', 'removeSource', 'sourceRuns', 'sourceRun', 'exportSourceRun'] as const satisfies ReadonlyArray<keyof FleetApi>;
+type UnlistedFleetMethod = Exclude<keyof FleetApi, (typeof FLEET_METHODS)[number]>;
+export const EVERY_FLEET_METHOD_LISTED: [UnlistedFleetMethod] extends [never] ? true : UnlistedFleetMethod = true;
+
+/** Exactly the methods `window.trainwatch` has. */
+export const BRIDGE_METHODS = [...MONITOR_METHODS, ...FLEET_METHODS] as const;
 
 /** Invoke channels (renderer -> main, answered once). */
 export const INVOKE = {
@@ -38,6 +70,12 @@ export const INVOKE = {
   cancelRun: 'trainwatch:cancelRun',
   deleteRun: 'trainwatch:deleteRun',
   exportRun: 'trainwatch:exportRun',
+  listSources: 'trainwatch:listSources',
+  addSource: 'trainwatch:addSource',
+  removeSource: 'trainwatch:removeSource',
+  sourceRuns: 'trainwatch:sourceRuns',
+  sourceRun: 'trainwatch:sourceRun',
+  exportSourceRun: 'trainwatch:exportSourceRun',
   subscribe: 'trainwatch:subscribe',
   unsubscribe: 'trainwatch:unsubscribe',
 } as const satisfies Record<QueryMethod | 'subscribe' | 'unsubscribe', `${typeof IPC_PREFIX}${string}`>;
@@ -56,9 +94,9 @@ export interface StreamFrame {
   msg: StreamMessage;
 }
 
-/** Arguments and result of each invoke channel; the MonitorApi ones are derived from it. */
+/** Arguments and result of each invoke channel, derived from MonitorApi and FleetApi. */
 export type InvokeMap = {
-  [K in QueryMethod as (typeof INVOKE)[K]]: { args: Parameters<MonitorApi[K]>; result: Awaited<ReturnType<MonitorApi[K]>> };
+  [K in QueryMethod as (typeof INVOKE)[K]]: { args: Parameters<BridgeApi[K]>; result: Awaited<ReturnType<BridgeApi[K]>> };
 } & {
   [INVOKE.subscribe]: { args: [ref: SubscriptionRef]; result: null };
   [INVOKE.unsubscribe]: { args: [ref: SubscriptionRef]; result: null };
@@ -72,8 +110,8 @@ export type IpcValue<C extends InvokeChannel> = InvokeMap[C]['result'];
 export const INVOKE_CHANNELS: readonly InvokeChannel[] = Object.values(INVOKE);
 
 /**
- * Why a call failed, a closed set. `no_such_run` is the engine's own code (as over HTTP); the
- * others belong to the IPC seam itself.
+ * Why a call failed, a closed set. `no_such_run` and the run and source codes are the engine's
+ * own (as over HTTP); the others belong to the IPC seam itself.
  */
 export const IPC_ERROR_CODES = [
   /** The calling frame is not the app's own page. */
@@ -87,6 +125,15 @@ export const IPC_ERROR_CODES = [
   'no_receiver',
   /** delete of a run that has not ended. */
   'run_is_running',
+  /** The engine's codes for fleet sources, as over HTTP (electron/engine/sources/operations.ts): */
+  'no_such_source',
+  'bad_source',
+  'source_exists',
+  'too_many_sources',
+  /** sources.json could not be written; */
+  'save_failed',
+  /** the source failed to answer for a remote run. */
+  'source_error',
   /** A window may hold only a few live subscriptions at once. */
   'too_many_subscriptions',
   /** Main answered something that is not an IpcResult (a bug, reported rather than thrown). */
@@ -109,12 +156,12 @@ export type IpcResult<T> = { ok: true; value: T } | IpcError;
 export type IpcResponse<C extends InvokeChannel> = IpcResult<IpcValue<C>>;
 
 /**
- * What the preload exposes: `MonitorApi`, method for method, with the same parameters, except
- * that a method's result arrives as a value (`IpcResult`) instead of a rejected promise.
- * Subscriptions are unchanged: callbacks in, unsubscribe function out.
+ * What the preload exposes: `MonitorApi` and `FleetApi`, method for method, with the same
+ * parameters, except that a method's result arrives as a value (`IpcResult`) instead of a
+ * rejected promise. Subscriptions are unchanged: callbacks in, unsubscribe function out.
  */
 export type TrainwatchBridge = {
-  [K in keyof MonitorApi]: MonitorApi[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => Promise<IpcResult<R>> : MonitorApi[K];
+  [K in keyof BridgeApi]: BridgeApi[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => Promise<IpcResult<R>> : BridgeApi[K];
 };
 
 export function ipcError(code: IpcErrorCode, message: string): IpcError {

@@ -1,6 +1,6 @@
 /**
- * The object the preload exposes as `window.trainwatch`: `MonitorApi`, method for method, over
- * IPC (shared/ipc.ts `TrainwatchBridge`). One method per message; no generic `send(channel)`,
+ * The object the preload exposes as `window.trainwatch`: `MonitorApi` and the Fleet view's
+ * `FleetApi`, method for method, over IPC (shared/ipc.ts `TrainwatchBridge`). One method per message; no generic `send(channel)`,
  * so a compromised page can reach nothing but these calls, and main checks those again.
  *
  * Subscriptions: one listener on the stream channel for the whole window, frames dispatched by
@@ -63,6 +63,13 @@ export function createBridge(ipc: BridgeIpc): TrainwatchBridge {
     cancelRun: (jobId, reason) => (reason === undefined ? invoke(INVOKE.cancelRun, jobId) : invoke(INVOKE.cancelRun, jobId, reason)),
     deleteRun: (jobId) => invoke(INVOKE.deleteRun, jobId),
     exportRun: (jobId, format) => invoke(INVOKE.exportRun, jobId, format),
+    listSources: () => invoke(INVOKE.listSources),
+    addSource: (input) => invoke(INVOKE.addSource, input),
+    removeSource: (id) => invoke(INVOKE.removeSource, id),
+    sourceRuns: (id) => invoke(INVOKE.sourceRuns, id),
+    sourceRun: (id, instance, jobId, points) =>
+      points === undefined ? invoke(INVOKE.sourceRun, id, instance, jobId) : invoke(INVOKE.sourceRun, id, instance, jobId, points),
+    exportSourceRun: (id, instance, jobId, format) => invoke(INVOKE.exportSourceRun, id, instance, jobId, format),
     subscribe(onMessage: Parameters<MonitorApi['subscribe']>[0], onStatus?: (connected: boolean) => void): () => void {
       const id = ++lastId;
       if (subscribers.size === 0) ipc.on(STREAM_CHANNEL, onFrame);

@@ -14,6 +14,7 @@ import type { Engine } from '../engine/index.ts';
 import { isAppUrl } from './appOrigin.ts';
 import { validateArgs } from './ipcArgs.ts';
 import type { LiveFeed } from '../engine/live/liveFeed.ts';
+import { addSource, removeSource, sourceRunDetail, sourceRunSnapshot, sourceRuns } from '../engine/sources/operations.ts';
 
 /** Who is calling: what main knows about the sender of one IPC message. */
 export interface IpcCaller {
@@ -28,7 +29,7 @@ export interface IpcCaller {
 }
 
 export interface IpcRouterDeps {
-  engine: Pick<Engine, 'info' | 'store' | 'actions' | 'requestCancel'>;
+  engine: Pick<Engine, 'info' | 'store' | 'actions' | 'requestCancel' | 'sources' | 'options'>;
   feed: Pick<LiveFeed, 'subscribe'>;
   /** Live subscriptions one window may hold (a page needs one; React's StrictMode briefly two). */
   maxSubscriptionsPerWindow?: number;
@@ -85,6 +86,30 @@ export function createIpcRouter(deps: IpcRouterDeps): IpcRouter {
     [INVOKE.exportRun]: async (_caller, [jobId, format]) => {
       const r = await deps.engine.actions.export(jobId, format);
       return r.ok ? ok({ filename: r.filename, contentType: r.contentType, body: r.body }) : actionError(r);
+    },
+    // Fleet sources: the same operations as /api/v1/sources (electron/engine/sources/operations.ts).
+    // Added from here, a source is untrusted input: it may carry a token, never name a token file.
+    [INVOKE.listSources]: () => ok(deps.engine.sources.list()),
+    [INVOKE.addSource]: (_caller, [input]) => {
+      const r = addSource(deps.engine.sources, input);
+      return r.ok ? ok(r.value) : actionError(r);
+    },
+    [INVOKE.removeSource]: (_caller, [id]) => {
+      const r = removeSource(deps.engine.sources, id);
+      return r.ok ? ok(undefined) : actionError(r);
+    },
+    [INVOKE.sourceRuns]: async (_caller, [id]) => {
+      const r = await sourceRuns(deps.engine.sources, id);
+      return r.ok ? ok(r.value) : actionError(r);
+    },
+    [INVOKE.sourceRun]: async (_caller, [id, instance, jobId, points]) => {
+      const r = await sourceRunDetail(deps.engine.sources, id, instance, jobId, points ?? DETAIL_POINTS.default);
+      return r.ok ? ok(r.value) : actionError(r);
+    },
+    [INVOKE.exportSourceRun]: async (_caller, [id, instance, jobId, format]) => {
+      const ctx = { sources: deps.engine.sources, clock: deps.engine.options.clock, version: deps.engine.info().version };
+      const r = await sourceRunSnapshot(ctx, id, instance, jobId, format);
+      return r.ok ? ok({ filename: r.value.filename, contentType: r.value.contentType, body: r.value.body }) : actionError(r);
     },
     [INVOKE.subscribe]: (caller, [ref]) => {
       const mine = subs.get(caller.id) ?? new Map<number, () => void>();

@@ -8,6 +8,7 @@ import { ExporterPage } from './pages/ExporterPage.tsx';
 import { OverviewPage } from './pages/OverviewPage.tsx';
 import { readBridge } from './api/bridge.ts';
 import { createSourcesApi } from './api/sourcesApi.ts';
+import { createIpcSourcesApi } from './api/sourcesIpcApi.ts';
 import { FleetPage } from './pages/FleetPage.tsx';
 import { useFleetRoute } from './hooks/useFleetRoute.ts';
 
@@ -18,10 +19,12 @@ const ComparePage = lazy(() => import('./pages/ComparePage.tsx').then((m) => ({ 
 const loading = <div className="panel notice">Loading…</div>;
 const FleetRunPage = lazy(() => import('./pages/FleetRunPage.tsx').then((m) => ({ default: m.FleetRunPage })));
 /**
- * The Fleet view's client: the engine's source API on the page's own origin (docs/fleet.md). The
- * desktop window talks IPC only and has no such channel yet; it points to the browser UI instead.
+ * The Fleet view's client (docs/fleet.md), picked as main.tsx picks the MonitorApi: over the
+ * preload's bridge (IPC) in the desktop window, the engine's source API on the page's own origin
+ * in a browser tab.
  */
-const sourcesApi = readBridge() ? null : createSourcesApi();
+const bridge = readBridge();
+const sourcesApi = bridge ? createIpcSourcesApi(bridge) : createSourcesApi();
 
 /** One live subscription for the whole app; pages get the runs as props. */
 export function App() {
@@ -46,11 +49,7 @@ export function App() {
         )}
         {fleet !== null ? (
           <PanelBoundary label="Fleet view">
-            {sourcesApi === null ? (
-              <div className="panel notice" role="status" data-testid="fleet-browser-only">
-                The Fleet view runs in the browser UI for now: open {info ? <a href={`${info.http.url}/#/fleet`}>{info.http.url}/#/fleet</a> : 'the engine\'s URL'}.
-              </div>
-            ) : fleet.page === 'fleet' ? (
+            {fleet.page === 'fleet' ? (
               <FleetPage api={sourcesApi} />
             ) : (
               <Suspense fallback={loading}>

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { _electron } from 'playwright-core';
 import type { ElectronApplication, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MONITOR_METHODS } from '../../shared/ipc.ts';
+import { BRIDGE_METHODS } from '../../shared/ipc.ts';
 import { electronBinary, probe } from '../../electron/cli/start.ts';
 import { buildShell } from '../../electron/shell/build.ts';
 import { StreamClient } from '../helpers/engine.ts';
@@ -100,7 +100,7 @@ describe.skipIf(skipReason !== null)(skipReason ? `desktop app (skipped: ${skipR
       module: typeof module,
       bridge: Object.keys(window.trainwatch ?? {}).sort(),
     })`);
-    expect(globals).toEqual({ require: 'undefined', process: 'undefined', module: 'undefined', bridge: [...MONITOR_METHODS].sort() });
+    expect(globals).toEqual({ require: 'undefined', process: 'undefined', module: 'undefined', bridge: [...BRIDGE_METHODS].sort() });
   });
 
   it('refuses window.open', async () => {

@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import type { MonitorApi, StreamMessage } from '../../shared/api.ts';
-import { BRIDGE_KEY, INVOKE, MONITOR_METHODS, STREAM_CHANNEL } from '../../shared/ipc.ts';
-import type { IpcResult, TrainwatchBridge } from '../../shared/ipc.ts';
+import { BRIDGE_KEY, BRIDGE_METHODS, INVOKE, STREAM_CHANNEL } from '../../shared/ipc.ts';
+import type { BridgeApi, FleetApi, IpcResult, TrainwatchBridge } from '../../shared/ipc.ts';
 import type { RunDetail, RunSummary } from '../../shared/run.ts';
 import { ApiError } from '../../renderer/src/api/apiError.ts';
 import { isBridge, readBridge } from '../../renderer/src/api/bridge.ts';
@@ -49,8 +49,11 @@ function fakeIpc(router: IpcRouter, frameUrl = `${APP_ENTRY_URL}#/`, id = 1) {
 }
 
 describe('the bridge is MonitorApi, by construction (type level)', () => {
-  it('has exactly the methods of MonitorApi, with the same parameters', () => {
-    expectTypeOf<keyof TrainwatchBridge>().toEqualTypeOf<keyof MonitorApi>();
+  it('has exactly the methods of MonitorApi and FleetApi, with the same parameters', () => {
+    expectTypeOf<keyof TrainwatchBridge>().toEqualTypeOf<keyof MonitorApi | keyof FleetApi>();
+    expectTypeOf<keyof TrainwatchBridge>().toEqualTypeOf<keyof BridgeApi>();
+    expectTypeOf<Parameters<TrainwatchBridge['sourceRun']>>().toEqualTypeOf<Parameters<FleetApi['sourceRun']>>();
+    expectTypeOf<Parameters<TrainwatchBridge['addSource']>>().toEqualTypeOf<Parameters<FleetApi['addSource']>>();
     expectTypeOf(createBridge).returns.toEqualTypeOf<TrainwatchBridge>();
     expectTypeOf<Parameters<TrainwatchBridge['getRun']>>().toEqualTypeOf<Parameters<MonitorApi['getRun']>>();
     expectTypeOf<Parameters<TrainwatchBridge['info']>>().toEqualTypeOf<Parameters<MonitorApi['info']>>();
@@ -95,7 +98,10 @@ describe('the IPC seam end to end, on a real engine', () => {
 
   it('exposes one method per message and nothing else (no generic send or invoke)', () => {
     const bridge = createBridge(fakeIpc(router).ipc);
-    expect(Object.keys(bridge).sort()).toEqual([...MONITOR_METHODS].sort());
+    expect(Object.keys(bridge).sort()).toEqual([...BRIDGE_METHODS].sort());
+    expect(Object.keys(bridge).sort()).toEqual([
+      'addSource', 'cancelRun', 'deleteRun', 'exportRun', 'exportSourceRun', 'getRun', 'info', 'listRuns', 'listSources', 'removeSource', 'sourceRun', 'sourceRuns', 'subscribe',
+    ]);
   });
 
   it('gets info, the run list and a run, non-finite numbers intact', async () => {
@@ -218,14 +224,38 @@ describe('the IPC seam end to end, on a real engine', () => {
     await (bridge.exportRun as (...a: unknown[]) => Promise<unknown>)('a', 'csv', 'smuggled');
     expect(sent).toEqual([['a'], ['a', { points: 5 }], ['a', { points: 5 }], [], ['a'], ['a', 'why'], ['a'], ['a', 'csv']]);
   });
+
+  it('sends only the declared arguments of the fleet calls, on their own channels', async () => {
+    const sent: unknown[][] = [];
+    const bridge = createBridge({ invoke: (c, ...args) => (sent.push([c, ...args]), Promise.resolve({ ok: true, value: null })), on: () => {}, removeListener: () => {} });
+    const loose = <K extends keyof TrainwatchBridge>(k: K) => bridge[k] as (...a: unknown[]) => Promise<unknown>;
+    await loose('listSources')('smuggled');
+    await loose('addSource')({ kind: 'metrics', url: 'http://box:9478/metrics' }, '/etc/passwd');
+    await loose('removeSource')('lab', 'smuggled');
+    await loose('sourceRuns')('lab', 'smuggled');
+    await bridge.sourceRun('lab', 'box:9478', 'j');
+    await loose('sourceRun')('lab', 'box:9478', 'j', 50, 'smuggled');
+    await loose('exportSourceRun')('lab', 'box:9478', 'j', 'csv', 'smuggled');
+    expect(sent).toEqual([
+      ['trainwatch:listSources'],
+      ['trainwatch:addSource', { kind: 'metrics', url: 'http://box:9478/metrics' }],
+      ['trainwatch:removeSource', 'lab'],
+      ['trainwatch:sourceRuns', 'lab'],
+      ['trainwatch:sourceRun', 'lab', 'box:9478', 'j'],
+      ['trainwatch:sourceRun', 'lab', 'box:9478', 'j', 50],
+      ['trainwatch:exportSourceRun', 'lab', 'box:9478', 'j', 'csv'],
+    ]);
+  });
 });
 
 describe('readBridge: the renderer picks IPC only where the bridge is', () => {
-  const complete = { info() {}, listRuns() {}, getRun() {}, subscribe() {}, cancelRun() {}, deleteRun() {}, exportRun() {} };
+  const monitor = { info() {}, listRuns() {}, getRun() {}, subscribe() {}, cancelRun() {}, deleteRun() {}, exportRun() {} };
+  const complete = { ...monitor, listSources() {}, addSource() {}, removeSource() {}, sourceRuns() {}, sourceRun() {}, exportSourceRun() {} };
   it.each([
     ['no bridge (a browser tab)', {}, false],
     ['the bridge', { [BRIDGE_KEY]: complete }, true],
     ['a bridge missing a method', { [BRIDGE_KEY]: { ...complete, subscribe: undefined } }, false],
+    ['a bridge without the fleet calls (an older preload)', { [BRIDGE_KEY]: monitor }, false],
     ['something else under the name', { [BRIDGE_KEY]: 'trainwatch' }, false],
     ['null under the name', { [BRIDGE_KEY]: null }, false],
   ])('%s', (_name, scope, found) => {

@@ -180,6 +180,8 @@ describe('the IPC router, on a real engine', () => {
         store: engine.store,
         actions: engine.actions,
         requestCancel: engine.requestCancel,
+        sources: engine.sources,
+        options: engine.options,
       },
       feed,
     });

@@ -10,8 +10,7 @@ import type { SnapshotFormat } from '../../../shared/snapshot.ts';
 import type { Clock } from '../clock.ts';
 import { mediaType } from '../http/security.ts';
 import type { SourceManager } from './manager.ts';
-import { SourceError } from './remoteHttp.ts';
-import { exportRemoteRun } from './remoteSnapshot.ts';
+import { MAX_SOURCE_JSON_BYTES, addSource as addFromApi, noSuchSource, removeSource, sourceRunDetail, sourceRunSnapshot, sourceRuns } from './operations.ts';
 
 export interface SourceRouteContext {
   sources: SourceManager;
@@ -22,7 +21,7 @@ export interface SourceRouteContext {
   json: (res: ServerResponse, status: number, body: unknown) => void;
 }
 
-const MAX_SOURCE_BODY = 16 * 1024;
+const MAX_SOURCE_BODY = MAX_SOURCE_JSON_BYTES;
 
 type Err = { status: number; code: string; message: string };
 const fail = (ctx: SourceRouteContext, res: ServerResponse, e: Err) => ctx.json(res, e.status, { error: { code: e.code, message: e.message } });
@@ -60,13 +59,13 @@ export async function handleSources(req: IncomingMessage, res: ServerResponse, u
     return addSource(req, res, ctx);
   }
   const source = ctx.sources.get(parts[0]!);
-  const noSource = () => fail(ctx, res, { status: 404, code: 'no_such_source', message: `no source with id ${JSON.stringify(parts[0])}` });
+  const noSource = () => fail(ctx, res, noSuchSource(parts[0]!));
   const [, sub, action] = parts;
 
   if (parts.length === 1) {
     if (method === 'DELETE') {
       req.resume();
-      const out = ctx.sources.remove(parts[0]!);
+      const out = removeSource(ctx.sources, parts[0]!);
       if (!out.ok) return fail(ctx, res, out);
       res.writeHead(204);
       res.end();
@@ -77,9 +76,8 @@ export async function handleSources(req: IncomingMessage, res: ServerResponse, u
   }
   if (parts.length === 2 && sub === 'runs') {
     if (!read) return notAllowed(ctx, res, 'GET, HEAD');
-    if (!source) return noSource();
-    await source.refresh();
-    return ctx.json(res, 200, { source: source.state(), runs: source.currentRuns() });
+    const out = await sourceRuns(ctx.sources, parts[0]!);
+    return out.ok ? ctx.json(res, 200, out.value) : fail(ctx, res, out);
   }
   if (sub === 'run' && parts.length <= 3) {
     // Remote runs are read-only: what would change one is refused by name.
@@ -100,35 +98,23 @@ export async function handleSources(req: IncomingMessage, res: ServerResponse, u
     if (instance === null || jobId === null || jobId === '') {
       return fail(ctx, res, { status: 400, code: 'bad_run', message: 'name the run with ?instance=HOST:PORT&job_id=ID' });
     }
-    let points: number = DETAIL_POINTS.default;
-    let format: SnapshotFormat = 'json';
+    // The query string is this transport's part; what follows is shared with IPC (operations.ts).
     if (action === undefined) {
       const raw = url.searchParams.get('points');
-      points = raw === null ? DETAIL_POINTS.default : Number(raw);
+      const points = raw === null ? DETAIL_POINTS.default : Number(raw);
       if (!Number.isInteger(points) || points < 3 || points > DETAIL_POINTS.max) {
         return fail(ctx, res, { status: 400, code: 'bad_points', message: `points must be an integer from 3 to ${DETAIL_POINTS.max}, got ${JSON.stringify(raw)}` });
       }
-    } else {
-      format = (url.searchParams.get('format') ?? 'json') as SnapshotFormat;
-      if (!SNAPSHOT_FORMATS.includes(format)) {
-        return fail(ctx, res, { status: 400, code: 'bad_format', message: `format must be one of ${SNAPSHOT_FORMATS.join(', ')}, got ${JSON.stringify(format)}` });
-      }
-      points = DETAIL_POINTS.max;
+      const detail = await sourceRunDetail(ctx.sources, source.config.id, instance, jobId, points);
+      return detail.ok ? ctx.json(res, 200, detail.value) : fail(ctx, res, detail);
     }
-    let detail;
-    try {
-      detail = await source.detail(instance, jobId, points);
-    } catch (err) {
-      if (!(err instanceof SourceError)) throw err;
-      return fail(ctx, res, { status: 502, code: 'source_error', message: err.message });
+    const format = (url.searchParams.get('format') ?? 'json') as SnapshotFormat;
+    if (!SNAPSHOT_FORMATS.includes(format)) {
+      return fail(ctx, res, { status: 400, code: 'bad_format', message: `format must be one of ${SNAPSHOT_FORMATS.join(', ')}, got ${JSON.stringify(format)}` });
     }
-    if (!detail) {
-      const st = source.state();
-      const why = st.state === 'error' ? ` (the source is failing: ${st.error})` : '';
-      return fail(ctx, res, { status: 404, code: 'no_such_run', message: `source ${JSON.stringify(source.config.id)} has no run ${JSON.stringify(jobId)} on ${JSON.stringify(instance)}${why}` });
-    }
-    if (action === undefined) return ctx.json(res, 200, detail);
-    const out = await exportRemoteRun(detail, format, ctx.clock, ctx.version);
+    const snapshot = await sourceRunSnapshot(ctx, source.config.id, instance, jobId, format);
+    if (!snapshot.ok) return fail(ctx, res, snapshot);
+    const out = snapshot.value;
     res.writeHead(200, { 'content-type': out.contentType, 'content-disposition': `attachment; filename="${out.filename}"`, 'cache-control': 'no-store' });
     res.end(out.body);
     return;
@@ -153,7 +139,7 @@ async function addSource(req: IncomingMessage, res: ServerResponse, ctx: SourceR
   } catch {
     return fail(ctx, res, { status: 400, code: 'bad_body', message: 'the body is not valid JSON' });
   }
-  const out = ctx.sources.add(parsed);
+  const out = addFromApi(ctx.sources, parsed);
   if (!out.ok) return fail(ctx, res, out);
-  ctx.json(res, 201, out.source);
+  ctx.json(res, 201, out.value);
 }

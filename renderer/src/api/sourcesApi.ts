@@ -1,11 +1,13 @@
 /**
  * The Fleet view's client for the engine's source API (shared/fleet.ts): list, add and remove
  * sources, and read their runs. Over HTTP on the page's own origin (how `trainwatch serve` serves
- * the UI). Failures are ApiErrors with the engine's own message.
+ * the UI); the desktop window uses the same interface over IPC (sourcesIpcApi.ts). Failures are
+ * ApiErrors with the engine's own message and code.
  */
 import { reviveDetail, reviveSummary } from '../../../shared/api.ts';
 import { SOURCE_ROUTES } from '../../../shared/fleet.ts';
 import type { FleetRunDetail, FleetRunsResponse, SourceInput, SourceState } from '../../../shared/fleet.ts';
+import type { ExportedFile } from '../../../shared/api.ts';
 import type { SnapshotFormat } from '../../../shared/snapshot.ts';
 import { ApiError } from './apiError.ts';
 
@@ -15,8 +17,10 @@ export interface SourcesApi {
   remove(id: string): Promise<void>;
   runs(id: string): Promise<FleetRunsResponse>;
   run(id: string, instance: string, jobId: string, points?: number): Promise<FleetRunDetail>;
-  /** Where the browser downloads a remote run's export from. */
-  snapshotHref(id: string, instance: string, jobId: string, format: SnapshotFormat): string;
+  /** A remote run's export, as a file to save. */
+  snapshot(id: string, instance: string, jobId: string, format: SnapshotFormat): Promise<ExportedFile>;
+  /** Where the browser downloads a remote run's export from; null where there is no URL (IPC): use snapshot(). */
+  snapshotHref(id: string, instance: string, jobId: string, format: SnapshotFormat): string | null;
 }
 
 export function createSourcesApi(base = ''): SourcesApi {
@@ -57,6 +61,21 @@ export function createSourcesApi(base = ''): SourcesApi {
       return r;
     },
     run: async (id, instance, jobId, points) => reviveDetail(await call<FleetRunDetail>('GET', SOURCE_ROUTES.run(id, instance, jobId, points))) as FleetRunDetail,
+    snapshot: async (id, instance, jobId, format) => {
+      const path = SOURCE_ROUTES.snapshot(id, instance, jobId, format);
+      let res: Response;
+      try {
+        res = await fetch(base + path, { cache: 'no-store' });
+      } catch (err) {
+        throw new ApiError(`Cannot reach the Trainwatch engine (GET ${path}: ${(err as Error).message}). Is it still running?`, null, 'unreachable');
+      }
+      if (!res.ok) {
+        const e = ((await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null)?.error;
+        throw new ApiError(e?.message ?? `GET ${path} failed with HTTP ${res.status}`, res.status, e?.code ?? null);
+      }
+      const filename = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? `${jobId}.${format}`;
+      return { filename, contentType: res.headers.get('content-type') ?? 'application/octet-stream', body: await res.text() };
+    },
     snapshotHref: (id, instance, jobId, format) => base + SOURCE_ROUTES.snapshot(id, instance, jobId, format),
   };
 }

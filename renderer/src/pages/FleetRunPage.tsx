@@ -1,6 +1,8 @@
 import { useMemo, useState } from 'react';
 import { SERIES } from '../../../shared/run.ts';
+import type { ExportedFile } from '../../../shared/api.ts';
 import { SNAPSHOT_FORMATS } from '../../../shared/snapshot.ts';
+import type { SnapshotFormat } from '../../../shared/snapshot.ts';
 import type { FleetRunDetail } from '../../../shared/fleet.ts';
 import { useFleetRun } from '../api/useFleet.ts';
 import type { SourcesApi } from '../api/sourcesApi.ts';
@@ -26,6 +28,19 @@ const FORMAT_LABEL = { json: 'JSON snapshot', csv: 'CSV', prom: 'Prometheus text
 export function FleetRunPage({ api, source, instance, jobId }: { api: SourcesApi; source: string; instance: string; jobId: string }) {
   const { detail, error } = useFleetRun(api, source, instance, jobId);
   const [chart, setChart] = useState<ChartOptions>({ x: 'wall', smooth: 0, log: false });
+  const [exporting, setExporting] = useState<SnapshotFormat | null>(null);
+  const [exportError, setExportError] = useState<string | null>(null);
+  const exportAs = async (format: SnapshotFormat) => {
+    setExporting(format);
+    setExportError(null);
+    try {
+      saveFile(await api.snapshot(source, instance, jobId, format));
+    } catch (err) {
+      setExportError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setExporting(null);
+    }
+  };
   return (
     <div className="run-page" data-testid="fleet-run-page">
       <nav className="crumbs">
@@ -54,11 +69,24 @@ export function FleetRunPage({ api, source, instance, jobId }: { api: SourcesApi
           </div>
           <div className="run-actions" role="group" aria-label="Run actions">
             <span className="muted">Export</span>
-            {SNAPSHOT_FORMATS.map((f) => (
-              <a key={f} className="link-button" href={api.snapshotHref(source, instance, jobId, f)} download data-testid={`export-${f}`}>
-                {FORMAT_LABEL[f]}
-              </a>
-            ))}
+            {SNAPSHOT_FORMATS.map((f) => {
+              const href = api.snapshotHref(source, instance, jobId, f);
+              return href !== null ? (
+                <a key={f} className="link-button" href={href} download data-testid={`export-${f}`}>
+                  {FORMAT_LABEL[f]}
+                </a>
+              ) : (
+                // The desktop window has no engine URL to link to: the file comes over IPC.
+                <button key={f} type="button" className="link-button" disabled={exporting !== null} onClick={() => void exportAs(f)} data-testid={`export-${f}`}>
+                  {FORMAT_LABEL[f]}
+                </button>
+              );
+            })}
+            {exportError !== null && (
+              <span className="action-error" role="alert" data-testid="export-error">
+                {exportError}
+              </span>
+            )}
           </div>
           <Summary detail={detail} />
           <ChartControls options={chart} onChange={(c) => setChart(c)} />
@@ -67,6 +95,18 @@ export function FleetRunPage({ api, source, instance, jobId }: { api: SourcesApi
       )}
     </div>
   );
+}
+
+/** Saves a file through a Blob link, as the local run view's export does (useRunActions.ts). */
+function saveFile(file: ExportedFile): void {
+  const url = URL.createObjectURL(new Blob([file.body], { type: file.contentType }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = file.filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 function Summary({ detail }: { detail: FleetRunDetail }) {
