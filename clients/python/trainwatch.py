@@ -145,6 +145,10 @@ def _json_default(o: Any) -> Any:
     raise TypeError("%s is not a number" % type(o).__name__)
 
 
+# Built once: json.dumps with any option builds a new encoder per call (a third of a call's cost).
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"), default=_json_default)
+
+
 class _Entry(NamedTuple):
     seq: int
     data: bytes
@@ -242,7 +246,7 @@ class Client(object):
             event = dict(event)
             event["seq"] = seq
             try:
-                data = (json.dumps(event, allow_nan=False, separators=(",", ":"), default=_json_default) + "\n").encode("utf-8")
+                data = (_ENCODER.encode(event) + "\n").encode("utf-8")
             except (TypeError, ValueError) as err:
                 self._stats["invalid"] += 1
                 log.warning("trainwatch: %s event not sent: %s (NaN and infinities are allowed only in loss, mean_reward and scalar values)", event.get("type"), err)

@@ -46,7 +46,7 @@ export interface StorageOptions {
   dataDir: string;
   /** 'fsync': acknowledge only what is on disk (default). 'none': write, but never fsync. */
   durability: 'fsync' | 'none';
-  /** Group commit: appends wait at most this long to share one write + fsync. */
+  /** Group commit: appends wait this long to share one write + fsync; 0: the end of this event-loop turn. */
   commitIntervalMs: number;
   /** Run logs kept open at once; the least recently used are closed beyond it. */
   maxOpenFiles: number;
@@ -64,7 +64,7 @@ export interface StorageOptions {
 
 export const DEFAULT_STORAGE_OPTIONS: Omit<StorageOptions, 'dataDir' | 'clock' | 'warn' | 'onSeq'> = {
   durability: 'fsync',
-  commitIntervalMs: 2,
+  commitIntervalMs: 0,
   maxOpenFiles: 256,
   maxLoadedEndedRuns: 64,
   retention: DEFAULT_RETENTION,
@@ -152,7 +152,7 @@ export class Storage implements StoreObserver {
   private readonly dirty = new Set<RunLog>();
   private readonly openHandles = new Set<RunLog>();
   private waiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
-  private timer: NodeJS.Timeout | null = null;
+  private timer: { cancel: () => void } | null = null;
   private flushing: Promise<void> | null = null;
   private readonly loaded = new Map<string, Run>();
   private readonly loading = new Map<string, Promise<void>>();
@@ -229,7 +229,21 @@ export class Storage implements StoreObserver {
     log.pending.push(text);
     log.pendingBytes += Buffer.byteLength(text);
     this.dirty.add(log);
-    if (!this.timer && !this.flushing) this.timer = setTimeout(() => void this.flush(), this.opts.commitIntervalMs);
+    if (!this.timer && !this.flushing) this.timer = this.schedule(this.opts.commitIntervalMs);
+  }
+
+  /**
+   * The next group commit: after `delayMs`, or with 0 right after this turn of the event loop
+   * (setImmediate), so everything the sockets delivered in this turn shares one commit, and
+   * whatever arrives while a commit is in flight shares the next one.
+   */
+  private schedule(delayMs: number): { cancel: () => void } {
+    if (delayMs <= 0) {
+      const h = setImmediate(() => void this.flush());
+      return { cancel: () => clearImmediate(h) };
+    }
+    const t = setTimeout(() => void this.flush(), delayMs);
+    return { cancel: () => clearTimeout(t) };
   }
 
   /** Bytes accepted but not yet written: the ingest side pauses readers when this grows. */
@@ -276,7 +290,7 @@ export class Storage implements StoreObserver {
     this.flushing = run;
     await run;
     this.flushing = null;
-    if (this.dirty.size > 0 && !this.closed) this.timer ??= setTimeout(() => void this.flush(), this.retryMs || this.opts.commitIntervalMs);
+    if (this.dirty.size > 0 && !this.closed) this.timer ??= this.schedule(this.retryMs || this.opts.commitIntervalMs);
     else if (this.waiters.length > 0) {
       // Waiters that came during the flush, with nothing new appended: their data was in it.
       const w = this.waiters;
@@ -755,7 +769,7 @@ export class Storage implements StoreObserver {
     if (this.closed) return;
     this.closed = true;
     if (this.retentionTimer) clearInterval(this.retentionTimer);
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = null;
     await this.flushing;
     if (this.dirty.size > 0) await this.flush();
