@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import _thread
 import atexit
+import itertools
 import json
 import logging
 import math
@@ -680,7 +681,11 @@ class _Connection(object):
         parts = []  # type: List[bytes]
         size = 0
         with c._lock:
-            for e in c._buf:
+            # The buffer is in seq order and holds at most last.seq - written unwritten entries,
+            # all at its end: start there instead of walking (under the lock, which the training
+            # loop needs for every event) past everything written but not yet acknowledged.
+            start = max(0, len(c._buf) - (c._buf[-1].seq - self.written)) if c._buf else 0
+            for e in itertools.islice(c._buf, start, None):
                 if e.seq <= self.written:
                     continue
                 parts.append(e.data)
