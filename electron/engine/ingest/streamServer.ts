@@ -12,6 +12,13 @@ import type { IngestContext } from './session.ts';
 import type { Transport } from './stats.ts';
 import { httpRefusal, looksLikeHttp, prepareSocketDir } from './guards.ts';
 
+/**
+ * A connection that has delivered this many bytes in one turn of the event loop pauses until
+ * the next turn. libuv reads a busy socket up to 32 times per turn (2 MB, ~16k events), which
+ * would hold /metrics, the API and timers for a hundred milliseconds or more.
+ */
+const TURN_BYTES = 256 * 1024;
+
 /** sun_path is 108 bytes on Linux including the NUL; Node truncates longer paths silently. */
 export const MAX_SOCKET_PATH_BYTES = 107;
 
@@ -159,13 +166,15 @@ export class StreamServer {
       },
     };
     const session = new IngestSession(this.ctx, (jobId) => this.register(receiver, jobId));
-    // Two reasons to stop reading: the client does not read its replies, or the disk is behind.
-    const paused = new Set<'drain' | 'backlog'>();
-    const pause = (why: 'drain' | 'backlog') => {
+    // Three reasons to stop reading: the client does not read its replies, the disk is behind,
+    // or this connection has had its share of this turn of the event loop (see TURN_BYTES).
+    const paused = new Set<'drain' | 'backlog' | 'turn'>();
+    let turnBytes = 0;
+    const pause = (why: 'drain' | 'backlog' | 'turn') => {
       if (paused.size === 0) socket.pause();
       paused.add(why);
     };
-    const resume = (why: 'drain' | 'backlog') => {
+    const resume = (why: 'drain' | 'backlog' | 'turn') => {
       paused.delete(why);
       if (paused.size === 0 && !socket.destroyed) socket.resume();
     };
@@ -243,6 +252,14 @@ export class StreamServer {
       if (this.ctx.backlog() > this.ctx.maxBacklogBytes && !paused.has('backlog')) {
         pause('backlog');
         void this.ctx.durable().catch(() => undefined).then(() => resume('backlog'));
+      }
+      turnBytes += chunk.length;
+      if (turnBytes >= TURN_BYTES && !paused.has('turn')) {
+        pause('turn');
+        setImmediate(() => {
+          turnBytes = 0;
+          resume('turn');
+        });
       }
     });
     socket.on('end', () => {

@@ -18,12 +18,12 @@ import { isTerminalType } from '../../../shared/protocol/events.ts';
 import type { Clock } from '../clock.ts';
 import { Run, RunStore, emptyTotals, addTotals } from '../store/runStore.ts';
 import type { AgentTotals, RetireReason, StoreObserver } from '../store/runStore.ts';
-import { TEMP_SUFFIX, fsyncDir, writeFileAtomic } from './atomicFile.ts';
+import { TEMP_SUFFIX, fsyncDirAsync, writeFileAtomic } from './atomicFile.ts';
 import { checkSnapshot } from '../../../shared/snapshot.ts';
 import type { Snapshot } from '../../../shared/snapshot.ts';
 import { encodeJson } from '../../../shared/api.ts';
 import { runFromSnapshot, setSeries } from '../snapshot/snapshots.ts';
-import { LOG_FORMAT_VERSION, decodeLog, encodeRecord, lastRecord, loggedEvent } from './record.ts';
+import { LOG_FORMAT_VERSION, decodeLog, encodeEventText, encodeRecordText, lastRecord, loggedEvent } from './record.ts';
 import { checkpointOf, runFromCheckpoint } from '../store/checkpoint.ts';
 import type { Checkpoint, EndRecord, LogRecord } from './record.ts';
 
@@ -46,7 +46,7 @@ export interface StorageOptions {
   dataDir: string;
   /** 'fsync': acknowledge only what is on disk (default). 'none': write, but never fsync. */
   durability: 'fsync' | 'none';
-  /** Group commit: appends wait at most this long to share one write + fsync. */
+  /** Group commit: appends wait this long to share one write + fsync; 0: the end of this event-loop turn. */
   commitIntervalMs: number;
   /** Run logs kept open at once; the least recently used are closed beyond it. */
   maxOpenFiles: number;
@@ -64,7 +64,7 @@ export interface StorageOptions {
 
 export const DEFAULT_STORAGE_OPTIONS: Omit<StorageOptions, 'dataDir' | 'clock' | 'warn' | 'onSeq'> = {
   durability: 'fsync',
-  commitIntervalMs: 2,
+  commitIntervalMs: 0,
   maxOpenFiles: 256,
   maxLoadedEndedRuns: 64,
   retention: DEFAULT_RETENTION,
@@ -96,7 +96,8 @@ const lockedHere = new Set<string>();
 const TAIL_BYTES = 256 * 1024;
 
 class RunLog {
-  pending: Buffer[] = [];
+  /** Encoded records not yet written: text from the hot path, bytes left by a partial write. */
+  pending: Array<string | Buffer> = [];
   pendingBytes = 0;
   handle: FileHandle | null = null;
   opening: Promise<FileHandle> | null = null;
@@ -151,7 +152,7 @@ export class Storage implements StoreObserver {
   private readonly dirty = new Set<RunLog>();
   private readonly openHandles = new Set<RunLog>();
   private waiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
-  private timer: NodeJS.Timeout | null = null;
+  private timer: { cancel: () => void } | null = null;
   private flushing: Promise<void> | null = null;
   private readonly loaded = new Map<string, Run>();
   private readonly loading = new Map<string, Promise<void>>();
@@ -210,9 +211,7 @@ export class Storage implements StoreObserver {
       this.logs.set(run.jobId, log);
       this.append(log, { k: 'hdr', v: LOG_FORMAT_VERSION, job_id: run.jobId, agent_id: run.agentId });
     }
-    const rec: LogRecord = { k: 'ev', n: ++log.n, rt: receivedAt, e: event };
-    if (clientId !== undefined) rec.c = clientId;
-    this.append(log, rec);
+    this.appendText(log, encodeEventText(++log.n, receivedAt, event, clientId));
     log.noteSeq(clientId, event.seq);
     if (isTerminalType(event.type)) {
       this.append(log, endRecord(log, run));
@@ -222,11 +221,29 @@ export class Storage implements StoreObserver {
   }
 
   private append(log: RunLog, rec: LogRecord): void {
-    const buf = encodeRecord(rec);
-    log.pending.push(buf);
-    log.pendingBytes += buf.length;
+    this.appendText(log, encodeRecordText(rec));
+  }
+
+  /** Queues encoded records for the next group commit; they become bytes once, at write time. */
+  private appendText(log: RunLog, text: string): void {
+    log.pending.push(text);
+    log.pendingBytes += Buffer.byteLength(text);
     this.dirty.add(log);
-    if (!this.timer && !this.flushing) this.timer = setTimeout(() => void this.flush(), this.opts.commitIntervalMs);
+    if (!this.timer && !this.flushing) this.timer = this.schedule(this.opts.commitIntervalMs);
+  }
+
+  /**
+   * The next group commit: after `delayMs`, or with 0 right after this turn of the event loop
+   * (setImmediate), so everything the sockets delivered in this turn shares one commit, and
+   * whatever arrives while a commit is in flight shares the next one.
+   */
+  private schedule(delayMs: number): { cancel: () => void } {
+    if (delayMs <= 0) {
+      const h = setImmediate(() => void this.flush());
+      return { cancel: () => clearImmediate(h) };
+    }
+    const t = setTimeout(() => void this.flush(), delayMs);
+    return { cancel: () => clearTimeout(t) };
   }
 
   /** Bytes accepted but not yet written: the ingest side pauses readers when this grows. */
@@ -273,7 +290,7 @@ export class Storage implements StoreObserver {
     this.flushing = run;
     await run;
     this.flushing = null;
-    if (this.dirty.size > 0 && !this.closed) this.timer ??= setTimeout(() => void this.flush(), this.retryMs || this.opts.commitIntervalMs);
+    if (this.dirty.size > 0 && !this.closed) this.timer ??= this.schedule(this.retryMs || this.opts.commitIntervalMs);
     else if (this.waiters.length > 0) {
       // Waiters that came during the flush, with nothing new appended: their data was in it.
       const w = this.waiters;
@@ -283,16 +300,18 @@ export class Storage implements StoreObserver {
   }
 
   private async write(log: RunLog): Promise<void> {
-    const bufs = log.pending;
-    const bytes = log.pendingBytes;
+    const parts = log.pending;
     log.pending = [];
     log.pendingBytes = 0;
+    // One buffer per log and commit: the records of a whole batch become bytes in one go.
+    const buf = parts.every((p) => typeof p === 'string') ? Buffer.from(parts.join('')) : Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
+    const bytes = buf.length;
     let written = 0;
     try {
       const fh = await this.handle(log);
-      // writev may write less than asked (a full disk, a signal): finish or fail loudly.
+      // A write may write less than asked (a full disk, a signal): finish or fail loudly.
       while (written < bytes) {
-        const { bytesWritten } = await fh.writev(written === 0 ? bufs : [Buffer.concat(bufs).subarray(written)]);
+        const { bytesWritten } = await fh.write(buf, written, bytes - written);
         if (bytesWritten === 0) throw new Error(`could not write to ${log.file}`);
         written += bytesWritten;
       }
@@ -301,8 +320,8 @@ export class Storage implements StoreObserver {
       // Nothing is dropped: what did not reach the disk goes back to the front of the queue and
       // is retried (with backoff), so the log stays whole once the disk recovers. A record cut
       // in the middle by a partial write is skipped as damaged by recovery; the rest follows it.
-      const rest = written === 0 ? bufs : [Buffer.concat(bufs).subarray(written)];
-      log.pending = [...rest, ...log.pending];
+      const rest = buf.subarray(written);
+      log.pending = [rest, ...log.pending];
       log.pendingBytes += bytes - written;
       log.size += written;
       this.dirty.add(log);
@@ -316,9 +335,15 @@ export class Storage implements StoreObserver {
   private async handle(log: RunLog): Promise<FileHandle> {
     if (log.handle) return log.handle;
     if (!log.opening) {
-      const isNew = !existsSync(log.file);
-      log.opening = open(log.file, 'a', 0o600).then((fh) => {
-        if (isNew) fsyncDir(this.runsDir); // the new file's directory entry must survive a crash too
+      // Nothing written to it yet by this engine: a new file (a log restored from disk has a size).
+      const isNew = log.size === 0;
+      log.opening = open(log.file, 'a', 0o600).then(async (fh) => {
+        // The new file's directory entry must survive a crash too; off the event loop, since
+        // a new job's first commit otherwise stalls every connection for a disk round trip.
+        if (isNew) await fsyncDirAsync(this.runsDir).catch(async (err: unknown) => {
+          await fh.close();
+          throw err;
+        });
         return fh;
       });
     }
@@ -744,7 +769,7 @@ export class Storage implements StoreObserver {
     if (this.closed) return;
     this.closed = true;
     if (this.retentionTimer) clearInterval(this.retentionTimer);
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = null;
     await this.flushing;
     if (this.dirty.size > 0) await this.flush();

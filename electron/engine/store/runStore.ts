@@ -52,6 +52,10 @@ type LifecycleProblem = 'duplicate_job' | 'job_ended' | 'already_terminal';
 
 export type ApplyResult = { ok: true; implicit: boolean } | { ok: false; rejection: Rejection };
 
+/** The two successful answers, shared: apply runs for every event and allocates none for them. */
+const APPLIED: ApplyResult = Object.freeze({ ok: true, implicit: false });
+const APPLIED_IMPLICIT: ApplyResult = Object.freeze({ ok: true, implicit: true });
+
 /**
  * Lifetime totals per agent: what the inherited counters and histograms export. Derived, never
  * kept as a second count: the sum over the runs in the store plus what retired runs left behind,
@@ -284,7 +288,7 @@ export class RunStore {
     }
     this.observer?.applied(run, event, receivedAt, clientId);
     for (const l of this.listeners) l.changed(run.jobId);
-    return { ok: true, implicit };
+    return implicit ? APPLIED_IMPLICIT : APPLIED;
   }
 
   private applyTo(run: Run, e: IngestEvent, t: number): Rejection | null {
@@ -306,7 +310,16 @@ export class RunStore {
       case 'duration':
         this.series(run, SERIES.duration(e.phase), false).push(t, e.seconds);
         observe(run.phases[e.phase], PHASE_METRIC[e.phase].buckets!, e.seconds);
-        (run.exemplars[e.phase] ??= [])[bucketIndex(PHASE_METRIC[e.phase].buckets!, e.seconds)] = { value: e.seconds, t };
+        {
+          const slots = (run.exemplars[e.phase] ??= []);
+          const i = bucketIndex(PHASE_METRIC[e.phase].buckets!, e.seconds);
+          const slot = slots[i];
+          // Updated in place: one object per bucket, not one per event (scrapes copy them).
+          if (slot) {
+            slot.value = e.seconds;
+            slot.t = t;
+          } else slots[i] = { value: e.seconds, t };
+        }
         return null;
       case 'budget':
         run.budgetUsage = e.usage_usd;
