@@ -123,6 +123,11 @@ export const METRICS = {
     'Damage repaired at start-up, by kind: torn_tail, corrupt_record, corrupt_file, temp_file, replay_rejected', ['kind'], 'self',
   ),
   storageStartup: def('trainwatch_storage_startup_seconds', 'gauge', 'Seconds the engine spent loading its history at start-up', [], 'self'),
+  pushRequests: def(
+    'trainwatch_push_requests_total', 'counter',
+    'Pushgateway-compatible requests to /metrics/job/..., by outcome: ok, or the code it was refused with', ['outcome'], 'self',
+  ),
+  pushGroups: def('trainwatch_push_groups', 'gauge', 'Push groups held in /metrics (each expires --push-ttl after its last push)', [], 'self'),
   scrapes: def('trainwatch_scrapes_total', 'counter', 'Scrapes of /metrics served, by format', ['format'], 'self'),
   buildInfo: def('trainwatch_build_info', 'gauge', 'Always 1; labels carry the Trainwatch and protocol versions', ['version', 'protocol'], 'self'),
 } as const;

@@ -274,6 +274,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     maxSeriesPerGroup: options.maxPushSeriesPerGroup,
   });
   exporter.addExtraFamilies(push);
+  exporter.attachPush(push);
   const cancel = (jobId: string, reason: string): number => streams.cancel(jobId, reason);
   const requestCancel = (jobId: string, reason?: string): CancelOutcome => requestCancelOf(store, cancel, jobId, reason);
   const sources = new SourceManager({ dataDir: options.dataDir, clock: options.clock, warn: options.warn });

@@ -63,6 +63,12 @@ export interface ExtraFamilies {
   render(format: ExpositionFormat): string;
 }
 
+/** What the exporter reads from the push store for its own metrics. */
+export interface PushView {
+  readonly outcomes: Readonly<Record<string, number>>;
+  readonly size: number;
+}
+
 type AnyMetric = Counter | Gauge | Histogram;
 
 export class Exporter {
@@ -72,6 +78,7 @@ export class Exporter {
   private store: RunStore | undefined;
   private stats: IngestStats | undefined;
   private storage: StorageView | undefined;
+  private push: PushView | undefined;
   /** What this scrape exports, computed once per render and read by every collector. */
   private view: ScrapeView | null = null;
   private readonly scrapes: Record<ExpositionFormat, number> = { text: 0, openmetrics: 0 };
@@ -115,6 +122,11 @@ export class Exporter {
     this.store = store;
     this.stats = stats;
     this.storage = storage;
+  }
+
+  /** Connects the push groups' own counts (trainwatch_push_*). */
+  attachPush(push: PushView): void {
+    this.push = push;
   }
 
   /** Adds families rendered elsewhere to every scrape (see ExtraFamilies). */
@@ -343,6 +355,8 @@ export class Exporter {
     labelled('ingestClosed', 'reason', () => self.stats?.closed);
     labelled('runs', 'status', () => self.store?.countByStatus());
     labelled('scrapes', 'format', () => self.scrapes);
+    labelled('pushRequests', 'outcome', () => self.push?.outcomes);
+    collect('pushGroups', (g) => (g as Gauge).set(self.push?.size ?? 0));
     collect('ingestDuplicates', (c) => (c as Counter).inc(self.stats?.duplicates ?? 0));
     collect('ingestImplicitJobs', (c) => (c as Counter).inc(self.stats?.implicitJobs ?? 0));
     collect('seriesPoints', (g) => (g as Gauge).set(self.store?.pointCount() ?? 0));

@@ -196,6 +196,7 @@ export class HttpServer {
         }
       } else if (!tokenEquals(cookieToken(req), token)) {
         if (p === ROUTES.events || p.startsWith(ROUTES.push)) this.deps.ingest.stats.errors.unauthorized++;
+        if (p.startsWith(ROUTES.push)) this.deps.push.refused('unauthorized');
         return this.unauthorized(res, 'this engine requires its token: send Authorization: Bearer <token> (the token is in <data-dir>/auth-token; clients read TRAINWATCH_TOKEN), or open the UI with the URL trainwatch serve printed');
       }
     }
@@ -337,7 +338,10 @@ export class HttpServer {
       return this.notAllowed(res, 'PUT, POST, DELETE');
     }
     // Pushes come from scripts; a page in the browser sends an Origin and is refused here.
-    if (!this.guard!.originAllowed(req)) return this.forbiddenOrigin(req, res);
+    if (!this.guard!.originAllowed(req)) {
+      this.deps.push.refused('forbidden_origin');
+      return this.forbiddenOrigin(req, res);
+    }
     const rest = p.slice('/metrics/'.length);
     if (method === 'DELETE') {
       req.resume();
@@ -348,16 +352,24 @@ export class HttpServer {
     if (type !== '' && type !== 'text/plain') {
       req.resume();
       const hint = type.includes('protobuf') ? 'the protobuf format is not supported; ' : '';
+      this.deps.push.refused('unsupported_media_type');
       return this.json(res, 415, { error: { code: 'unsupported_media_type', message: `${hint}push the text format (Content-Type: text/plain; version=0.0.4), got ${JSON.stringify(type)}` } });
     }
     const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
     if (encoding !== 'identity') {
       req.resume();
+      this.deps.push.refused('unsupported_encoding');
       return this.json(res, 415, { error: { code: 'unsupported_encoding', message: `Content-Encoding ${JSON.stringify(encoding)} is not accepted` } });
     }
     const body = await readBody(req, this.opts.maxBodyBytes, true);
-    if (body === null) return this.tooLarge(req, res, `a push is at most ${this.opts.maxBodyBytes} bytes`);
-    if (body === INVALID_UTF8) return this.json(res, 400, { error: { code: 'bad_exposition', message: 'the body is not valid UTF-8' } });
+    if (body === null) {
+      this.deps.push.refused('body_too_large');
+      return this.tooLarge(req, res, `a push is at most ${this.opts.maxBodyBytes} bytes`);
+    }
+    if (body === INVALID_UTF8) {
+      this.deps.push.refused('bad_exposition');
+      return this.json(res, 400, { error: { code: 'bad_exposition', message: 'the body is not valid UTF-8' } });
+    }
     const out = await this.deps.push.push(method, rest, body);
     this.json(res, out.status, out.body);
   }

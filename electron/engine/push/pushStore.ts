@@ -51,6 +51,14 @@ export interface PushOutcome {
   body: Record<string, unknown>;
 }
 
+/** Every way a push or delete ends: `ok`, or the code it was refused with (trainwatch_push_requests_total). */
+export const PUSH_OUTCOMES = [
+  'ok', 'bad_grouping_key', 'bad_exposition', 'label_conflict', 'type_conflict', 'too_many_series', 'too_many_groups', 'storage_failed',
+  // Refused by the HTTP server before the body reaches the store (see refused()).
+  'forbidden_origin', 'unauthorized', 'unsupported_media_type', 'unsupported_encoding', 'body_too_large',
+] as const;
+export type PushOutcomeCode = (typeof PUSH_OUTCOMES)[number];
+
 interface Group {
   id: string;
   key: GroupingKey;
@@ -83,13 +91,31 @@ export class PushStore implements ExtraFamilies {
     }
   }
 
+  /** Requests by outcome, for /metrics: every push and delete is counted, refusals by their code. */
+  readonly outcomes = Object.fromEntries(PUSH_OUTCOMES.map((o) => [o, 0])) as Record<PushOutcomeCode, number>;
+
   get size(): number {
     this.expire();
     return this.groups.size;
   }
 
+  /** A push the HTTP server refused before it got here (origin, auth, content type, size). */
+  refused(code: PushOutcomeCode): void {
+    this.outcomes[code]++;
+  }
+
+  private count(outcome: PushOutcome): PushOutcome {
+    const code = outcome.status < 300 ? 'ok' : ((outcome.body.error as { code?: string } | undefined)?.code ?? 'bad_exposition');
+    this.outcomes[(PUSH_OUTCOMES as readonly string[]).includes(code) ? (code as PushOutcomeCode) : 'bad_exposition']++;
+    return outcome;
+  }
+
   /** PUT (replace the group) or POST (replace the pushed families). `path` follows `/metrics/`. */
   async push(method: 'PUT' | 'POST', path: string, text: string): Promise<PushOutcome> {
+    return this.count(await this.replace(method, path, text));
+  }
+
+  private async replace(method: 'PUT' | 'POST', path: string, text: string): Promise<PushOutcome> {
     this.expire();
     const parsedKey = parseGroupingKey(path);
     if (!parsedKey.ok) return bad('bad_grouping_key', parsedKey.message);
@@ -168,9 +194,9 @@ export class PushStore implements ExtraFamilies {
   /** DELETE: removes the group (202 whether or not it existed, like Pushgateway). */
   delete(path: string): PushOutcome {
     const parsedKey = parseGroupingKey(path);
-    if (!parsedKey.ok) return bad('bad_grouping_key', parsedKey.message);
+    if (!parsedKey.ok) return this.count(bad('bad_grouping_key', parsedKey.message));
     const deleted = this.groups.delete(groupId(parsedKey.key));
-    return { status: 202, body: { group: Object.fromEntries(parsedKey.key), deleted } };
+    return this.count({ status: 202, body: { group: Object.fromEntries(parsedKey.key), deleted } });
   }
 
   /** Every group's families, merged by name, then push_time_seconds and push_failure_time_seconds. */

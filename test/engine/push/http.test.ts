@@ -41,14 +41,24 @@ describe('the push endpoint', () => {
     const bad = await rawRequest(engine, { method: 'PUT', path: '/metrics/job/x', body: Buffer.from([0x61, 0x20, 0x31, 0xff, 0x0a]) });
     expect([bad.status, JSON.parse(bad.body)]).toEqual([400, { error: { code: 'bad_exposition', message: 'the body is not valid UTF-8' } }]);
     expect(await push('/metrics/job/x', `# ${'x'.repeat(70 * 1024)}\n`)).toMatchObject({ status: 413, body: { error: { code: 'body_too_large', message: 'a push is at most 65536 bytes' } } });
-    expect(find((await scrape(engine)).exp, 'push_time_seconds', { job: 'x' })).toEqual([]);
+    const exp = (await scrape(engine)).exp;
+    expect(find(exp, 'push_time_seconds', { job: 'x' })).toEqual([]);
+    // Each refusal is counted by its code (the two 405s never were pushes).
+    const outcomes = Object.fromEntries(find(exp, 'trainwatch_push_requests_total').map((s) => [s.labels.outcome, s.value]));
+    expect(outcomes).toMatchObject({ ok: 0, unsupported_media_type: 1, unsupported_encoding: 1, forbidden_origin: 1, bad_exposition: 1, body_too_large: 1, too_many_groups: 0 });
+    expect(valueOf(exp, 'trainwatch_push_groups')).toBe(0);
   });
 
   it('takes a push without a Content-Type (curl --data-binary) and deletes with DELETE', async () => {
     expect((await push('/metrics/job/curl/instance/box', 'queue_depth 7\n', 'POST', {})).status).toBe(200);
-    expect(valueOf((await scrape(engine)).exp, 'queue_depth', { job: 'curl', instance: 'box' })).toBe(7);
+    const pushed = (await scrape(engine)).exp;
+    expect(valueOf(pushed, 'queue_depth', { job: 'curl', instance: 'box' })).toBe(7);
+    expect(valueOf(pushed, 'trainwatch_push_groups')).toBe(1);
+    expect(valueOf(pushed, 'trainwatch_push_requests_total', { outcome: 'ok' })).toBe(1);
     expect(await push('/metrics/job/curl/instance/box', '', 'DELETE', {})).toEqual({ status: 202, headers: expect.anything(), body: { group: { job: 'curl', instance: 'box' }, deleted: true } });
-    expect(find((await scrape(engine)).exp, 'queue_depth')).toEqual([]);
+    const deleted = (await scrape(engine)).exp;
+    expect(find(deleted, 'queue_depth')).toEqual([]);
+    expect([valueOf(deleted, 'trainwatch_push_groups'), valueOf(deleted, 'trainwatch_push_requests_total', { outcome: 'ok' })]).toEqual([0, 2]);
   });
 });
 
