@@ -464,8 +464,23 @@ export class HttpServer {
     status?: number,
     error?: { code: string; message: string },
   ): Promise<void> {
-    const lines = await durableReply(this.deps.ingest, c.ack >= 0 ? [{ type: 'ack', seq: c.ack }] : []);
-    const failed = lines.find((l) => l.type === 'error');
+    // The answer waits for the disk whenever the body changed something, seq or not: a 200 means
+    // the accepted events are durable, and a disk failure is a 503, never a silent success.
+    let failed: ServerLine | undefined;
+    if (c.ack >= 0) failed = (await durableReply(this.deps.ingest, [{ type: 'ack', seq: c.ack }])).find((l) => l.type === 'error');
+    else if (session.accepted > 0) {
+      try {
+        await this.deps.ingest.durable();
+      } catch (err) {
+        this.deps.ingest.stats.errors.storage_failed++;
+        failed = {
+          type: 'error',
+          line: 0,
+          reason: 'storage_failed',
+          message: `${session.accepted} accepted event(s) were applied but could not be written to disk (${(err as Error).message}); send them again once the disk is fixed`,
+        };
+      }
+    }
     const ack = failed || c.ack < 0 ? null : c.ack;
     const errors = failed ? [...c.errors, failed].slice(0, MAX_LISTED_ERRORS) : c.errors;
     // 400 only when the batch had lines and none was accepted (a resend of lines already

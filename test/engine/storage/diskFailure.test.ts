@@ -55,6 +55,19 @@ describe('a failing disk', () => {
     });
     expect(res.status).toBe(503);
     expect(JSON.parse(res.body)).toMatchObject({ accepted: 1, ack: null, errors: [{ reason: 'storage_failed', seq: 5 }] });
+    // Without any seq too: a 200 would claim the events are safe.
+    const noSeq = await rawRequest(engine, {
+      method: 'POST', path: '/api/v1/events', headers: { 'content-type': 'application/x-ndjson' },
+      body: `${JSON.stringify({ type: 'job_created', job_id: 'doomed-three', agent_id: 'a' })}\n`,
+    });
+    expect([noSeq.status, JSON.parse(noSeq.body)]).toEqual([
+      503,
+      {
+        accepted: 1, rejected: 0, duplicates: 0, ack: null, errors_omitted: 0,
+        errors: [{ type: 'error', line: 0, reason: 'storage_failed', message: expect.stringMatching(/^1 accepted event\(s\) were applied but could not be written to disk \(ENOTDIR: .*\); send them again once the disk is fixed$/) }],
+      },
+    ]);
+    expect(valueOf((await scrape(engine)).exp, 'trainwatch_ingest_errors_total', { reason: 'storage_failed' })).toBe(3);
 
     // The disk comes back: what failed is retried and lands, new events are acknowledged again.
     rmSync(runs);
@@ -70,6 +83,7 @@ describe('a failing disk', () => {
     engine = await testEngine({ dataDir: dir });
     expect(engine.store.get('doomed')).toMatchObject({ state: 'running', currentIteration: 3, eventCount: 2 });
     expect(engine.store.get('doomed-too')?.state).toBe('running');
+    expect(engine.store.get('doomed-three')?.state).toBe('running');
     expect(engine.storage.stats.recovery).toMatchObject({ corrupt_file: 0, corrupt_record: 0, torn_tail: 0 });
   });
 });
