@@ -9,18 +9,17 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../shared/api.ts';
 import { StreamClient, testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
+import { launchChromium, noChromium } from '../helpers/browser.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const UI_DIR = path.join(ROOT, 'dist', 'renderer');
 const RESULTS_DIR = path.join(ROOT, 'test-results');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skipReason = existsSync(chromiumPath) ? null : `no Chromium at ${chromiumPath} (apt-get install chromium, or set CHROMIUM_PATH)`;
+const skipReason = noChromium;
 
 const rowIds = (page: Page) => page.locator('[data-testid="run-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-job-id')));
 const status = async (engine: TestEngine, jobId: string) => (await fetch(`${engine.http.url}${ROUTES.run(jobId)}`)).status;
@@ -48,10 +47,7 @@ describe.skipIf(skipReason !== null)(skipReason ? `delete a run (skipped: ${skip
       { type: 'progress', job_id: 'live-2', agent_id: 'sac', current_iteration: 1 },
     );
     expect(ingest.errors()).toEqual([]);
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     const open = async () => {
       const p = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
       p.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));

@@ -10,7 +10,6 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetRunsResponse } from '../../shared/fleet.ts';
@@ -20,12 +19,12 @@ import type { TestEngine } from '../helpers/engine.ts';
 import { startFleet } from '../helpers/fleet.ts';
 import type { Fleet } from '../helpers/fleet.ts';
 import { freePort, hasPrometheus, poll } from '../helpers/prometheus.ts';
+import { launchChromium, noChromium } from '../helpers/browser.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const UI_DIR = path.join(ROOT, 'dist', 'renderer');
 const RESULTS_DIR = path.join(ROOT, 'test-results');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skipReason = !existsSync(chromiumPath) ? `no Chromium at ${chromiumPath}` : !hasPrometheus ? 'no Prometheus (apt-get install prometheus)' : null;
+const skipReason = noChromium ?? (!hasPrometheus ? 'no Prometheus (apt-get install prometheus)' : null);
 
 const text = async (page: Page, selector: string): Promise<string> => ((await page.locator(selector).first().textContent()) ?? '').trim();
 
@@ -54,10 +53,7 @@ describe.skipIf(skipReason !== null)(skipReason ? `Fleet view (skipped: ${skipRe
       return r.runs.length === local.length && r.runs.every((x) => local.some((l) => l.instance === x.instance && l.job_id === x.job_id && l.status === x.status && l.loss === x.loss)) ? true : undefined;
     }, 45_000, () => fleet.prometheus.log());
 
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
     page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));
     page.on('console', (msg) => {

@@ -15,7 +15,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StreamFrame } from '../../shared/ipc.ts';
@@ -25,11 +24,11 @@ import type { IpcCaller, IpcRouter } from '../../electron/shell/ipcRouter.ts';
 import { StreamClient, testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
 import { FLEET_WORKLOAD } from '../helpers/fleet.ts';
+import { launchChromium, noChromium } from '../helpers/browser.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const UI_DIR = path.join(ROOT, 'dist', 'renderer');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skipReason = !existsSync(chromiumPath) ? `no Chromium at ${chromiumPath}` : null;
+const skipReason = noChromium;
 
 /** The page's `window.trainwatch`: the real bridge over an ipcRenderer that relays to the test. */
 const PRELOAD_ENTRY = `
@@ -67,7 +66,7 @@ describe.skipIf(skipReason !== null)(skipReason ? `Fleet view over the bridge (s
     router = createIpcRouter({ engine: app, feed: app.feed });
 
     const bundle = await build({ stdin: { contents: PRELOAD_ENTRY, resolveDir: ROOT, sourcefile: 'preload-relay.ts', loader: 'ts' }, bundle: true, write: false, format: 'iife', platform: 'browser', logLevel: 'warning' });
-    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     page = await context.newPage();
     // Main's view of the caller: the window's main frame on the app's own origin, as in Electron.

@@ -9,16 +9,15 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineInfo } from '../../shared/api.ts';
 import { valueOf } from '../helpers/exposition.ts';
 import { StreamClient, scrape, testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
+import { launchChromium, noChromium } from '../helpers/browser.ts';
 
 const UI_DIR = path.join(fileURLToPath(new URL('../../', import.meta.url)), 'dist', 'renderer');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skipUi = !existsSync(chromiumPath) ? `no Chromium at ${chromiumPath}` : !existsSync(path.join(UI_DIR, 'index.html')) ? 'the UI is not built (npx vite build)' : null;
+const skipUi = noChromium ?? (!existsSync(path.join(UI_DIR, 'index.html')) ? 'the UI is not built (npx vite build)' : null);
 
 let engine: TestEngine;
 beforeAll(async () => {
@@ -51,7 +50,7 @@ describe('limits', () => {
   });
 
   it.skipIf(skipUi !== null)(`are shown on the exporter page, opened with the token URL${skipUi ? ` (skipped: ${skipUi})` : ''}`, async () => {
-    const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(`${engine.http.url}/?token=${engine.authToken}`);

@@ -8,18 +8,17 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestEventInput } from '../../shared/protocol/events.ts';
 import { StreamClient, testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
+import { launchChromium, noChromium } from '../helpers/browser.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const UI_DIR = path.join(ROOT, 'dist', 'renderer');
 const RESULTS_DIR = path.join(ROOT, 'test-results');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skipReason = existsSync(chromiumPath) ? null : `no Chromium at ${chromiumPath} (apt-get install chromium, or set CHROMIUM_PATH)`;
+const skipReason = noChromium;
 
 /**
  * Three runs, one of each outcome, started at distinct times so the order is known. The start
@@ -69,10 +68,7 @@ describe.skipIf(skipReason !== null)(skipReason ? `browser UI (skipped: ${skipRe
     ingest = await StreamClient.to(engine);
     await send(scenario(Date.now() / 1000));
 
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 720 }, colorScheme: 'light' });
     // CSP violations and React errors surface here; the UI must produce none.
     page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));

@@ -9,7 +9,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../shared/api.ts';
@@ -17,12 +16,12 @@ import type { IngestEventInput } from '../../shared/protocol/events.ts';
 import { checkSnapshot } from '../../shared/snapshot.ts';
 import { StreamClient, rawRequest, testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
+import { launchChromium, noChromium } from '../helpers/browser.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const UI_DIR = path.join(ROOT, 'dist', 'renderer');
 const RESULTS_DIR = path.join(ROOT, 'test-results');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skipReason = existsSync(chromiumPath) ? null : `no Chromium at ${chromiumPath} (apt-get install chromium, or set CHROMIUM_PATH)`;
+const skipReason = noChromium;
 
 /**
  * train-a (ppo): running, 20 of 50 iterations, an iteration phase that slows from 1 s to 3 s,
@@ -90,10 +89,7 @@ describe.skipIf(skipReason !== null)(skipReason ? `issue 4 UI (skipped: ${skipRe
     await ingest.until(() => ingest.errors().length > 0);
     badReason = ingest.errors()[0]!.reason;
 
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', acceptDownloads: true });
     page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));
     page.on('console', (msg) => {
