@@ -18,19 +18,8 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { SystemSampler } from '../electron/engine/system/sampler.ts';
 import { RunStore } from '../electron/engine/store/runStore.ts';
-
-/** Same shape as bench/run.ts's Figure. */
-export interface Figure {
-  name: string;
-  unit: string;
-  median: number;
-  min: number;
-  max: number;
-  runs: number[];
-  baseline?: string;
-  ratio?: number;
-  note?: string;
-}
+import { stats } from './common.ts';
+import type { Figure } from './common.ts';
 
 export interface SystemBenchOptions {
   /** Repetitions; the figures are medians over them. Default 5. */
@@ -39,11 +28,6 @@ export interface SystemBenchOptions {
   samples?: number;
   /** Jobs watched in the larger case. Default 8. */
   jobs?: number;
-}
-
-function stats(name: string, unit: string, runs: number[]): Figure {
-  const sorted = [...runs].sort((a, b) => a - b);
-  return { name, unit, median: sorted[Math.floor(sorted.length / 2)]!, min: sorted[0]!, max: sorted[sorted.length - 1]!, runs };
 }
 
 const cpuMicros = () => {
