@@ -252,7 +252,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     stats,
     ledger,
     limits: { maxLineBytes: options.maxLineBytes, hardLineBytes: options.hardLineBytes },
-    durable: () => storage.durable(),
+    durable: (jobIds) => storage.durable(jobIds),
     backlog: () => storage.pendingBytes,
     maxBacklogBytes: options.maxBacklogBytes,
     authToken,

@@ -467,10 +467,10 @@ export class HttpServer {
     // The answer waits for the disk whenever the body changed something, seq or not: a 200 means
     // the accepted events are durable, and a disk failure is a 503, never a silent success.
     let failed: ServerLine | undefined;
-    if (c.ack >= 0) failed = (await durableReply(this.deps.ingest, [{ type: 'ack', seq: c.ack }])).find((l) => l.type === 'error');
+    if (c.ack >= 0) failed = (await durableReply(this.deps.ingest, [{ type: 'ack', seq: c.ack }], session)).find((l) => l.type === 'error');
     else if (session.accepted > 0) {
       try {
-        await this.deps.ingest.durable();
+        await this.deps.ingest.durable(session.unsettled().keys());
       } catch (err) {
         this.deps.ingest.stats.errors.storage_failed++;
         failed = {

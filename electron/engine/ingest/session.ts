@@ -56,7 +56,8 @@ export interface IngestContext {
   ledger: SeqLedger;
   limits: LineLimits;
   /** Resolves when every event applied so far is on disk (rejects when the disk failed). */
-  durable: () => Promise<void>;
+  /** Resolves once what was appended is on disk; with `jobIds`, only those runs' logs. */
+  durable: (jobIds?: Iterable<string>) => Promise<void>;
   /** Bytes applied but not yet on disk; readers pause above `maxBacklogBytes`. */
   backlog: () => number;
   maxBacklogBytes: number;
@@ -69,11 +70,15 @@ export interface IngestContext {
  * what a crash could still lose. When the disk fails, the ack becomes a `storage_failed` error,
  * so the client keeps (and later resends) those events.
  */
-export async function durableReply(ctx: IngestContext, reply: ServerLine[]): Promise<ServerLine[]> {
+export async function durableReply(ctx: IngestContext, reply: ServerLine[], session?: IngestSession): Promise<ServerLine[]> {
   const ackAt = reply.findIndex((l) => l.type === 'ack');
   if (ackAt < 0) return reply;
+  // Called in reply order: what this session touched and has not yet seen settled, including
+  // runs whose earlier write failed (an ack is cumulative, so it must cover those too).
+  const pending = session?.unsettled();
   try {
-    await ctx.durable();
+    await ctx.durable(pending?.keys());
+    if (pending) session!.settled(pending);
     return reply;
   } catch (err) {
     ctx.stats.errors.storage_failed++;
@@ -104,6 +109,19 @@ export class IngestSession implements LineSink {
   closeReason: 'line_too_long' | 'unauthorized' | null = null;
   /** With auth on, a stream must say hello with the token before anything else is looked at. */
   private needToken: boolean;
+  /** Runs this session applied events to (or acknowledged duplicates for) whose durability no ack has confirmed yet, with the touch that put them there. */
+  private readonly touched = new Map<string, number>();
+  private touches = 0;
+
+  /** A snapshot of the runs an ack from this session must wait for. */
+  unsettled(): Map<string, number> {
+    return new Map(this.touched);
+  }
+
+  /** Those runs are on disk up to the snapshot; runs touched again since stay unsettled. */
+  settled(snapshot: Map<string, number>): void {
+    for (const [jobId, touch] of snapshot) if (this.touched.get(jobId) === touch) this.touched.delete(jobId);
+  }
 
   /** False until a stream of an engine with auth has sent its hello with the token. */
   get authenticated(): boolean {
@@ -182,6 +200,8 @@ export class IngestSession implements LineSink {
       if (last !== undefined && seq <= last) {
         this.ctx.stats.duplicates++;
         this.duplicates++;
+        // Its first copy may still be on its way to disk: the ack waits for that run's log too.
+        this.touched.set(event.job_id, ++this.touches);
         this.noteSeq(seq);
         return;
       }
@@ -189,6 +209,7 @@ export class IngestSession implements LineSink {
     const result = this.ctx.store.apply(event, undefined, this.clientId ?? undefined);
     if (result.ok) {
       this.accepted++;
+      this.touched.set(event.job_id, ++this.touches);
       this.ctx.stats.events[event.type]++;
       if (result.implicit) this.ctx.stats.implicitJobs++;
     } else {

@@ -223,7 +223,7 @@ export class StreamServer {
     let replies: Promise<void> = Promise.resolve();
     const send = (lines: ServerLine[]): Promise<void> => {
       if (lines.length === 0) return replies;
-      replies = replies.then(() => durableReply(this.ctx, lines)).then(write);
+      replies = replies.then(() => durableReply(this.ctx, lines, session)).then(write);
       return replies;
     };
     socket.on('data', (chunk: Buffer) => {

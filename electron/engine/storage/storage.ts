@@ -151,7 +151,10 @@ export class Storage implements StoreObserver {
   private readonly logs = new Map<string, RunLog>();
   private readonly dirty = new Set<RunLog>();
   private readonly openHandles = new Set<RunLog>();
-  private waiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  /** Who waits for what: `logs` null waits for every log, else only for those. */
+  private waiters: Array<{ logs: Set<RunLog> | null; resolve: () => void; reject: (err: Error) => void }> = [];
+  /** The logs the commit in progress is writing. */
+  private inFlight = new Set<RunLog>();
   private timer: { cancel: () => void } | null = null;
   private flushing: Promise<void> | null = null;
   private readonly loaded = new Map<string, Run>();
@@ -253,10 +256,22 @@ export class Storage implements StoreObserver {
     return n;
   }
 
-  /** Resolves once everything appended so far is written (and fsync'd, with durability on). */
-  durable(): Promise<void> {
-    if (this.dirty.size === 0 && !this.flushing) return Promise.resolve();
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  /**
+   * Resolves once everything appended so far is written (and fsync'd, with durability on); with
+   * `jobIds`, only what was appended to those runs' logs. Rejects when one of those logs failed
+   * to write: a run whose log cannot be written costs the clients of other runs nothing.
+   */
+  durable(jobIds?: Iterable<string>): Promise<void> {
+    let logs: Set<RunLog> | null = null;
+    if (jobIds !== undefined) {
+      logs = new Set();
+      for (const id of jobIds) {
+        const log = this.logs.get(id);
+        if (log && (this.dirty.has(log) || this.inFlight.has(log))) logs.add(log);
+      }
+      if (logs.size === 0) return Promise.resolve();
+    } else if (this.dirty.size === 0 && !this.flushing) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ logs, resolve, reject }));
   }
 
   private async flush(): Promise<void> {
@@ -264,14 +279,20 @@ export class Storage implements StoreObserver {
     if (this.flushing) return;
     const batch = [...this.dirty];
     this.dirty.clear();
+    this.inFlight = new Set(batch);
     const waiters = this.waiters;
     this.waiters = [];
     const run = (async () => {
       const results = await Promise.allSettled(batch.map((log) => this.write(log)));
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      this.inFlight = new Set();
+      const failures = new Map<RunLog, Error>();
+      results.forEach((r, i) => {
+        if (r.status === 'rejected') failures.set(batch[i]!, r.reason as Error);
+      });
+      const failed = failures.size > 0 ? [...failures.values()][0]! : null;
       this.stats.commits++;
       if (failed) {
-        const err = failed.reason as Error;
+        const err = failed;
         this.stats.writeErrors++;
         this.stats.lastError = `${new Date().toISOString()} ${err.message}`;
         // One line per kind of failure, not one per retry.
@@ -280,22 +301,30 @@ export class Storage implements StoreObserver {
           this.opts.warn(`storage: writing run logs failed: ${err.message}; the events are kept and retried, and not acknowledged until they are on disk`);
         }
         this.retryMs = Math.min(1_000, this.retryMs === 0 ? 50 : this.retryMs * 2);
-        for (const w of waiters) w.reject(err);
       } else {
         this.retryMs = 0;
         this.lastWarned = null;
-        for (const w of waiters) w.resolve();
+      }
+      for (const w of waiters) {
+        const own = w.logs === null ? failed : ([...w.logs].map((l) => failures.get(l)).find((e) => e !== undefined) ?? null);
+        if (own) w.reject(own);
+        else w.resolve();
       }
     })();
     this.flushing = run;
     await run;
     this.flushing = null;
     if (this.dirty.size > 0 && !this.closed) this.timer ??= this.schedule(this.retryMs || this.opts.commitIntervalMs);
-    else if (this.waiters.length > 0) {
-      // Waiters that came during the flush, with nothing new appended: their data was in it.
-      const w = this.waiters;
-      this.waiters = [];
-      for (const x of w) x.resolve();
+    // Waiters that came during the flush whose logs have nothing left to write: their data was
+    // in it. The others wait for the next commit (a log that failed is dirty again, for its retry).
+    if (this.waiters.length > 0) {
+      const still: typeof this.waiters = [];
+      for (const w of this.waiters) {
+        const pending = w.logs === null ? this.dirty.size > 0 : [...w.logs].some((l) => this.dirty.has(l));
+        if (pending) still.push(w);
+        else w.resolve();
+      }
+      this.waiters = still;
     }
   }
 

@@ -3,11 +3,12 @@
  * is counted and reported, and the engine keeps going. The failure is real: the runs folder is
  * replaced by a plain file, so opening a new run's log fails in the kernel (ENOTDIR).
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EngineInfo } from '../../../shared/api.ts';
 import { valueOf } from '../../helpers/exposition.ts';
+import { logFileName } from '../../../electron/engine/storage/storage.ts';
 import { StreamClient, rawRequest, scrape, testEngine } from '../../helpers/engine.ts';
 import type { TestEngine } from '../../helpers/engine.ts';
 
@@ -85,5 +86,48 @@ describe('a failing disk', () => {
     expect(engine.store.get('doomed-too')?.state).toBe('running');
     expect(engine.store.get('doomed-three')?.state).toBe('running');
     expect(engine.storage.stats.recovery).toMatchObject({ corrupt_file: 0, corrupt_record: 0, torn_tail: 0 });
+  });
+
+  it("one run's log that cannot be written costs only its own clients their acks, not another run's", async () => {
+    engine = await testEngine({ warn: () => undefined });
+    // A directory where the run's log must go: opening it fails in the kernel (EISDIR), for this run only.
+    const blocked = path.join(engine.options.dataDir, 'runs', logFileName('broken'));
+    mkdirSync(blocked);
+    const line = (e: Record<string, unknown>) => `${JSON.stringify(e)}\n`;
+    const healthy = await StreamClient.to(engine);
+    const hurt = await StreamClient.to(engine);
+    healthy.write(line({ type: 'hello', client_id: 'healthy' }));
+    hurt.write(line({ type: 'hello', client_id: 'hurt' }));
+
+    hurt.write(line({ type: 'job_created', job_id: 'broken', agent_id: 'a', seq: 1 }));
+    await hurt.until(() => hurt.replies.some((r) => r.type === 'error'));
+    expect(hurt.replies.filter((r) => r.type !== 'hello')).toEqual([
+      { type: 'error', line: 0, seq: 1, reason: 'storage_failed', message: expect.stringMatching(/^events up to seq 1 were applied but could not be written to disk \(EISDIR: .*\); they are not acknowledged$/) },
+    ]);
+
+    // While that log keeps failing (and is retried), another run's client is acknowledged as usual.
+    healthy.write(line({ type: 'job_created', job_id: 'fine', agent_id: 'a', seq: 1 }) + line({ type: 'progress', job_id: 'fine', agent_id: 'a', current_iteration: 2, seq: 2 }));
+    await healthy.until(() => healthy.replies.some((r) => r.type === 'ack' || r.type === 'error'));
+    expect(healthy.replies.filter((r) => r.type !== 'hello')).toEqual([{ type: 'ack', seq: 2 }]);
+
+    // The hurt client's acks stay refused while its run's log cannot be written, even for an
+    // event of another run: an ack is cumulative and would cover seq 1.
+    hurt.write(line({ type: 'job_created', job_id: 'other', agent_id: 'a', seq: 2 }));
+    await hurt.until(() => hurt.replies.filter((r) => r.type === 'error').length === 2);
+    expect(hurt.replies.at(-1)).toMatchObject({ type: 'error', seq: 2, reason: 'storage_failed' });
+
+    // The disk comes back for it: the retry lands and acks flow again.
+    rmSync(blocked, { recursive: true });
+    hurt.write(line({ type: 'progress', job_id: 'broken', agent_id: 'a', current_iteration: 5, seq: 3 }));
+    await hurt.until(() => hurt.replies.some((r) => r.type === 'ack'));
+    expect(hurt.replies.at(-1)).toEqual({ type: 'ack', seq: 3 });
+    expect(valueOf((await scrape(engine)).exp, 'trainwatch_ingest_errors_total', { reason: 'storage_failed' })).toBe(2);
+    await healthy.close();
+    await hurt.close();
+
+    const dir = engine.options.dataDir;
+    await engine.stop();
+    engine = await testEngine({ dataDir: dir });
+    expect([engine.store.get('broken')?.currentIteration, engine.store.get('fine')?.currentIteration, engine.store.get('other')?.state]).toEqual([5, 2, 'running']);
   });
 });
