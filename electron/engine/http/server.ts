@@ -400,7 +400,7 @@ export class HttpServer {
       return this.json(res, 415, { error: { code: 'unsupported_encoding', message: `Content-Encoding ${JSON.stringify(encoding)} is not accepted` } });
     }
     const limit = this.opts.maxBodyBytes;
-    const session = new IngestSession(this.deps.ingest, undefined, { preauthenticated: true });
+    const session = new IngestSession(this.deps.ingest, undefined, { preauthenticated: true, trackAll: true });
     // Only what the reply needs is kept (counts, the first errors, the highest ack): a 16 MiB
     // body of bad lines must not become millions of error objects in memory.
     const collected: Collected = { errors: [], omitted: 0, ack: -1, hello: null };

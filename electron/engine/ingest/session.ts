@@ -111,7 +111,14 @@ export class IngestSession implements LineSink {
   private needToken: boolean;
   /** Runs this session applied events to (or acknowledged duplicates for) whose durability no ack has confirmed yet, with the touch that put them there. */
   private readonly touched = new Map<string, number>();
+  /** An HTTP batch answers for all its events, seq or not (a stream acks only seq). */
+  private readonly trackAll: boolean;
   private touches = 0;
+
+  /** Only sessions that get acks (they send seq) track runs: nothing else ever settles them. */
+  private touch(jobId: string): void {
+    this.touched.set(jobId, ++this.touches);
+  }
 
   /** A snapshot of the runs an ack from this session must wait for. */
   unsettled(): Map<string, number> {
@@ -136,8 +143,9 @@ export class IngestSession implements LineSink {
     private readonly ctx: IngestContext,
     private readonly onJob?: (jobId: string) => void,
     /** HTTP batches are authenticated by their Authorization header before they get here. */
-    opts: { preauthenticated?: boolean } = {},
+    opts: { preauthenticated?: boolean; trackAll?: boolean } = {},
   ) {
+    this.trackAll = opts.trackAll ?? false;
     this.splitter = new LineSplitter(ctx.limits.maxLineBytes, ctx.limits.hardLineBytes);
     this.needToken = !opts.preauthenticated && (ctx.authToken ?? null) !== null;
   }
@@ -201,7 +209,7 @@ export class IngestSession implements LineSink {
         this.ctx.stats.duplicates++;
         this.duplicates++;
         // Its first copy may still be on its way to disk: the ack waits for that run's log too.
-        this.touched.set(event.job_id, ++this.touches);
+        this.touch(event.job_id);
         this.noteSeq(seq);
         return;
       }
@@ -209,7 +217,7 @@ export class IngestSession implements LineSink {
     const result = this.ctx.store.apply(event, undefined, this.clientId ?? undefined);
     if (result.ok) {
       this.accepted++;
-      this.touched.set(event.job_id, ++this.touches);
+      if (seq !== undefined || this.touches > 0 || this.trackAll) this.touch(event.job_id);
       this.ctx.stats.events[event.type]++;
       if (result.implicit) this.ctx.stats.implicitJobs++;
     } else {
