@@ -45,7 +45,7 @@ interface SmoothedProps {
   color: string;
 }
 
-function SmoothedChart({ id, title, series, origin, options, color }: SmoothedProps) {
+export function SmoothedChart({ id, title, series, origin, options, color }: SmoothedProps) {
   const shaped = useMemo(() => {
     const xy = seriesXY(series, options.x, origin);
     const lines = [{ key: 'raw', x: xy.x, y: xy.y }];
