@@ -4,6 +4,7 @@ import type { Row } from '../model/lines.ts';
 import { nearestTick } from '../model/sync.ts';
 import { RunTimeDomain } from './runTimeAxis.ts';
 import type { XMode } from '../model/route.ts';
+import { niceTicks } from '../model/chartTicks.ts';
 import { pointBudget, rowsForBudget } from '../model/pixels.ts';
 import { axisFormatter, formatCompact, formatCount, formatElapsed, formatMetric } from '../model/format.ts';
 
@@ -98,6 +99,9 @@ export const SeriesChart = memo(function SeriesChart({ title, id, rows, lines, x
   const [lo, hi] = useMemo(() => yExtent(drawn, lines, guides), [drawn, lines, guides]);
   const formatY = useMemo(() => (log ? formatCompact : axisFormatter(lo, hi)), [lo, hi, log]);
   const xDomainProp = useMemo(() => zoom ?? domain ?? ['dataMin', 'dataMax'], [zoom, domain]);
+  // Round tick values that stay put while live points arrive (model/chartTicks.ts says why).
+  const [x0, x1] = zoom ?? domain ?? [drawn[0]?.x ?? Number.NaN, drawn[drawn.length - 1]?.x ?? Number.NaN];
+  const xTicks = useMemo(() => niceTicks(x0, x1, 5, { time: xMode !== 'step', integer: xMode === 'step' }), [x0, x1, xMode]);
   const labelFormatter = useCallback((x: unknown) => `${X_LABEL[xMode]} ${formatX(Number(x))}`, [xMode, formatX]);
   const valueFormatter = useCallback((v: unknown, name: unknown) => [typeof v === 'number' ? formatValue(v) : String(v), name] as [string, string], [formatValue]);
   const style = useMemo(() => ({ width: '100%', height, userSelect: 'none' as const }), [height]);
@@ -143,6 +147,7 @@ export const SeriesChart = memo(function SeriesChart({ title, id, rows, lines, x
                 dataKey="x"
                 type="number"
                 domain={xDomainProp}
+                ticks={xTicks}
                 allowDataOverflow
                 tickFormatter={formatX}
                 allowDecimals={xMode !== 'step'}
