@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { DETAIL_POINTS } from '../../../shared/api.ts';
 import type { RunDetail } from '../../../shared/run.ts';
+import { reuseDetail } from '../model/reuse.ts';
 import { useApi } from './apiContext.ts';
 
 export interface RunDetailState {
@@ -47,7 +48,8 @@ export function useRunDetail(jobId: string, changed: unknown): RunDetailState {
         // Only the latest is kept: a day of refreshes must not pile up in the timeline.
         performance.clearMarks(DETAIL_RECEIVED_MARK);
         performance.mark(DETAIL_RECEIVED_MARK);
-        setState({ detail, error: null, loading: false });
+        // Unchanged series keep their objects, so their memoised charts do not render again.
+        setState((s) => ({ detail: reuseDetail(s.detail, detail), error: null, loading: false }));
       } catch (err) {
         if (!disposed) setState((s) => ({ detail: s.detail, error: err instanceof Error ? err : new Error(String(err)), loading: false }));
       } finally {
