@@ -9,15 +9,23 @@
  *    age at the DOM update and at the next animation frame. Baseline: the same events' age when
  *    they arrive on the live stream (SSE) in Node, measured at the same time. The engine sends
  *    SSE batches at most every sseIntervalMs (100 ms), which bounds the latency from below.
- * 2. Chart update at the point cap: a run whose loss and reward have more points than
- *    DETAIL_POINTS.default, open in the run view; a new event makes the view fetch the detail
- *    again (DETAIL_POINTS.default points a series); measured from the moment the detail is handed
- *    to React (performance mark DETAIL_RECEIVED_MARK) to the loss path's DOM update and to the next
- *    frame. Baseline: the same with a 100-point run.
+ * 2. Chart update at the point cap, two ways:
+ *    a. One line chart alone (the issue's "chart update"): the run view's loss chart (raw +
+ *       smoothed, renderer/src/components/TrainingPanel.tsx SmoothedChart over SeriesChart),
+ *       580 px wide, on its own page (renderer/src/bench/chartBench.tsx, bundled here with
+ *       esbuild and production React); each live update appends one point and drops the oldest,
+ *       the rest unchanged; timed from the state update to the end of React's synchronous render
+ *       and commit (flushSync), and to the frame after. Baseline: the same chart with 100 points.
+ *    b. The whole run view: a run whose loss and reward have more points than
+ *       DETAIL_POINTS.default, open in the run view; a new event makes the view fetch the detail
+ *       again (DETAIL_POINTS.default points a series); measured from the moment the detail is
+ *       handed to React (performance mark DETAIL_RECEIVED_MARK) to the loss path's DOM update and
+ *       to the next frame. Baseline: the same with a 100-point run.
  * 3. Overview at 500 runs: a sort click and a search keystroke, from the input event to the
  *    table's DOM update (React commit) and to the next frame. Baseline: the same at 20 runs.
  *
- * Each scenario runs against `trainwatch serve` in its own process (electron/cli/bin.js).
+ * Each scenario but 2a runs against `trainwatch serve` in its own process (electron/cli/bin.js).
+ * TW_BENCH_CHART_VIEW=0 skips 2b (quick iterations on the chart alone).
  *
  * `node --import tsx bench/ui.ts [--smoke] [--only=latency,chart,overview]` prints the figures;
  * bench/run.ts can import benchUi.
@@ -409,7 +417,7 @@ async function chartFigures(browser: Browser, smoke: boolean): Promise<Figure[]>
       ratio: median(cap.commit) / base.median,
       target: '<= 16 ms',
       met: median(cap.commit) <= 16,
-      note: `the whole run view renders (loss, reward, their smoothed lines, panels); the loss path draws ${cap.drawn} points`,
+      note: `the run view's update: both changed charts (loss and reward, raw and smoothed lines, thinned to one point per plot pixel) and the panels that read the run render; the loss path draws ${cap.drawn} points`,
     }),
     figure(`run view update at the point cap, to the next animation frame`, 'ms', cap.frame, { baseline: base.name, ratio: median(cap.frame) / median(small.frame) }),
   ];
