@@ -86,8 +86,10 @@ export const SeriesChart = memo(function SeriesChart({ title, id, rows, lines, x
   useLayoutEffect(() => {
     const el = plot.current;
     if (el === null) return;
-    setWidth(el.getBoundingClientRect().width);
-    const ro = new ResizeObserver((entries) => setWidth(entries[entries.length - 1]!.contentRect.width));
+    // The border box, as model/pixels.ts's gutter assumes (and test/e2e/scale.test.ts measures).
+    const measure = () => setWidth(el.getBoundingClientRect().width);
+    measure();
+    const ro = new ResizeObserver(measure);
     ro.observe(el);
     return () => ro.disconnect();
   }, [empty]);
