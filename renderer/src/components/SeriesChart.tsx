@@ -5,6 +5,7 @@ import { nearestTick } from '../model/sync.ts';
 import { RunTimeDomain } from './runTimeAxis.ts';
 import type { XMode } from '../model/route.ts';
 import { niceTicks } from '../model/chartTicks.ts';
+import { DenseLines, lineStroke } from './DenseLines.tsx';
 import { pointBudget, rowsForBudget } from '../model/pixels.ts';
 import { axisFormatter, formatCompact, formatCount, formatElapsed, formatMetric } from '../model/format.ts';
 
@@ -107,6 +108,10 @@ export const SeriesChart = memo(function SeriesChart({ title, id, rows, lines, x
   const labelFormatter = useCallback((x: unknown) => `${X_LABEL[xMode]} ${formatX(Number(x))}`, [xMode, formatX]);
   const valueFormatter = useCallback((v: unknown, name: unknown) => [typeof v === 'number' ? formatValue(v) : String(v), name] as [string, string], [formatValue]);
   const style = useMemo(() => ({ width: '100%', height, userSelect: 'none' as const }), [height]);
+  // Lines drawn by DenseLines (one memoised path each) rather than by recharts' Line, except
+  // where recharts' own drawing shows something this does not: a legend (its entries follow
+  // the Lines, greyed when hidden) and a single point (recharts draws it as a dot).
+  const dense = !legend && drawn.length > 1;
 
   const endDrag = () => {
     if (drag !== null && drag.from !== drag.to) setZoom([Math.min(drag.from, drag.to), Math.max(drag.from, drag.to)]);
@@ -162,12 +167,13 @@ export const SeriesChart = memo(function SeriesChart({ title, id, rows, lines, x
                 scale={log ? 'log' : 'auto'}
                 domain={AUTO_DOMAIN}
                 allowDataOverflow={log}
+                includeHidden={dense}
                 tickFormatter={formatY}
                 tickLine={false}
                 width={52}
                 fontSize={11}
               />
-              <Tooltip isAnimationActive={false} labelFormatter={labelFormatter} formatter={valueFormatter} contentStyle={TOOLTIP_CONTENT} labelStyle={TOOLTIP_LABEL} itemStyle={TOOLTIP_ITEM} />
+              <Tooltip isAnimationActive={false} includeHidden={dense} labelFormatter={labelFormatter} formatter={valueFormatter} contentStyle={TOOLTIP_CONTENT} labelStyle={TOOLTIP_LABEL} itemStyle={TOOLTIP_ITEM} />
               {legend && <Legend verticalAlign="top" height={22} iconType="plainline" wrapperStyle={LEGEND_WRAPPER} />}
               {guides.map((g) => (
                 <ReferenceLine key={g.y} y={g.y} className={`guide guide-${g.tone}`} strokeDasharray="4 4" ifOverflow="extendDomain" label={{ value: g.label, position: 'insideTopLeft', fontSize: 10 }} />
@@ -178,10 +184,8 @@ export const SeriesChart = memo(function SeriesChart({ title, id, rows, lines, x
                   type="linear"
                   dataKey={l.key}
                   name={l.label}
-                  stroke={l.color}
-                  strokeOpacity={l.faint ? 0.3 : 1}
-                  strokeWidth={l.faint ? 1 : 1.75}
-                  strokeDasharray={l.dashed ? '5 3' : undefined}
+                  {...lineStroke(l)}
+                  hide={dense}
                   dot={rows.length === 1}
                   label={false}
                   connectNulls={connectGaps}
@@ -189,6 +193,7 @@ export const SeriesChart = memo(function SeriesChart({ title, id, rows, lines, x
                   className={`series series-${l.key}`}
                 />
               ))}
+              {dense && <DenseLines rows={drawn} lines={lines} />}
               {drag !== null && drag.from !== drag.to && <ReferenceArea x1={drag.from} x2={drag.to} strokeOpacity={0.3} fillOpacity={0.15} />}
             </LineChart>
           )}
