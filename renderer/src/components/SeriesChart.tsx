@@ -72,7 +72,9 @@ const LEGEND_WRAPPER = { fontSize: 11 };
  * their identity does not render at all; every prop handed to recharts keeps its identity while
  * its inputs do; and a line draws at most one point per horizontal pixel of the plot (LTTB over
  * the first line, model/pixels.ts), measured from the chart's own width, except where lines sit
- * at different x (`connectGaps`, the Compare view), which draw every point.
+ * at different x (`connectGaps`, the Compare view), which draw every point. The lines themselves
+ * are drawn by DenseLines (one memoised path each); recharts' Lines stay, hidden, for the y
+ * domain and the tooltip.
  */
 export const SeriesChart = memo(function SeriesChart({ title, id, rows, lines, xMode, log = false, latest, formatValue = formatMetric, unit, guides = NONE, notes = NONE, height = 200, legend = false, connectGaps = false, syncId, xDomain }: SeriesChartProps) {
   const [zoom, setZoom] = useState<[number, number] | null>(null);
