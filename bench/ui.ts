@@ -9,21 +9,29 @@
  *    age at the DOM update and at the next animation frame. Baseline: the same events' age when
  *    they arrive on the live stream (SSE) in Node, measured at the same time. The engine sends
  *    SSE batches at most every sseIntervalMs (100 ms), which bounds the latency from below.
- * 2. Chart update at the point cap: a run whose loss and reward have more points than
- *    DETAIL_POINTS.default, open in the run view; a new event makes the view fetch the detail
- *    again (DETAIL_POINTS.default points a series); measured from the moment the detail is handed
- *    to React (performance mark DETAIL_RECEIVED_MARK) to the loss path's DOM update and to the next
- *    frame. Baseline: the same with a 100-point run.
+ * 2. Chart update at the point cap, two ways:
+ *    a. One line chart alone (the issue's "chart update"): the run view's loss chart (raw +
+ *       smoothed, renderer/src/components/TrainingPanel.tsx SmoothedChart over SeriesChart),
+ *       580 px wide, on its own page (renderer/src/bench/chartBench.tsx, bundled here with
+ *       esbuild and production React); each live update appends one point and drops the oldest,
+ *       the rest unchanged; timed from the state update to the end of React's synchronous render
+ *       and commit (flushSync), and to the frame after. Baseline: the same chart with 100 points.
+ *    b. The whole run view: a run whose loss and reward have more points than
+ *       DETAIL_POINTS.default, open in the run view; a new event makes the view fetch the detail
+ *       again (DETAIL_POINTS.default points a series); measured from the moment the detail is
+ *       handed to React (performance mark DETAIL_RECEIVED_MARK) to the loss path's DOM update and
+ *       to the next frame. Baseline: the same with a 100-point run.
  * 3. Overview at 500 runs: a sort click and a search keystroke, from the input event to the
  *    table's DOM update (React commit) and to the next frame. Baseline: the same at 20 runs.
  *
- * Each scenario runs against `trainwatch serve` in its own process (electron/cli/bin.js).
+ * Each scenario but 2a runs against `trainwatch serve` in its own process (electron/cli/bin.js).
+ * TW_BENCH_CHART_VIEW=0 skips 2b (quick iterations on the chart alone).
  *
  * `node --import tsx bench/ui.ts [--smoke] [--only=latency,chart,overview]` prints the figures;
  * bench/run.ts can import benchUi.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -326,20 +334,90 @@ async function chartUpdate(browser: Browser, points: number, updates: number): P
   }
 }
 
+/** Bundles the one-chart page (renderer/src/bench/chartBench.tsx) with production React into a temp dir; returns its index.html. */
+async function buildChartPage(): Promise<{ html: string; dir: string }> {
+  const { build } = await import('esbuild');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tw-bench-chart-'));
+  await build({
+    entryPoints: [path.join(ROOT, 'renderer/src/bench/chartBench.tsx')],
+    bundle: true,
+    minify: true,
+    format: 'iife',
+    jsx: 'automatic',
+    define: { 'process.env.NODE_ENV': '"production"' },
+    outfile: path.join(dir, 'chart.js'),
+    logLevel: 'warning',
+  });
+  writeFileSync(path.join(dir, 'index.html'), '<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="chart.css"></head><body><script src="chart.js"></script></body></html>');
+  return { html: path.join(dir, 'index.html'), dir };
+}
+
+/** Width of the bench chart: the run view's loss chart at the bench's 1280 px viewport (two charts a row). */
+const CHART_WIDTH = 580;
+
+/** One SeriesChart (the loss chart: raw + smoothed) alone, `updates` live updates of one appended point each. */
+async function chartAlone(browser: Browser, html: string, points: number, updates: number): Promise<{ commit: number[]; frame: number[]; drawn: number }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
+  try {
+    await page.goto(pathToFileURL(html).href);
+    await page.waitForFunction('window.__twChartBench !== undefined');
+    await page.evaluate(`window.__twChartBench.mount(${points}, ${CHART_WIDTH})`);
+    await page.locator('[data-testid="chart-loss"] .recharts-line path.recharts-curve').first().waitFor({ timeout: 30_000 });
+    // Two warm-up updates (first-use JIT), not counted.
+    for (let u = 0; u < 2; u++) await page.evaluate('window.__twChartBench.update()');
+    const commit: number[] = [];
+    const frame: number[] = [];
+    for (let u = 0; u < updates; u++) {
+      const r = (await page.evaluate('window.__twChartBench.update()')) as { commit: number; frame: number };
+      commit.push(r.commit);
+      frame.push(r.frame);
+      await sleep(50);
+    }
+    const drawn = (await page.locator('[data-testid="chart-loss"] .recharts-line path.recharts-curve').first().getAttribute('d'))?.match(/[ML]/g)?.length ?? 0;
+    return { commit, frame, drawn };
+  } finally {
+    await page.close();
+  }
+}
+
 async function chartFigures(browser: Browser, smoke: boolean): Promise<Figure[]> {
   const updates = smoke ? 3 : 12;
+  const page = await buildChartPage();
+  const aloneUpdates = smoke ? 5 : 40;
+  let alone: Figure[];
+  try {
+    const small = await chartAlone(browser, page.html, 100, aloneUpdates);
+    const capped = await chartAlone(browser, page.html, DETAIL_POINTS.default, aloneUpdates);
+    const base = figure('one line chart (loss: raw + smoothed), 100 points: live update (one point appended) -> rendered and committed', 'ms', small.commit);
+    alone = [
+      base,
+      figure(`one line chart (loss: raw + smoothed), ${DETAIL_POINTS.default.toLocaleString('en')} points (the point cap): live update -> rendered and committed`, 'ms', capped.commit, {
+        baseline: base.name,
+        ratio: median(capped.commit) / base.median,
+        target: '<= 16 ms',
+        met: median(capped.commit) <= 16,
+        note: `${CHART_WIDTH} px wide; its raw path draws ${capped.drawn} points (${small.drawn} in the baseline); synchronous React render + commit (flushSync)`,
+      }),
+      figure(`one line chart at the point cap: live update -> after the next frame (style, layout, paint)`, 'ms', capped.frame, { baseline: base.name, ratio: median(capped.frame) / median(small.frame) }),
+    ];
+  } finally {
+    rmSync(page.dir, { recursive: true, force: true });
+  }
+  // TW_BENCH_CHART_VIEW=0 skips the whole-view figures (quick iterations on the chart alone).
+  if (process.env.TW_BENCH_CHART_VIEW === '0') return alone;
   const capRun = smoke ? 2_000 : 20_000;
   const small = await chartUpdate(browser, 100, updates);
   const cap = await chartUpdate(browser, capRun, updates);
   const base = figure(`run view update with 100-point loss and reward charts (detail received -> loss path in the DOM)`, 'ms', small.commit);
   return [
+    ...alone,
     base,
     figure(`run view update at the point cap (${capRun.toLocaleString('en')} points sent, ${DETAIL_POINTS.default} a series drawn; detail received -> loss path in the DOM)`, 'ms', cap.commit, {
       baseline: base.name,
       ratio: median(cap.commit) / base.median,
       target: '<= 16 ms',
       met: median(cap.commit) <= 16,
-      note: `the whole run view renders (loss, reward, their smoothed lines, panels); the loss path draws ${cap.drawn} points`,
+      note: `the run view's update: both changed charts (loss and reward, raw and smoothed lines, thinned to one point per plot pixel) and the panels that read the run render; the loss path draws ${cap.drawn} points`,
     }),
     figure(`run view update at the point cap, to the next animation frame`, 'ms', cap.frame, { baseline: base.name, ratio: median(cap.frame) / median(small.frame) }),
   ];

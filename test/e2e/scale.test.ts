@@ -51,6 +51,15 @@ function hundredRuns(now: number): IngestEventInput[] {
 
 const rowIds = (page: Page) => page.locator('[data-testid="run-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-job-id')));
 const text = async (page: Page, selector: string): Promise<string> => ((await page.locator(selector).first().textContent()) ?? '').trim();
+/**
+ * What a line path of a chart may draw: the detail's points, thinned to one per pixel of the
+ * plot (SeriesChart, renderer/src/model/pixels.ts `pointBudget`: the chart's plot box width less
+ * the y axis and right margin, PLOT_GUTTER_PX).
+ */
+const pathBudget = async (page: Page, chart: string): Promise<number> =>
+  Math.min(DETAIL_POINTS.default, Math.max(2, Math.floor((await page.locator(`[data-testid="chart-${chart}"] .chart-plot`).evaluate((el) => el.getBoundingClientRect().width)) - PLOT_GUTTER_PX)));
+/** renderer/src/model/pixels.ts PLOT_GUTTER_PX (another tsconfig project): SeriesChart's y axis (52 px) and right margin (12 px). */
+const PLOT_GUTTER_PX = 64;
 /** Points drawn by each line path of a chart: one M or L command per point. */
 const pathPoints = (page: Page, chart: string) =>
   page.locator(`[data-testid="chart-${chart}"] .recharts-line path.recharts-curve`).evaluateAll((ps) => ps.map((p) => (p.getAttribute('d') ?? '').match(/[ML]/g)?.length ?? 0));
@@ -129,7 +138,7 @@ describe.skipIf(skipReason !== null)(skipReason ? `UI at scale (skipped: ${skipR
     await page.screenshot({ path: path.join(RESULTS_DIR, 'overview-100-runs.png'), fullPage: true });
   });
 
-  it('opens the 1M-point run: the detail carries DETAIL_POINTS.default points, each chart path draws exactly that many, the spike kept', async () => {
+  it('opens the 1M-point run: the detail carries DETAIL_POINTS.default points, each chart path draws one a pixel of them (LTTB), the spike kept', async () => {
     const detailResponse = page.waitForResponse((r) => r.url().endsWith(`${ROUTES.run('big')}?points=${DETAIL_POINTS.default}`), { timeout: 20_000 });
     await page.goto(`${engine.http.url}/#/runs/big`);
     const detail = (await (await detailResponse).json()) as RunDetail;
@@ -146,10 +155,15 @@ describe.skipIf(skipReason !== null)(skipReason ? `UI at scale (skipped: ${skipR
     expect(Math.max(...loss.v)).toBe(50);
     expect(detail.series[SERIES.meanReward]!.v.length).toBe(DETAIL_POINTS.default);
 
-    await expect.poll(() => pathPoints(page, 'loss'), { timeout: 20_000 }).toEqual([DETAIL_POINTS.default, DETAIL_POINTS.default]); // raw and smoothed
-    expect(await pathPoints(page, 'reward')).toEqual([DETAIL_POINTS.default, DETAIL_POINTS.default]);
+    await page.locator('[data-testid="chart-loss"] .recharts-line path.recharts-curve').first().waitFor({ timeout: 20_000 });
+    const budget = await pathBudget(page, 'loss');
+    // At this 1280 px viewport a chart's plot is narrower than 1,000 px: the client thins, to the pixel.
+    expect(budget).toBeLessThan(DETAIL_POINTS.default);
+    expect(budget).toBeGreaterThan(300);
+    await expect.poll(() => pathPoints(page, 'loss'), { timeout: 20_000 }).toEqual([budget, budget]); // raw and smoothed
+    expect(await pathPoints(page, 'reward')).toEqual([await pathBudget(page, 'reward'), await pathBudget(page, 'reward')]);
     expect(await text(page, '[data-testid="chart-loss"] .chart-latest')).toBe('9.99e-4'); // 1 / 1001
-    // The y axis reaches the spike: its top tick is at least 50.
+    // The y axis reaches the spike (LTTB kept it: the axis spans the drawn points): its top tick is at least 50.
     const ticks = await page.locator('[data-testid="chart-loss"] .recharts-yAxis-tick-labels .recharts-cartesian-axis-tick-value').allTextContents();
     expect(Math.max(...ticks.map(Number).filter(Number.isFinite))).toBeGreaterThanOrEqual(50);
     await page.screenshot({ path: path.join(RESULTS_DIR, 'run-view-1m-points.png'), fullPage: true });
@@ -158,7 +172,8 @@ describe.skipIf(skipReason !== null)(skipReason ? `UI at scale (skipped: ${skipR
   it('keeps the open 1M-point chart live: a new event reaches it, still at the point cap', async () => {
     await ingest.send({ type: 'training', job_id: 'big', agent_id: 'agent-big', loss: 0.25, mean_reward: 2, iteration: BIG + 1 });
     await expect.poll(() => text(page, '[data-testid="chart-loss"] .chart-latest'), { timeout: 5_000, interval: 100 }).toBe('0.25');
-    expect(await pathPoints(page, 'loss')).toEqual([DETAIL_POINTS.default, DETAIL_POINTS.default]);
+    const budget = await pathBudget(page, 'loss');
+    expect(await pathPoints(page, 'loss')).toEqual([budget, budget]);
     expect(pageErrors).toEqual([]);
   });
 

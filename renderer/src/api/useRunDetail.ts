@@ -1,6 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
+import { flushSync } from 'react-dom';
 import { DETAIL_POINTS } from '../../../shared/api.ts';
 import type { RunDetail } from '../../../shared/run.ts';
+import { reuseDetail } from '../model/reuse.ts';
 import { useApi } from './apiContext.ts';
 
 export interface RunDetailState {
@@ -47,7 +49,11 @@ export function useRunDetail(jobId: string, changed: unknown): RunDetailState {
         // Only the latest is kept: a day of refreshes must not pile up in the timeline.
         performance.clearMarks(DETAIL_RECEIVED_MARK);
         performance.mark(DETAIL_RECEIVED_MARK);
-        setState({ detail, error: null, loading: false });
+        // Unchanged series keep their objects, so their memoised charts do not render again.
+        // Synchronously: recharts takes new data in an effect and draws it in a second render;
+        // at the default priority that second render waits for the next frame (the new points
+        // would reach the screen a frame late), in a sync update it follows at once.
+        flushSync(() => setState((s) => ({ detail: reuseDetail(s.detail, detail), error: null, loading: false })));
       } catch (err) {
         if (!disposed) setState((s) => ({ detail: s.detail, error: err instanceof Error ? err : new Error(String(err)), loading: false }));
       } finally {

@@ -7,6 +7,7 @@ import { mergeLines, seriesXY } from '../model/lines.ts';
 import type { ChartOptions } from '../model/route.ts';
 import { Gauge } from './Gauge.tsx';
 import { SeriesChart } from './SeriesChart.tsx';
+import type { Guide } from './SeriesChart.tsx';
 
 interface Props {
   run: RunSummary;
@@ -15,12 +16,19 @@ interface Props {
   options: ChartOptions;
 }
 
+const BUDGET_LINES = [{ key: 'usage', label: 'Spend', color: 'var(--chart-budget)' }];
+const NO_GUIDES: Guide[] = [];
+
 /** Usage against the limit over time, a utilization gauge, burn rate and the projection, in words. */
 export function BudgetPanel({ run, detail, forecast, options }: Props) {
+  const usage = detail.series[SERIES.budgetUsage];
   const shaped = useMemo(() => {
-    const xy = seriesXY(detail.series[SERIES.budgetUsage], options.x, detail.started_at);
+    const xy = seriesXY(usage, options.x, detail.started_at);
     return { mode: xy.mode, merged: mergeLines([{ key: 'usage', x: xy.x, y: xy.y }], options.log) };
-  }, [detail, options]);
+  }, [usage, detail.started_at, options]);
+  const limit = run.budget_limit_usd;
+  // Stable props: the chart (memoised) renders again only when its series or the limit changes.
+  const guides = useMemo(() => (limit !== null && limit > 0 ? [{ y: limit, label: `limit ${formatUsd(limit)}`, tone: 'over' as const }] : NO_GUIDES), [limit]);
   if (run.budget_usage_usd === null && run.budget_limit_usd === null) {
     return (
       <section className="run-section" aria-label="Budget">
@@ -58,8 +66,8 @@ export function BudgetPanel({ run, detail, forecast, options }: Props) {
           log={options.log}
           formatValue={formatUsd}
           latest={formatUsd(f.usage)}
-          lines={[{ key: 'usage', label: 'Spend', color: 'var(--chart-budget)' }]}
-          guides={f.limit !== null && f.limit > 0 ? [{ y: f.limit, label: `limit ${formatUsd(f.limit)}`, tone: 'over' }] : []}
+          lines={BUDGET_LINES}
+          guides={guides}
         />
       </div>
     </section>

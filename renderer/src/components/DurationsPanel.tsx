@@ -44,7 +44,14 @@ export const DurationsPanel = memo(function DurationsPanel({ detail, options }: 
   );
 });
 
-function PhaseDurations({ phase, series, origin, options }: { phase: Phase; series: SeriesData; origin: number; options: ChartOptions }) {
+const DURATION_LINES = [
+  { key: 'p50', label: 'p50', color: 'var(--chart-duration)' },
+  { key: 'p95', label: 'p95', color: 'var(--chart-p95)', dashed: true },
+];
+const NO_NOTES: string[] = [];
+
+/** Memoised: a phase whose series did not change (model/reuse.ts) does not render again. */
+const PhaseDurations = memo(function PhaseDurations({ phase, series, origin, options }: { phase: Phase; series: SeriesData; origin: number; options: ChartOptions }) {
   const bounds = PHASE_METRIC[phase].buckets!;
   const shaped = useMemo(() => {
     const h = histogramOf(series.v, bounds);
@@ -91,16 +98,13 @@ function PhaseDurations({ phase, series, origin, options }: { phase: Phase; seri
           rows={shaped.merged.rows}
           xMode={shaped.mode}
           log={options.log}
-          formatValue={(v) => formatDuration(v)}
+          formatValue={formatDuration}
           height={160}
           legend
-          lines={[
-            { key: 'p50', label: 'p50', color: 'var(--chart-duration)' },
-            { key: 'p95', label: 'p95', color: 'var(--chart-p95)', dashed: true },
-          ]}
-          notes={sampled ? [`Downsampled: ${series.v.length} of ${series.points} points shown; quantiles are over those.`] : []}
+          lines={DURATION_LINES}
+          notes={sampled ? [`Downsampled: ${series.v.length} of ${series.points} points shown; quantiles are over those.`] : NO_NOTES}
         />
       </div>
     </div>
   );
-}
+});

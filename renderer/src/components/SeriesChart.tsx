@@ -1,9 +1,12 @@
-import { useContext, useMemo, useState } from 'react';
+import { memo, useCallback, useContext, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceArea, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
 import type { Row } from '../model/lines.ts';
 import { nearestTick } from '../model/sync.ts';
 import { RunTimeDomain } from './runTimeAxis.ts';
 import type { XMode } from '../model/route.ts';
+import { niceTicks } from '../model/chartTicks.ts';
+import { DenseLines, lineStroke } from './DenseLines.tsx';
+import { pointBudget, rowsForBudget } from '../model/pixels.ts';
 import { axisFormatter, formatCompact, formatCount, formatElapsed, formatMetric } from '../model/format.ts';
 
 export interface LineSpec {
@@ -53,19 +56,64 @@ const X_FORMAT: Record<XMode, (x: number) => string> = {
 };
 const X_LABEL: Record<XMode, string> = { step: 'step', relative: 'time since start', wall: 'wall-clock time' };
 
+const NONE: readonly never[] = [];
+const MARGIN = { top: 8, right: 12, bottom: 0, left: 0 };
+const TOOLTIP_CONTENT = { background: 'var(--panel)', border: '1px solid var(--border)', borderRadius: 6, fontSize: 12 };
+const TOOLTIP_LABEL = { color: 'var(--muted)' };
+const TOOLTIP_ITEM = { color: 'var(--text)' };
+const LEGEND_WRAPPER = { fontSize: 11 };
+
 /**
  * Presentational: several lines over one number x axis. Drag across the plot to zoom into an
  * x range; the zoom is this component's state, so live data updates (new props) keep it, and
  * "Reset zoom" (or a double click) returns to the full range.
+ *
+ * Cheap live updates (docs/ui.md, "Chart update cost"): memoised, so a chart whose props keep
+ * their identity does not render at all; every prop handed to recharts keeps its identity while
+ * its inputs do; and a line draws at most one point per horizontal pixel of the plot (LTTB over
+ * the first line, model/pixels.ts), measured from the chart's own width, except where lines sit
+ * at different x (`connectGaps`, the Compare view), which draw every point. The lines themselves
+ * are drawn by DenseLines (one memoised path each); recharts' Lines stay, hidden, for the y
+ * domain and the tooltip.
  */
-export function SeriesChart({ title, id, rows, lines, xMode, log = false, latest, formatValue = formatMetric, unit, guides = [], notes = [], height = 200, legend = false, connectGaps = false, syncId, xDomain }: SeriesChartProps) {
+export const SeriesChart = memo(function SeriesChart({ title, id, rows, lines, xMode, log = false, latest, formatValue = formatMetric, unit, guides = NONE, notes = NONE, height = 200, legend = false, connectGaps = false, syncId, xDomain }: SeriesChartProps) {
   const [zoom, setZoom] = useState<[number, number] | null>(null);
   const shared = useContext(RunTimeDomain);
   const domain = xDomain ?? (syncId !== undefined && xMode !== 'step' ? shared : undefined);
   const [drag, setDrag] = useState<{ from: number; to: number } | null>(null);
   const formatX = X_FORMAT[xMode];
-  const visible = zoom === null ? rows : rows.filter((r) => r.x >= zoom[0] && r.x <= zoom[1]);
-  const formatY = useMemo(() => (log ? formatCompact : yTickFormatter(visible, lines, guides)), [visible, lines, guides, log]);
+  const plot = useRef<HTMLDivElement>(null);
+  // The plot's width in px, measured before the first paint and on every resize; null until then.
+  const [width, setWidth] = useState<number | null>(null);
+  const empty = rows.length === 0;
+  useLayoutEffect(() => {
+    const el = plot.current;
+    if (el === null) return;
+    // The border box, as model/pixels.ts's gutter assumes (and test/e2e/scale.test.ts measures).
+    const measure = () => setWidth(el.getBoundingClientRect().width);
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [empty]);
+  const visible = useMemo(() => (zoom === null ? rows : rows.filter((r) => r.x >= zoom[0] && r.x <= zoom[1])), [rows, zoom]);
+  const drawn = useMemo(
+    () => (connectGaps || width === null || lines.length === 0 ? visible : rowsForBudget(visible, lines[0]!.key, pointBudget(width))),
+    [visible, connectGaps, width, lines],
+  );
+  const [lo, hi] = useMemo(() => yExtent(drawn, lines, guides), [drawn, lines, guides]);
+  const formatY = useMemo(() => (log ? formatCompact : axisFormatter(lo, hi)), [lo, hi, log]);
+  const xDomainProp = useMemo(() => zoom ?? domain ?? ['dataMin', 'dataMax'], [zoom, domain]);
+  // Round tick values that stay put while live points arrive (model/chartTicks.ts says why).
+  const [x0, x1] = zoom ?? domain ?? [drawn[0]?.x ?? Number.NaN, drawn[drawn.length - 1]?.x ?? Number.NaN];
+  const xTicks = useMemo(() => niceTicks(x0, x1, 5, { time: xMode !== 'step', integer: xMode === 'step' }), [x0, x1, xMode]);
+  const labelFormatter = useCallback((x: unknown) => `${X_LABEL[xMode]} ${formatX(Number(x))}`, [xMode, formatX]);
+  const valueFormatter = useCallback((v: unknown, name: unknown) => [typeof v === 'number' ? formatValue(v) : String(v), name] as [string, string], [formatValue]);
+  const style = useMemo(() => ({ width: '100%', height, userSelect: 'none' as const }), [height]);
+  // Lines drawn by DenseLines (one memoised path each) rather than by recharts' Line, except
+  // where recharts' own drawing shows something this does not: a legend (its entries follow
+  // the Lines, greyed when hidden) and a single point (recharts draws it as a dot).
+  const dense = !legend && drawn.length > 1;
 
   const endDrag = () => {
     if (drag !== null && drag.from !== drag.to) setZoom([Math.min(drag.from, drag.to), Math.max(drag.from, drag.to)]);
@@ -86,74 +134,71 @@ export function SeriesChart({ title, id, rows, lines, xMode, log = false, latest
         )}
         <span className="chart-latest">{latest ?? ''}</span>
       </figcaption>
-      {rows.length === 0 ? (
+      {empty ? (
         <p className="chart-empty">No data yet.</p>
       ) : (
-        <div className="chart-plot" onDoubleClick={() => setZoom(null)}>
-          <LineChart
-            responsive
-            style={{ width: '100%', height, userSelect: 'none' }}
-            data={visible as Row[]}
-            margin={{ top: 8, right: 12, bottom: 0, left: 0 }}
-            syncId={syncId}
-            syncMethod={nearestTick}
-            onMouseDown={(s) => s.activeLabel !== undefined && setDrag({ from: Number(s.activeLabel), to: Number(s.activeLabel) })}
-            onMouseMove={(s) => drag !== null && s.activeLabel !== undefined && setDrag({ from: drag.from, to: Number(s.activeLabel) })}
-            onMouseUp={endDrag}
-            onMouseLeave={() => setDrag(null)}
-          >
-            <CartesianGrid vertical={false} strokeDasharray="3 3" />
-            <XAxis
-              dataKey="x"
-              type="number"
-              domain={zoom ?? domain ?? ['dataMin', 'dataMax']}
-              allowDataOverflow
-              tickFormatter={formatX}
-              allowDecimals={xMode !== 'step'}
-              tickLine={false}
-              minTickGap={28}
-              fontSize={11}
-            />
-            <YAxis
-              type="number"
-              scale={log ? 'log' : 'auto'}
-              domain={log ? ['auto', 'auto'] : ['auto', 'auto']}
-              allowDataOverflow={log}
-              tickFormatter={formatY}
-              tickLine={false}
-              width={52}
-              fontSize={11}
-            />
-            <Tooltip
-              isAnimationActive={false}
-              labelFormatter={(x) => `${X_LABEL[xMode]} ${formatX(Number(x))}`}
-              formatter={(v, name) => [typeof v === 'number' ? formatValue(v) : String(v), name]}
-              contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)', borderRadius: 6, fontSize: 12 }}
-              labelStyle={{ color: 'var(--muted)' }}
-              itemStyle={{ color: 'var(--text)' }}
-            />
-            {legend && <Legend verticalAlign="top" height={22} iconType="plainline" wrapperStyle={{ fontSize: 11 }} />}
-            {guides.map((g) => (
-              <ReferenceLine key={g.y} y={g.y} className={`guide guide-${g.tone}`} strokeDasharray="4 4" ifOverflow="extendDomain" label={{ value: g.label, position: 'insideTopLeft', fontSize: 10 }} />
-            ))}
-            {lines.map((l) => (
-              <Line
-                key={l.key}
-                type="linear"
-                dataKey={l.key}
-                name={l.label}
-                stroke={l.color}
-                strokeOpacity={l.faint ? 0.3 : 1}
-                strokeWidth={l.faint ? 1 : 1.75}
-                strokeDasharray={l.dashed ? '5 3' : undefined}
-                dot={rows.length === 1}
-                connectNulls={connectGaps}
-                isAnimationActive={false}
-                className={`series series-${l.key}`}
+        <div className="chart-plot" ref={plot} onDoubleClick={() => setZoom(null)} style={width === null ? { height } : undefined}>
+          {width !== null && (
+            <LineChart
+              responsive
+              style={style}
+              data={drawn as Row[]}
+              margin={MARGIN}
+              syncId={syncId}
+              syncMethod={nearestTick}
+              onMouseDown={(s) => s.activeLabel !== undefined && setDrag({ from: Number(s.activeLabel), to: Number(s.activeLabel) })}
+              onMouseMove={(s) => drag !== null && s.activeLabel !== undefined && setDrag({ from: drag.from, to: Number(s.activeLabel) })}
+              onMouseUp={endDrag}
+              onMouseLeave={() => setDrag(null)}
+            >
+              <CartesianGrid vertical={false} strokeDasharray="3 3" />
+              <XAxis
+                dataKey="x"
+                type="number"
+                domain={xDomainProp}
+                ticks={xTicks}
+                allowDataOverflow
+                tickFormatter={formatX}
+                allowDecimals={xMode !== 'step'}
+                tickLine={false}
+                minTickGap={28}
+                fontSize={11}
               />
-            ))}
-            {drag !== null && drag.from !== drag.to && <ReferenceArea x1={drag.from} x2={drag.to} strokeOpacity={0.3} fillOpacity={0.15} />}
-          </LineChart>
+              <YAxis
+                type="number"
+                scale={log ? 'log' : 'auto'}
+                domain={AUTO_DOMAIN}
+                allowDataOverflow={log}
+                includeHidden={dense}
+                tickFormatter={formatY}
+                tickLine={false}
+                width={52}
+                fontSize={11}
+              />
+              <Tooltip isAnimationActive={false} includeHidden={dense} labelFormatter={labelFormatter} formatter={valueFormatter} contentStyle={TOOLTIP_CONTENT} labelStyle={TOOLTIP_LABEL} itemStyle={TOOLTIP_ITEM} />
+              {legend && <Legend verticalAlign="top" height={22} iconType="plainline" wrapperStyle={LEGEND_WRAPPER} />}
+              {guides.map((g) => (
+                <ReferenceLine key={g.y} y={g.y} className={`guide guide-${g.tone}`} strokeDasharray="4 4" ifOverflow="extendDomain" label={{ value: g.label, position: 'insideTopLeft', fontSize: 10 }} />
+              ))}
+              {lines.map((l) => (
+                <Line
+                  key={l.key}
+                  type="linear"
+                  dataKey={l.key}
+                  name={l.label}
+                  {...lineStroke(l)}
+                  hide={dense}
+                  dot={rows.length === 1}
+                  label={false}
+                  connectNulls={connectGaps}
+                  isAnimationActive={false}
+                  className={`series series-${l.key}`}
+                />
+              ))}
+              {dense && <DenseLines rows={drawn} lines={lines} />}
+              {drag !== null && drag.from !== drag.to && <ReferenceArea x1={drag.from} x2={drag.to} strokeOpacity={0.3} fillOpacity={0.15} />}
+            </LineChart>
+          )}
         </div>
       )}
       {notes.map((n) => (
@@ -163,10 +208,12 @@ export function SeriesChart({ title, id, rows, lines, xMode, log = false, latest
       ))}
     </figure>
   );
-}
+});
 
-/** Y tick labels that stay distinct over the plotted values (and guide lines, which extend the domain). */
-function yTickFormatter(rows: readonly Row[], lines: readonly LineSpec[], guides: readonly Guide[]): (v: number) => string {
+const AUTO_DOMAIN: ['auto', 'auto'] = ['auto', 'auto'];
+
+/** The range of the plotted values and guide lines (which extend the domain): y tick labels stay distinct over it. */
+function yExtent(rows: readonly Row[], lines: readonly LineSpec[], guides: readonly Guide[]): [number, number] {
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   for (const row of rows) {
@@ -182,5 +229,5 @@ function yTickFormatter(rows: readonly Row[], lines: readonly LineSpec[], guides
     min = Math.min(min, g.y);
     max = Math.max(max, g.y);
   }
-  return axisFormatter(min, max);
+  return [min, max];
 }

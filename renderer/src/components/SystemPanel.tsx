@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { memo, useMemo } from 'react';
 import type { SystemField } from '../../../shared/protocol/events.ts';
 import { SERIES } from '../../../shared/run.ts';
 import type { RunDetail } from '../../../shared/run.ts';
@@ -75,13 +75,23 @@ export function SystemPanel({ detail, options }: { detail: RunDetail; options: C
   );
 }
 
-function SystemChart({ def, detail, options }: { def: ChartDef; detail: RunDetail; options: ChartOptions }) {
+interface SystemChartProps {
+  def: ChartDef;
+  detail: RunDetail;
+  options: ChartOptions;
+}
+
+/** Renders again only when one of its own series (model/reuse.ts keeps unchanged ones), the run's start or the options change. */
+const sameSystemChart = (a: SystemChartProps, b: SystemChartProps) =>
+  a.def === b.def && a.options === b.options && a.detail.started_at === b.detail.started_at && a.def.lines.every((l) => a.detail.series[SERIES.system(l.field)] === b.detail.series[SERIES.system(l.field)]);
+
+const SystemChart = memo(function SystemChart({ def, detail, options }: SystemChartProps) {
   const shaped = useMemo(() => {
     const xys = def.lines.map((l) => ({ key: l.field, ...seriesXY(detail.series[SERIES.system(l.field)], options.x, detail.started_at) }));
     const merged = mergeLines(xys, false);
     return { rows: merged.rows, mode: xys[0]!.mode, last: lastValue(xys[0]!.y) };
   }, [def, detail, options.x]);
-  const lines: LineSpec[] = def.lines.map((l) => ({ key: l.field, label: l.label, color: l.color }));
+  const lines: LineSpec[] = useMemo(() => def.lines.map((l) => ({ key: l.field, label: l.label, color: l.color })), [def]);
   return (
     <SeriesChart
       key={shaped.mode}
@@ -97,4 +107,4 @@ function SystemChart({ def, detail, options }: { def: ChartDef; detail: RunDetai
       height={160}
     />
   );
-}
+}, sameSystemChart);

@@ -45,7 +45,8 @@ interface SmoothedProps {
   color: string;
 }
 
-function SmoothedChart({ id, title, series, origin, options, color }: SmoothedProps) {
+/** Memoised: a series that did not change (model/reuse.ts keeps its object) does not render again. */
+export const SmoothedChart = memo(function SmoothedChart({ id, title, series, origin, options, color }: SmoothedProps) {
   const shaped = useMemo(() => {
     const xy = seriesXY(series, options.x, origin);
     const lines = [{ key: 'raw', x: xy.x, y: xy.y }];
@@ -53,10 +54,11 @@ function SmoothedChart({ id, title, series, origin, options, color }: SmoothedPr
     return { mode: xy.mode, merged: mergeLines(lines, options.log), last: lastValue(xy.y) };
   }, [series, options, origin]);
   const smoothing = options.smooth > 0;
-  const notes: string[] = [];
-  if (shaped.merged.nonFinite > 0) notes.push(`${shaped.merged.nonFinite} non-finite value${shaped.merged.nonFinite === 1 ? '' : 's'} (NaN or ±Inf) not plotted; gaps mark them.`);
-  if (shaped.merged.nonPositive > 0) notes.push(`${shaped.merged.nonPositive} value${shaped.merged.nonPositive === 1 ? '' : 's'} ≤ 0 left out of the log scale.`);
-  if (options.x === 'step' && shaped.mode !== 'step' && shaped.merged.rows.length > 0) notes.push('Some points carry no step: plotted against time since start.');
+  const lines = useMemo(
+    () => (smoothing ? [{ key: 'raw', label: `${title} (raw)`, color, faint: true }, { key: 'smooth', label: `${title} (smoothed ${options.smooth})`, color }] : [{ key: 'raw', label: title, color }]),
+    [smoothing, title, color, options.smooth],
+  );
+  const notes = useMemo(() => notesFor(shaped, options.x), [shaped, options.x]);
   return (
     <SeriesChart
       key={shaped.mode}
@@ -67,8 +69,16 @@ function SmoothedChart({ id, title, series, origin, options, color }: SmoothedPr
       log={options.log}
       syncId={syncIdFor(shaped.mode)}
       latest={shaped.last === null ? '' : formatMetric(series?.v[series.v.length - 1] ?? shaped.last)}
-      lines={smoothing ? [{ key: 'raw', label: `${title} (raw)`, color, faint: true }, { key: 'smooth', label: `${title} (smoothed ${options.smooth})`, color }] : [{ key: 'raw', label: title, color }]}
+      lines={lines}
       notes={notes}
     />
   );
+});
+
+function notesFor(shaped: { mode: string; merged: { rows: readonly unknown[]; nonFinite: number; nonPositive: number } }, x: string): string[] {
+  const notes: string[] = [];
+  if (shaped.merged.nonFinite > 0) notes.push(`${shaped.merged.nonFinite} non-finite value${shaped.merged.nonFinite === 1 ? '' : 's'} (NaN or ±Inf) not plotted; gaps mark them.`);
+  if (shaped.merged.nonPositive > 0) notes.push(`${shaped.merged.nonPositive} value${shaped.merged.nonPositive === 1 ? '' : 's'} ≤ 0 left out of the log scale.`);
+  if (x === 'step' && shaped.mode !== 'step' && shaped.merged.rows.length > 0) notes.push('Some points carry no step: plotted against time since start.');
+  return notes;
 }

@@ -44,7 +44,12 @@ export function RunPage({ jobId, summary, chart, info }: Props) {
   const { detail, error } = useRunDetail(jobId, summary);
   const run = summary ?? detail;
   const actions = useRunActions(jobId);
-  const timeAxis = useMemo(() => (detail ? timeDomain(detail.series, chart.x, detail.started_at) : undefined), [detail, chart.x]);
+  const series = detail?.series;
+  const startedAt = detail?.started_at;
+  const range = useMemo(() => (series !== undefined && startedAt !== undefined ? timeDomain(series, chart.x, startedAt) : undefined), [series, chart.x, startedAt]);
+  // The same array while the range's ends stay: every time-synced chart reads it from context.
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const timeAxis = useMemo(() => range, [range?.[0], range?.[1]]);
   // Once deleted there is nothing left to show here: back to the table (no Back into a deleted run).
   const onDelete = () => void actions.remove().then((ok) => ok && navigate({ page: 'overview', ...DEFAULT_OVERVIEW }, { replace: true }));
 
