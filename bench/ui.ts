@@ -41,23 +41,8 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { DETAIL_POINTS, ROUTES } from '../shared/api.ts';
-
-/** The figure shape of bench/run.ts (kept in step by hand: that file does not export it; the same fields as the perf branch's bench/common.ts). */
-export interface Figure {
-  name: string;
-  unit: string;
-  median: number;
-  min: number;
-  max: number;
-  runs: number[];
-  baseline?: string;
-  /** How many times the baseline's per-operation cost one operation of this figure costs. */
-  ratio?: number;
-  /** The target for this figure, in its unit, and whether the median meets it. */
-  target?: string;
-  met?: boolean;
-  note?: string;
-}
+import { stats } from './common.ts';
+import type { Figure } from './common.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const UI_DIR = path.join(ROOT, 'dist', 'renderer');
@@ -68,8 +53,7 @@ const SSE_INTERVAL_MS = 100;
 const TABLE_PAGE = 100;
 
 function figure(name: string, unit: string, runs: number[], extra: Partial<Figure> = {}): Figure {
-  const sorted = [...runs].sort((a, b) => a - b);
-  return { name, unit, median: sorted[Math.floor(sorted.length / 2)] ?? Number.NaN, min: sorted[0] ?? Number.NaN, max: sorted.at(-1) ?? Number.NaN, runs, ...extra };
+  return { ...(runs.length > 0 ? stats(name, unit, runs) : { name, unit, median: Number.NaN, min: Number.NaN, max: Number.NaN, runs }), ...extra };
 }
 
 function quantile(values: readonly number[], q: number): number {
