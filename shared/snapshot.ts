@@ -20,6 +20,8 @@ export type SnapshotFormat = (typeof SNAPSHOT_FORMATS)[number];
 const value = z.union([z.number(), z.enum(NON_FINITE_STRINGS)]).transform((v) => (typeof v === 'number' ? v : Number(v)));
 const finite = z.number();
 const nullableFinite = finite.nullable();
+/** Iterations and money: never negative, as the ingest protocol has it. */
+const nullableNonNegative = finite.min(0).nullable();
 const text = (max: number) => z.string().max(max);
 
 const histogram = z.object({
@@ -65,10 +67,10 @@ export const snapshotSchema = z.object({
     ended_at: nullableFinite,
     last_event_at: finite,
     event_count: finite.int().min(0),
-    current_iteration: nullableFinite,
-    total_iterations: nullableFinite,
-    budget_usage_usd: nullableFinite,
-    budget_limit_usd: nullableFinite,
+    current_iteration: nullableNonNegative,
+    total_iterations: nullableNonNegative,
+    budget_usage_usd: nullableNonNegative,
+    budget_limit_usd: nullableNonNegative,
     loss: value.nullable(),
     mean_reward: value.nullable(),
     error: text(LIMITS.messageLength).nullable(),

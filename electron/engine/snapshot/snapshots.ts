@@ -64,19 +64,27 @@ export function buildSnapshot(store: RunStore, run: Run, engineVersion: string):
       budget: {
         usage_usd: run.budgetUsage,
         limit_usd: run.budgetLimit,
-        utilization_percent: summary.budget_utilization_percent,
-        burn_rate_usd_per_hour: burn,
-        projected_total_usd: run.state === 'running' ? projectedSpend(run.budgetUsage, burn, eta) : run.budgetUsage,
+        utilization_percent: finiteOrNull(summary.budget_utilization_percent),
+        burn_rate_usd_per_hour: finiteOrNull(burn),
+        projected_total_usd: finiteOrNull(run.state === 'running' ? projectedSpend(run.budgetUsage, burn, eta) : run.budgetUsage),
       },
       progress: {
         current_iteration: run.currentIteration,
         total_iterations: run.totalIterations,
-        percent: run.currentIteration !== null && run.totalIterations ? (run.currentIteration / run.totalIterations) * 100 : null,
-        eta_seconds: eta,
+        percent: finiteOrNull(run.currentIteration !== null && run.totalIterations ? (run.currentIteration / run.totalIterations) * 100 : null),
+        eta_seconds: finiteOrNull(eta),
       },
     },
     series,
   };
+}
+
+/**
+ * Derived figures a snapshot can state: a ratio over a vanishing denominator (a total of 5e-324
+ * iterations is a valid number) is no figure at all, and JSON would have to spell it "Infinity".
+ */
+function finiteOrNull(v: number | null): number | null {
+  return v !== null && Number.isFinite(v) ? v : null;
 }
 
 /** A frozen copy of a run's scalar state and histograms, for rendering after the synchronous cut. */

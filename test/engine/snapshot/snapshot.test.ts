@@ -67,6 +67,15 @@ describe('export', () => {
     expect(snap.exposition).not.toContain('trainwatch_');
   });
 
+  it('states no percent for a total that rounds the ratio to infinity (found by the fuzz suite)', async () => {
+    // 5e-324 is a valid total_iterations on the wire; 2 / 5e-324 is Infinity, which a snapshot
+    // cannot carry as a number.
+    await client.send({ type: 'job_created', job_id: 'tiny-total', agent_id: 'a', total_iterations: 5e-324 }, { type: 'progress', job_id: 'tiny-total', agent_id: 'a', current_iteration: 2 });
+    const { snap } = await exportJson('tiny-total');
+    expect(snap.summary.progress).toEqual({ current_iteration: 2, total_iterations: 5e-324, percent: null, eta_seconds: 0 });
+    await client.send({ type: 'job_completed', job_id: 'tiny-total', agent_id: 'a' }); // out of the other tests' active count
+  });
+
   it('writes CSV with one row per point, and the prom format as the run\'s metrics', async () => {
     const csv = await (await fetch(url(`/api/v1/runs/${enc(ID)}/snapshot?format=csv`))).text();
     const rows = csv.trim().split('\n');
@@ -162,6 +171,8 @@ describe('import', () => {
       ['a newer version', () => mutate((s) => (s.version = 7)), 'snapshot version 7 is not supported; this Trainwatch reads version 1'],
       ['a missing run id', () => mutate((s) => delete s.run.job_id), 'run.job_id is required'],
       ['series of unequal length', () => mutate((s) => s.series['training/loss'].t.pop()), /^series.training\/loss: t, v and step must have the same length$/],
+      ['negative iterations', () => mutate((s) => (s.run.total_iterations = -5e-324)), 'run.total_iterations: Too small: expected number to be >=0'],
+      ['a negative spend', () => mutate((s) => (s.run.budget_usage_usd = -1)), 'run.budget_usage_usd: Too small: expected number to be >=0'],
       ['foreign histogram buckets', () => mutate((s) => (s.summary.phases.iteration.histogram.bounds = [1, 2])), /^summary.phases.iteration.histogram must use the inherited buckets 5, 10, 30, 60, 120, 300, 600/],
     ])('%s', async (_name, body, message) => {
       const before = engine.store.size;
