@@ -54,7 +54,10 @@ export class Series {
 
   /** Points held (stored, plus those the open bucket would add). */
   get length(): number {
-    return this.n + this.pending().length;
+    if (this.filled === 0) return this.n + (this.lastStored || !this.last ? 0 : 1);
+    // What pending() would return, without building it (this runs for every series on a scrape).
+    const hi = this.odd ?? this.hi;
+    return this.n + (this.lo === hi ? 1 : 2) + (this.last === this.lo || this.last === hi ? 0 : 1);
   }
 
   push(t: number, v: number, step = Number.NaN): void {

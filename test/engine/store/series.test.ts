@@ -88,3 +88,15 @@ describe('Series', () => {
     expect(() => new Series(4, false)).toThrow('series cap must be an integer >= 16, got 4');
   });
 });
+
+describe('Series.length', () => {
+  it('counts what toData shows, at every step of folding', () => {
+    const s = new Series(16, false);
+    const values = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, NaN, 8, 9, 7, 9, 3, 2, 3, 8, 4, 6, 2, 6, 4, 3, 3, 8, 3, 2, 7, 9, 5, 0, 2, 8, 8, 4, 1, 9, 7, 1, 6, 9, 3, 9, 9, 3, 7, 5];
+    values.forEach((v, i) => {
+      s.push(i, v);
+      expect(s.length, `after ${i + 1} points`).toBe(s.toData(1000).points);
+    });
+    expect(s.recorded).toBe(values.length);
+  });
+});
