@@ -1,4 +1,5 @@
 import { useCallback, useState } from 'react';
+import type { ExportedFile } from '../../../shared/api.ts';
 import type { SnapshotFormat } from '../../../shared/snapshot.ts';
 import { useApi } from './apiContext.ts';
 
@@ -33,15 +34,7 @@ export function useRunActions(jobId: string) {
     (format: SnapshotFormat) =>
       run(format, async () => {
         const file = await api.exportRun(jobId, format);
-        const url = URL.createObjectURL(new Blob([file.body], { type: file.contentType }));
-        const a = document.createElement('a');
-        a.href = url;
-        a.download = file.filename;
-        document.body.append(a);
-        a.click();
-        a.remove();
-        // Revoking at once can cancel the download in some browsers; a minute is plenty.
-        setTimeout(() => URL.revokeObjectURL(url), 60_000);
+        saveFile(file);
         return `Saved ${file.filename}`;
       }),
     [api, jobId, run],
@@ -66,4 +59,17 @@ export function useRunActions(jobId: string) {
   );
 
   return { state, exportAs, cancel, remove };
+}
+
+/** Saves an exported file the way a download link does (local and remote runs alike). */
+export function saveFile(file: ExportedFile): void {
+  const url = URL.createObjectURL(new Blob([file.body], { type: file.contentType }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = file.filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  // Revoking at once can cancel the download in some browsers; a minute is plenty.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }

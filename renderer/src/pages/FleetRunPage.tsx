@@ -1,10 +1,10 @@
 import { useMemo, useState } from 'react';
 import { SERIES } from '../../../shared/run.ts';
-import type { ExportedFile } from '../../../shared/api.ts';
 import { SNAPSHOT_FORMATS } from '../../../shared/snapshot.ts';
 import type { SnapshotFormat } from '../../../shared/snapshot.ts';
 import type { FleetRunDetail } from '../../../shared/fleet.ts';
 import { useFleetRun } from '../api/useFleet.ts';
+import { saveFile } from '../api/useRunActions.ts';
 import type { SourcesApi } from '../api/sourcesApi.ts';
 import { BudgetPanel } from '../components/BudgetPanel.tsx';
 import { ChartControls } from '../components/ChartControls.tsx';
@@ -95,18 +95,6 @@ export function FleetRunPage({ api, source, instance, jobId }: { api: SourcesApi
       )}
     </div>
   );
-}
-
-/** Saves a file through a Blob link, as the local run view's export does (useRunActions.ts). */
-function saveFile(file: ExportedFile): void {
-  const url = URL.createObjectURL(new Blob([file.body], { type: file.contentType }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = file.filename;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 function Summary({ detail }: { detail: FleetRunDetail }) {
