@@ -139,7 +139,8 @@ export class Series {
   private store(t: number, v: number, step: number): void {
     if (this.n === this.t.length) {
       if (this.n >= this.cap) this.compact();
-      else this.grow(Math.min(this.cap, this.t.length * 2));
+      // 1.25x, not 2x: a series is ~90% full instead of ~60% at a typical size, for a few more copies.
+      else this.grow(Math.min(this.cap, Math.ceil(this.t.length * 1.25)));
     }
     const i = this.n++;
     this.t[i] = t;
