@@ -64,6 +64,11 @@ export function formatAddr(a: Addr): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
+/** Opens a stream connection to an engine address. */
+export function connectAddr(a: Addr): net.Socket {
+  return a.kind === 'unix' ? net.connect({ path: a.path }) : net.connect({ host: a.host, port: a.port });
+}
+
 /** A loss, mean reward or scalar value as the protocol wants it: non-finite values as strings. */
 export function metricValue(x: number): number | string {
   if (Number.isNaN(x)) return 'NaN';
@@ -339,7 +344,7 @@ export class Client {
   private connect(): void {
     if (this.closed || this.socket) return;
     this.reconnectTimer = null;
-    const socket = this.addr.kind === 'unix' ? net.connect({ path: this.addr.path }) : net.connect({ host: this.addr.host, port: this.addr.port });
+    const socket = connectAddr(this.addr);
     this.socket = socket;
     this.ready = false;
     this.incoming = '';

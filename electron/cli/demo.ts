@@ -5,8 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServerLine } from '../../shared/protocol/events.ts';
-import { connect, formatAddr } from './addr.ts';
-import type { Addr } from './addr.ts';
+import { connectAddr as connect, formatAddr } from '../../clients/node/trainwatch.ts';
+import type { Addr } from '../../clients/node/trainwatch.ts';
 import { demoTimeline, planRuns } from './demoScenario.ts';
 import type { DemoOptions } from './demoScenario.ts';
 

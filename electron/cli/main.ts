@@ -11,7 +11,7 @@ import { parseSourceFlag } from '../../shared/fleet.ts';
 import type { SourceInput } from '../../shared/fleet.ts';
 import { DEFAULT_PORTS, ROOT_DIR, VERSION, defaultDataDir, defaultSocketPath, startEngine } from '../engine/index.ts';
 import type { EngineOptions } from '../engine/index.ts';
-import { formatAddr, parseAddr } from './addr.ts';
+import { formatAddr, parseAddr } from '../../clients/node/trainwatch.ts';
 import { tokenPath } from '../engine/http/auth.ts';
 import { runDemo } from './demo.ts';
 import { RunUsageError, runCommand as launchRun } from './run.ts';

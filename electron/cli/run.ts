@@ -10,7 +10,7 @@ import { DEFAULT_PORTS, defaultDataDir } from '../engine/index.ts';
 import { runningEngine } from '../engine/history.ts';
 import { defaultAgentId, launch } from '../engine/launcher/launcher.ts';
 import { LIMITS } from '../../shared/protocol/events.ts';
-import { formatAddr, parseAddr } from './addr.ts';
+import { formatAddr, parseAddr } from '../../clients/node/trainwatch.ts';
 
 export const RUN_USAGE = 'trainwatch run [--job-id ID] [--agent-id ID] [--name NAME] [--addr ADDR] [--grace SECS] -- CMD [ARGS...]';
 

@@ -4,14 +4,13 @@
  * mid-run, and a script that exits without closing the client.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Client, metricValue, parseAddr, withRun } from '../../clients/node/trainwatch.ts';
 import { startEngine } from '../../electron/engine/index.ts';
 import type { Engine } from '../../electron/engine/index.ts';
-import { rawRequest, scrape, testEngine } from '../helpers/engine.ts';
+import { freePort, rawRequest, scrape, testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
 import { semanticProblems, valueOf } from '../helpers/exposition.ts';
 import { cleanEnv, killStarted, run, until } from './process.ts';
@@ -172,13 +171,3 @@ describe('an engine that is down at start and restarts mid-run', () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}

@@ -7,13 +7,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine } from '../../electron/engine/index.ts';
 import type { Engine } from '../../electron/engine/index.ts';
-import { rawRequest, scrape, testEngine } from '../helpers/engine.ts';
+import { freePort, rawRequest, scrape, testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
 import { buckets, semanticProblems, valueOf } from '../helpers/exposition.ts';
 import { cleanEnv, killStarted, run, start, until } from './process.ts';
@@ -296,13 +295,3 @@ print("RESULT " + json.dumps(dict(trainwatch.stats(), worst=worst, mean=total / 
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}

@@ -12,6 +12,18 @@ import type { ServerLine } from '../../shared/protocol/events.ts';
 import { parseExposition } from './exposition.ts';
 import type { Exposition } from './exposition.ts';
 
+/** A loopback port free right now (for a process that must be told its port before it starts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 export type TestEngine = Engine & { dispose(): Promise<void> };
 
 export async function testEngine(overrides: Partial<EngineOptions> = {}): Promise<TestEngine> {

@@ -9,21 +9,13 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './engine.ts';
+
+export { freePort };
 
 export const PROMETHEUS = process.env.PROMETHEUS_PATH ?? '/usr/bin/prometheus';
 export const PROMTOOL = process.env.PROMTOOL_PATH ?? '/usr/bin/promtool';
 export const hasPrometheus = existsSync(PROMETHEUS) && existsSync(PROMTOOL);
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, log: () => string = () => ''): Promise<T> {
   const deadline = Date.now() + timeoutMs;
