@@ -11,7 +11,7 @@ import path from 'node:path';
 import { API_PREFIX, DETAIL_POINTS, ROUTES, encodeJson } from '../../../shared/api.ts';
 import type { EngineInfo } from '../../../shared/api.ts';
 import type { Exporter } from '../exporter/exporter.ts';
-import { IngestSession, durableReply } from '../ingest/session.ts';
+import { IngestSession, durableReply, storageFailed } from '../ingest/session.ts';
 import type { IngestContext } from '../ingest/session.ts';
 import type { ServerLine } from '../../../shared/protocol/events.ts';
 import type { RunStore } from '../store/runStore.ts';
@@ -472,13 +472,7 @@ export class HttpServer {
       try {
         await this.deps.ingest.durable(session.unsettled().keys());
       } catch (err) {
-        this.deps.ingest.stats.errors.storage_failed++;
-        failed = {
-          type: 'error',
-          line: 0,
-          reason: 'storage_failed',
-          message: `${session.accepted} accepted event(s) were applied but could not be written to disk (${(err as Error).message}); send them again once the disk is fixed`,
-        };
+        failed = storageFailed(this.deps.ingest, err, { accepted: session.accepted });
       }
     }
     const ack = failed || c.ack < 0 ? null : c.ack;

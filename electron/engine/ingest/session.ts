@@ -81,18 +81,22 @@ export async function durableReply(ctx: IngestContext, reply: ServerLine[], sess
     if (pending) session!.settled(pending);
     return reply;
   } catch (err) {
-    ctx.stats.errors.storage_failed++;
-    const ack = reply[ackAt] as Extract<ServerLine, { type: 'ack' }>;
     const out = reply.slice();
-    out[ackAt] = {
-      type: 'error',
-      line: 0,
-      seq: ack.seq,
-      reason: 'storage_failed',
-      message: `events up to seq ${ack.seq} were applied but could not be written to disk (${(err as Error).message}); they are not acknowledged`,
-    };
+    out[ackAt] = storageFailed(ctx, err, { seq: (reply[ackAt] as Extract<ServerLine, { type: 'ack' }>).seq });
     return out;
   }
+}
+
+/**
+ * The error line that stands for events applied but not written (counted once): in place of the
+ * ack they would have had (`seq`), or, for an HTTP batch without seq, naming how many there were.
+ */
+export function storageFailed(ctx: IngestContext, err: unknown, what: { seq: number } | { accepted: number }): ServerLine {
+  ctx.stats.errors.storage_failed++;
+  const why = (err as Error).message;
+  return 'seq' in what
+    ? { type: 'error', line: 0, seq: what.seq, reason: 'storage_failed', message: `events up to seq ${what.seq} were applied but could not be written to disk (${why}); they are not acknowledged` }
+    : { type: 'error', line: 0, reason: 'storage_failed', message: `${what.accepted} accepted event(s) were applied but could not be written to disk (${why}); send them again once the disk is fixed` };
 }
 
 export class IngestSession implements LineSink {

@@ -105,8 +105,8 @@ export class PushStore implements ExtraFamilies {
   }
 
   private count(outcome: PushOutcome): PushOutcome {
-    const code = outcome.status < 300 ? 'ok' : ((outcome.body.error as { code?: string } | undefined)?.code ?? 'bad_exposition');
-    this.outcomes[(PUSH_OUTCOMES as readonly string[]).includes(code) ? (code as PushOutcomeCode) : 'bad_exposition']++;
+    // Every refusal is built with a PushOutcomeCode (bad(), refuse(), storage_failed below).
+    this.outcomes[outcome.status < 300 ? 'ok' : (outcome.body.error as { code: PushOutcomeCode }).code]++;
     return outcome;
   }
 
@@ -122,7 +122,7 @@ export class PushStore implements ExtraFamilies {
     const key = parsedKey.key;
     const id = groupId(key);
     const existing = this.groups.get(id);
-    const refuse = (code: string, message: string): PushOutcome => {
+    const refuse = (code: PushOutcomeCode, message: string): PushOutcome => {
       if (existing) existing.failedAt = this.opts.clock.now();
       return bad(code, message);
     };
@@ -254,7 +254,7 @@ export class PushStore implements ExtraFamilies {
   }
 }
 
-function bad(code: string, message: string): PushOutcome {
+function bad(code: PushOutcomeCode, message: string): PushOutcome {
   return { status: 400, body: { error: { code, message } } };
 }
 
