@@ -20,17 +20,24 @@ export interface Exemplar {
 }
 
 /**
- * One sample in the shape prom-client's registry renders from a metric's `get()`: labels in
- * the order they are written, `metricName` for a histogram's `_bucket`/`_sum`/`_count`.
+ * One sample in the shape prom-client's registry renders from a metric's `get()`: `labels`
+ * written first, then `sharedLabels`, `metricName` for a histogram's `_bucket`/`_sum`/`_count`.
+ * prom-client's own histograms pass the label set every bucket shares as `sharedLabels`, and
+ * its registry formats such an object once and remembers the text by identity: the label
+ * objects here are built once per run or agent, so a scrape escapes no label it escaped before.
  */
 export interface Sample {
   labels: Readonly<Record<string, string | number>>;
+  sharedLabels?: Readonly<Record<string, string>>;
   value: number;
   metricName?: string;
   exemplar?: Exemplar | null;
 }
 
 export type Samples = Partial<Record<MetricKey, Sample[]>>;
+
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+const LE_INF: Readonly<Record<string, string>> = Object.freeze({ le: '+Inf' });
 
 /** The per-job gauges, in catalog order, with how each reads a run (null: the run has no value). */
 const JOB_GAUGES: ReadonlyArray<readonly [MetricKey, (run: Run, now: number, stallAfterSeconds: number) => number | null]> = [
@@ -106,10 +113,10 @@ export function runFamilies(run: Run, now: number, stallAfterSeconds: number, in
   for (const [key, read] of JOB_GAUGES) {
     const list = (into[key] ??= []);
     const v = read(run, now, stallAfterSeconds);
-    if (v !== null) list.push({ labels: labels.job, value: v });
+    if (v !== null) list.push({ labels: NO_LABELS, sharedLabels: labels.job, value: v });
     if (key === 'rewardMean') {
       const s = (into.jobStatus ??= []);
-      RUN_STATUSES.forEach((st, i) => s.push({ labels: labels.status[i]!, value: st === status ? 1 : 0 }));
+      RUN_STATUSES.forEach((st, i) => s.push({ labels: NO_LABELS, sharedLabels: labels.status[i]!, value: st === status ? 1 : 0 }));
     }
   }
   return into;
@@ -143,24 +150,26 @@ export function agentFamilies(agents: ReadonlyMap<string, AgentTotals>, exemplar
   ] as const;
   for (const [key, field] of counters) {
     const list = (into[key] ??= []);
-    for (const [agentId, t] of agents) list.push({ labels: agentLabels(agentId), value: t[field] });
+    for (const [agentId, t] of agents) list.push({ labels: NO_LABELS, sharedLabels: agentLabels(agentId), value: t[field] });
   }
   for (const phase of PHASES) {
     const def = PHASE_METRIC[phase];
     const bounds = def.buckets!;
     const list = (into[keyOf(def.name)] ??= []);
     const bucket = `${def.name}_bucket`;
+    const LE = bounds.map((le) => ({ le }));
     for (const [agentId, t] of agents) {
       const h = t.phases[phase];
+      const shared = agentLabels(agentId);
       const slots = exemplars?.get(agentId)?.[phase];
       let acc = 0;
       for (let i = 0; i < bounds.length; i++) {
         acc += h.counts[i] ?? 0;
-        list.push({ labels: { le: bounds[i]!, agent_id: agentId }, value: acc, metricName: bucket, exemplar: slots?.[i] ?? null });
+        list.push({ labels: LE[i]!, sharedLabels: shared, value: acc, metricName: bucket, exemplar: slots?.[i] ?? null });
       }
-      list.push({ labels: { le: '+Inf', agent_id: agentId }, value: h.count, metricName: bucket, exemplar: slots?.[bounds.length] ?? null });
-      list.push({ labels: agentLabels(agentId), value: sumSeconds(h), metricName: `${def.name}_sum` });
-      list.push({ labels: agentLabels(agentId), value: h.count, metricName: `${def.name}_count` });
+      list.push({ labels: LE_INF, sharedLabels: shared, value: h.count, metricName: bucket, exemplar: slots?.[bounds.length] ?? null });
+      list.push({ labels: NO_LABELS, sharedLabels: shared, value: sumSeconds(h), metricName: `${def.name}_sum` });
+      list.push({ labels: NO_LABELS, sharedLabels: shared, value: h.count, metricName: `${def.name}_count` });
     }
   }
   return into;
