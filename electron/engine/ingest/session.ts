@@ -11,7 +11,6 @@
  * engine has processed for that id; after a reconnect, events with seq <= that are acknowledged
  * again but not applied twice.
  */
-import { isUtf8 } from 'node:buffer';
 import { parseLine } from '../../../shared/protocol/parseLine.ts';
 import { PROTOCOL_VERSION } from '../../../shared/protocol/events.ts';
 import type { ServerLine } from '../../../shared/protocol/events.ts';
@@ -171,12 +170,12 @@ export class IngestSession implements LineSink {
     return this.drain();
   }
 
-  line(bytes: Buffer): void {
+  line(bytes: Buffer, text: string | null): void {
     if (this.closeReason !== null) return;
     this.lineNo++;
     if (bytes.length === 0 || isBlank(bytes)) return;
     if (this.needToken) {
-      const first = isUtf8(bytes) ? parseLine(bytes.toString('utf8')) : null;
+      const first = text !== null ? parseLine(text) : null;
       if (first?.kind !== 'hello' || !tokenEquals(first.hello.token, this.ctx.authToken!)) {
         const why =
           first?.kind !== 'hello'
@@ -190,8 +189,8 @@ export class IngestSession implements LineSink {
       }
       this.needToken = false;
     }
-    if (!isUtf8(bytes)) return this.fail('invalid_utf8', 'line is not valid UTF-8');
-    const parsed = parseLine(bytes.toString('utf8'));
+    if (text === null) return this.fail('invalid_utf8', 'line is not valid UTF-8');
+    const parsed = parseLine(text);
     if (parsed.kind === 'rejected') {
       this.fail(parsed.rejection.reason, parsed.rejection.message, parsed.seq, parsed.job_id);
       // A rejected line is processed too: the cumulative ack covers it (its error came first).
