@@ -20,9 +20,10 @@ import { RunStore } from '../electron/engine/store/runStore.ts';
 
 export type HotKind = 'training' | 'duration' | 'mixed';
 
-/** `n` typical lines of one kind over 32 running jobs, each with a seq (as the clients send them). */
+/** A hello, then `n` typical lines of one kind over 32 running jobs, each with a seq (as the clients send them). */
 export function hotLines(n: number, kind: HotKind): Buffer {
   const parts: string[] = [];
+  const hello = JSON.stringify({ type: 'hello', client_id: 'bench-hot' });
   const jobs = 32;
   for (let j = 0; j < jobs; j++) parts.push(JSON.stringify({ type: 'job_created', job_id: `hot-${j}`, agent_id: `agent-${j % 4}`, seq: parts.length + 1 }));
   const phases = ['trajectory_generation', 'policy_update', 'iteration', 'checkpoint_save'];
@@ -36,7 +37,7 @@ export function hotLines(n: number, kind: HotKind): Buffer {
         : `{"type":"duration",${J},"phase":"${phases[i % 4]}","seconds":${((i % 600) / 7).toFixed(3)},"seq":${seq}}`,
     );
   }
-  return Buffer.from(`${parts.join('\n')}\n`);
+  return Buffer.from(`${hello}\n${parts.join('\n')}\n`);
 }
 
 export type HotStorage = 'fsync' | 'none' | 'off';
@@ -83,6 +84,7 @@ export async function enginePerEvent(text: Buffer, storage: HotStorage = 'none')
       for (const r of reply) {
         if (r.type === 'error') throw new Error(`hot path bench line refused: ${r.reason} ${r.message}`);
         if (r.type === 'ack') lastAck = r.seq;
+        else if (r.type !== 'hello') throw new Error(`hot path bench got ${JSON.stringify(r)}`);
       }
       // As the stream server does when the disk is behind: wait for it.
       if (ctx.backlog() > ctx.maxBacklogBytes) await ctx.durable();
