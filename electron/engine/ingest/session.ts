@@ -104,6 +104,8 @@ export class IngestSession implements LineSink {
   private clientId: string | null = null;
   private out: ServerLine[] = [];
   private ackSeq = -1;
+  /** The highest seq processed in this chunk for `clientId`: the ledger hears it once per chunk, not per event. */
+  private ledgerSeq = -1;
   accepted = 0;
   rejected = 0;
   /** Events acknowledged again but not applied: their seq was processed before (a resend). */
@@ -198,6 +200,7 @@ export class IngestSession implements LineSink {
       return;
     }
     if (parsed.kind === 'hello') {
+      this.flushLedger();
       this.clientId = parsed.hello.client_id;
       const last = this.ctx.ledger.get(this.clientId);
       this.out.push({ type: 'hello', server: 'trainwatch', protocol: PROTOCOL_VERSION, client_id: this.clientId, last_seq: last ?? null });
@@ -207,7 +210,8 @@ export class IngestSession implements LineSink {
     this.onJob?.(event.job_id);
     const seq = event.seq;
     if (seq !== undefined && this.clientId !== null) {
-      const last = this.ctx.ledger.get(this.clientId);
+      const recorded = this.ctx.ledger.get(this.clientId);
+      const last = recorded === undefined ? (this.ledgerSeq >= 0 ? this.ledgerSeq : undefined) : Math.max(recorded, this.ledgerSeq);
       if (last !== undefined && seq <= last) {
         this.ctx.stats.duplicates++;
         this.duplicates++;
@@ -230,8 +234,14 @@ export class IngestSession implements LineSink {
   }
 
   private processed(seq: number): void {
-    if (this.clientId !== null) this.ctx.ledger.record(this.clientId, seq);
+    if (this.clientId !== null && seq > this.ledgerSeq) this.ledgerSeq = seq;
     this.noteSeq(seq);
+  }
+
+  /** Tells the ledger this chunk's highest processed seq (before a hello switches ids, and at the end of a chunk). */
+  private flushLedger(): void {
+    if (this.ledgerSeq >= 0 && this.clientId !== null) this.ctx.ledger.record(this.clientId, this.ledgerSeq);
+    this.ledgerSeq = -1;
   }
 
   oversize(bytes: number): void {
@@ -260,6 +270,7 @@ export class IngestSession implements LineSink {
   }
 
   private drain(): ServerLine[] {
+    this.flushLedger();
     if (this.ackSeq >= 0) {
       this.out.push({ type: 'ack', seq: this.ackSeq });
       this.ackSeq = -1;

@@ -9,7 +9,7 @@
 import { PHASE_METRIC } from '../../../shared/catalog.ts';
 import { addHistogram, bucketIndex, emptyHistogram, observe } from '../../../shared/math/histogram.ts';
 import type { HistogramData } from '../../../shared/math/histogram.ts';
-import type { EventOf, IngestEvent, Phase } from '../../../shared/protocol/events.ts';
+import type { EventOf, IngestEvent, Phase, SystemField } from '../../../shared/protocol/events.ts';
 import { isTerminalType, PHASES, SYSTEM_FIELDS } from '../../../shared/protocol/events.ts';
 import { reject } from '../../../shared/protocol/reasons.ts';
 import type { Rejection } from '../../../shared/protocol/reasons.ts';
@@ -51,6 +51,10 @@ export const DEFAULT_STORE_OPTIONS: Omit<RunStoreOptions, 'clock'> = {
 type LifecycleProblem = 'duplicate_job' | 'job_ended' | 'already_terminal';
 
 export type ApplyResult = { ok: true; implicit: boolean } | { ok: false; rejection: Rejection };
+
+/** Series keys built once, not per event (a template string per event is an allocation and a hash). */
+const DURATION_KEY = Object.fromEntries(PHASES.map((p) => [p, SERIES.duration(p)])) as Record<Phase, string>;
+const SYSTEM_KEY = Object.fromEntries(SYSTEM_FIELDS.map((f) => [f, SERIES.system(f)])) as Record<SystemField, string>;
 
 /** The two successful answers, shared: apply runs for every event and allocates none for them. */
 const APPLIED: ApplyResult = Object.freeze({ ok: true, implicit: false });
@@ -308,7 +312,7 @@ export class RunStore {
         this.end(run, e, t);
         return null;
       case 'duration':
-        this.series(run, SERIES.duration(e.phase), false).push(t, e.seconds);
+        this.series(run, DURATION_KEY[e.phase], false).push(t, e.seconds);
         observe(run.phases[e.phase], PHASE_METRIC[e.phase].buckets!, e.seconds);
         {
           const slots = (run.exemplars[e.phase] ??= []);
@@ -349,7 +353,7 @@ export class RunStore {
       case 'system':
         for (const field of SYSTEM_FIELDS) {
           const v = e[field];
-          if (v !== undefined) this.series(run, SERIES.system(field), false).push(t, v);
+          if (v !== undefined) this.series(run, SYSTEM_KEY[field], false).push(t, v);
         }
         return null;
       case 'scalar': {
