@@ -225,6 +225,8 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     clock: options.clock,
     ...(options.nvidiaSmi !== undefined ? { nvidiaSmi: options.nvidiaSmi } : {}),
     log: (m) => options.systemLog?.(m),
+    // The sampler starts after storage has opened (below).
+    journal: { append: (entry) => storage.append(entry) },
   });
   const stats = new IngestStats(() => options.clock.now());
   const ledger = new SeqLedger();
@@ -252,6 +254,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     stats,
     ledger,
     limits: { maxLineBytes: options.maxLineBytes, hardLineBytes: options.hardLineBytes },
+    journal: storage,
     durable: (jobIds) => storage.durable(jobIds),
     backlog: () => storage.pendingBytes,
     maxBacklogBytes: options.maxBacklogBytes,
