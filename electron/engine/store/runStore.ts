@@ -11,9 +11,11 @@ import { isTerminalType } from '../../../shared/protocol/events.ts';
 import { reject } from '../../../shared/protocol/reasons.ts';
 import type { Rejection } from '../../../shared/protocol/reasons.ts';
 import { RUN_STATUSES, TERMINAL_STATE } from '../../../shared/run.ts';
-import type { RunDetail, RunState, RunStatus, RunSummary, SeriesData } from '../../../shared/run.ts';
+import type { RunDetail, RunState, RunStatus, RunSummary } from '../../../shared/run.ts';
 import type { Clock } from '../clock.ts';
-import { addTotals, emptyTotals, Run } from './run.ts';
+import { AgentLedger } from './ledger.ts';
+import { runDetail, runSummary } from './projections.ts';
+import type { Run } from './run.ts';
 import type { AgentTotals } from './run.ts';
 import { applyEvent, newRun } from './reducer.ts';
 import type { ReducerLimits } from './reducer.ts';
@@ -67,46 +69,20 @@ export interface StoreListener {
   removed(jobId: string, reason: RetireReason): void;
 }
 
-/** The fields a run summary and a checkpoint share: the run's own state, nothing derived. */
-export type StoredFields = Omit<RunSummary, 'status' | 'imported' | 'budget_utilization_percent'>;
-
-export function storedFields(run: Run): StoredFields {
-  return {
-    job_id: run.jobId,
-    agent_id: run.agentId,
-    name: run.name,
-    implicit: run.implicit,
-    started_at: run.startedAt,
-    ended_at: run.endedAt,
-    last_event_at: run.lastEventAt,
-    event_count: run.eventCount,
-    current_iteration: run.currentIteration,
-    total_iterations: run.totalIterations,
-    budget_usage_usd: run.budgetUsage,
-    budget_limit_usd: run.budgetLimit,
-    loss: run.loss,
-    mean_reward: run.meanReward,
-    error: run.error,
-    cancel_reason: run.cancelReason,
-    pid: run.pid,
-    tags: run.tags,
-    group: run.group,
-  };
-}
+export { storedFields } from './projections.ts';
+export type { StoredFields } from './projections.ts';
 
 export class RunStore {
   private readonly runs = new Map<string, Run>();
   /** Ended runs in the order they ended: the eviction queue. */
   private readonly ended = new Map<string, Run>();
-  /** What runs that left the store contributed, per agent (persisted by storage). */
-  private readonly retired = new Map<string, AgentTotals>();
+  /** Lifetime totals per agent and the bound on agent ids. */
+  private readonly ledger: AgentLedger;
   private readonly listeners: StoreListener[] = [];
   private readonly opts: RunStoreOptions;
   readonly retiredCount: Record<RetireReason, number> = { capacity: 0, age: 0, count: 0, bytes: 0, deleted: 0 };
   /** Removed runs: id -> how it ended. Oldest forgotten first beyond maxTombstones. */
   private readonly tombstones = new Map<string, Tombstone>();
-  /** Every agent_id with runs or retired totals: bounded by maxAgents. */
-  private readonly agentIds = new Set<string>();
   private readonly tally = { compactions: 0 };
   private readonly limits: ReducerLimits;
   /** Brings an ended run's series back into memory (storage sets it; without storage all are loaded). */
@@ -118,6 +94,7 @@ export class RunStore {
       const v = this.opts[key];
       if (!Number.isFinite(v) || v <= 0) throw new RangeError(`run store option ${key} must be a positive number, got ${v}`);
     }
+    this.ledger = new AgentLedger(this.opts.maxAgents);
     this.limits = { maxPointsPerSeries: this.opts.maxPointsPerSeries, maxScalarsPerJob: this.opts.maxScalarsPerJob, tally: this.tally };
   }
 
@@ -149,10 +126,10 @@ export class RunStore {
     if (!run) {
       const gone = this.tombstones.get(event.job_id);
       if (gone) return { ok: false, rejection: this.explainGone(event, gone) };
-      if (!this.agentIds.has(event.agent_id) && this.agentIds.size >= this.opts.maxAgents) {
+      if (!this.ledger.admits(event.agent_id)) {
         return {
           ok: false,
-          rejection: reject('too_many_agents', `agent_id ${JSON.stringify(event.agent_id)} would be agent number ${this.agentIds.size + 1} (limit ${this.opts.maxAgents}); reuse an existing agent_id`),
+          rejection: reject('too_many_agents', `agent_id ${JSON.stringify(event.agent_id)} would be agent number ${this.ledger.size + 1} (limit ${this.opts.maxAgents}); reuse an existing agent_id`),
         };
       }
       if (this.runs.size >= this.opts.maxRuns && !this.retireOldestEnded()) {
@@ -163,7 +140,7 @@ export class RunStore {
       }
       run = newRun(event, receivedAt);
       this.runs.set(run.jobId, run);
-      this.agentIds.add(run.agentId);
+      this.ledger.note(run.agentId);
       created = true;
     }
     const rejection = applyEvent(run, event, receivedAt, this.limits);
@@ -217,23 +194,17 @@ export class RunStore {
 
   /** Adds totals left by runs no longer in the store (retired now, or restored from disk at start). */
   addRetired(agentId: string, totals: AgentTotals): void {
-    this.agentIds.add(agentId);
-    let t = this.retired.get(agentId);
-    if (!t) {
-      t = emptyTotals();
-      this.retired.set(agentId, t);
-    }
-    addTotals(t, totals);
+    this.ledger.addRetired(agentId, totals);
   }
 
   retiredTotals(): ReadonlyMap<string, Readonly<AgentTotals>> {
-    return this.retired;
+    return this.ledger.retiredTotals();
   }
 
   /** Restores a run (from disk) as it was: counts included, no events replayed, no listeners told. */
   restore(run: Run): void {
     this.runs.set(run.jobId, run);
-    this.agentIds.add(run.agentId);
+    this.ledger.note(run.agentId);
     if (run.state !== 'running' && !run.imported) this.ended.set(run.jobId, run);
   }
 
@@ -245,22 +216,7 @@ export class RunStore {
 
   /** Lifetime totals per agent, computed now: retired totals plus every run in the store. */
   agents(): Map<string, AgentTotals> {
-    const out = new Map<string, AgentTotals>();
-    for (const [agent, t] of this.retired) {
-      const copy = emptyTotals();
-      addTotals(copy, t);
-      out.set(agent, copy);
-    }
-    for (const run of this.runs.values()) {
-      if (run.imported) continue; // history from elsewhere: not this engine's counts
-      let t = out.get(run.agentId);
-      if (!t) {
-        t = emptyTotals();
-        out.set(run.agentId, t);
-      }
-      addTotals(t, run.contribution());
-    }
-    return out;
+    return this.ledger.totals(this.runs.values());
   }
 
   /**
@@ -319,12 +275,7 @@ export class RunStore {
   }
 
   summary(run: Run, now = this.opts.clock.now()): RunSummary {
-    return {
-      ...storedFields(run),
-      status: run.status(now, this.opts.stallAfterSeconds),
-      imported: run.imported,
-      budget_utilization_percent: run.budgetLimit !== null && run.budgetLimit > 0 ? run.budgetUtilization() : null,
-    };
+    return runSummary(run, now, this.opts.stallAfterSeconds);
   }
 
   summaries(): RunSummary[] {
@@ -343,8 +294,6 @@ export class RunStore {
   detail(jobId: string, maxPoints: number): RunDetail | undefined {
     const run = this.runs.get(jobId);
     if (!run) return undefined;
-    const series: Record<string, SeriesData> = {};
-    for (const [key, s] of run.series) series[key] = s.toData(maxPoints);
-    return { ...this.summary(run), params: run.params, series };
+    return runDetail(run, this.opts.clock.now(), this.opts.stallAfterSeconds, maxPoints);
   }
 }
