@@ -17,11 +17,16 @@ import { DEFAULT_LINE_LIMITS, IngestSession, SeqLedger } from '../electron/engin
 import type { IngestContext } from '../electron/engine/ingest/session.ts';
 import { IngestStats } from '../electron/engine/ingest/stats.ts';
 import { RunStore } from '../electron/engine/store/runStore.ts';
+import { stats } from './common.ts';
+import type { Figure } from './common.ts';
 
 export type HotKind = 'training' | 'duration' | 'mixed';
 
-/** A hello, then `n` typical lines of one kind over 32 running jobs, each with a seq (as the clients send them). */
-export function hotLines(n: number, kind: HotKind): Buffer {
+/**
+ * A hello, then `n` typical lines of one kind over 32 running jobs, each with a seq (as the
+ * clients send them) unless `withSeq` is false (no acks: fire and forget).
+ */
+export function hotLines(n: number, kind: HotKind, withSeq = true): Buffer {
   const parts: string[] = [];
   const hello = JSON.stringify({ type: 'hello', client_id: 'bench-hot' });
   const jobs = 32;
@@ -29,12 +34,12 @@ export function hotLines(n: number, kind: HotKind): Buffer {
   const phases = ['trajectory_generation', 'policy_update', 'iteration', 'checkpoint_save'];
   for (let i = 0; parts.length < n + jobs; i++) {
     const J = `"job_id":"hot-${i % jobs}","agent_id":"agent-${(i % jobs) % 4}"`;
-    const seq = parts.length + 1;
+    const seq = withSeq ? `,"seq":${parts.length + 1}` : '';
     const k = kind === 'mixed' ? (i % 2 === 0 ? 'training' : 'duration') : kind;
     parts.push(
       k === 'training'
-        ? `{"type":"training",${J},"loss":${(1 / (i + 1)).toFixed(6)},"mean_reward":${(i % 97) / 10},"iteration":${i},"seq":${seq}}`
-        : `{"type":"duration",${J},"phase":"${phases[i % 4]}","seconds":${((i % 600) / 7).toFixed(3)},"seq":${seq}}`,
+        ? `{"type":"training",${J},"loss":${(1 / (i + 1)).toFixed(6)},"mean_reward":${(i % 97) / 10},"iteration":${i}${seq}}`
+        : `{"type":"duration",${J},"phase":"${phases[i % 4]}","seconds":${((i % 600) / 7).toFixed(3)}${seq}}`,
     );
   }
   return Buffer.from(`${hello}\n${parts.join('\n')}\n`);
@@ -99,6 +104,34 @@ export async function enginePerEvent(text: Buffer, storage: HotStorage = 'none')
     await engine?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The issue's per-event figures: engine CPU per accepted event on typical training and
+ * duration lines (target <= 3 us, floor 6 us), the same without acks, and the session and store
+ * alone (what the journal adds is the difference). Baseline: one bare prom-client observe.
+ */
+export async function hotpathFigures(observe: Figure, n: number, repeats: number): Promise<Figure[]> {
+  const observeUs = 1e6 / observe.median;
+  const measure = async (name: string, text: Buffer, storage: HotStorage, target?: boolean): Promise<Figure> => {
+    const runs: number[] = [];
+    for (let i = 0; i < repeats; i++) runs.push((await enginePerEvent(text, storage)).cpuUsPerEvent);
+    const f = stats(name, 'us/event', runs);
+    return {
+      ...f,
+      baseline: observe.name,
+      ratio: f.median / observeUs,
+      ...(target ? { target: '<= 3 us (goal), <= 6 us (floor)', met: f.median <= 6 } : {}),
+      note: 'CPU of the whole process (all threads) / events; in process, 64 KiB chunks into one session, storage writing its logs (durability none) unless said',
+    };
+  };
+  const out: Figure[] = [];
+  out.push(await measure('engine CPU per training event, acked (in process)', hotLines(n, 'training'), 'none', true));
+  out.push(await measure('engine CPU per duration event, acked (in process)', hotLines(n, 'duration'), 'none', true));
+  const noAck = await measure('engine CPU per event without acks (no seq), training + duration (in process)', hotLines(n, 'mixed', false), 'none');
+  out.push({ ...noAck, note: `${noAck.note}; as a rate: ${Math.round(1e6 / noAck.median).toLocaleString('en')} events/s per core, ${(1e6 / noAck.median / observe.median).toFixed(3)}x a bare observe (target >= 0.10x)` });
+  out.push(await measure('session + store alone (no storage), training + duration (in process)', hotLines(n, 'mixed'), 'off'));
+  return out;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
