@@ -149,6 +149,35 @@ function runFromCsv(id: string, file: string, opts: PrepareOptions, now: number)
   return { ok: true, run: { snapshot: importedSnapshot(r.data, opts.engineVersion, now), report } };
 }
 
+/** Media types of the logs `POST /api/v1/snapshots` takes besides a snapshot (both need a preflight cross-site). */
+export const LOG_MEDIA_TYPES = { 'application/octet-stream': 'tfevents', 'text/csv': 'csv' } as const;
+
+/**
+ * One log sent as bytes (the HTTP import): a TensorBoard event file or a CSVLogger metrics.csv,
+ * as run `jobId`. There is no folder to name the run or to hold hparams.yaml.
+ */
+export function prepareBytes(kind: 'tfevents' | 'csv', bytes: Uint8Array, jobId: string, engineVersion: string, now = Date.now() / 1000): { ok: true; run: PreparedRun } | { ok: false; message: string } {
+  if (kind === 'tfevents') {
+    const r = readTensorBoardRun([{ name: 'the event file', bytes }], jobId);
+    if (!r.ok) return r;
+    return { ok: true, run: { snapshot: importedSnapshot(r.data, engineVersion, now), report: r.report } };
+  }
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+  const r = readCsvLoggerRun('metrics.csv', text, jobId, now, null);
+  if (!r.ok) return r;
+  const report: ImportReport = {
+    job_id: jobId,
+    files: ['metrics.csv'],
+    records: r.data.records,
+    scalars: [...r.data.scalars].map(([tag, p]) => ({ tag, points: p.t.length })),
+    params: [],
+    texts: [],
+    not_shown: [],
+    notes: r.notes,
+  };
+  return { ok: true, run: { snapshot: importedSnapshot(r.data, engineVersion, now), report } };
+}
+
 /** The report as the CLI prints it: a line for the run, then one per thing kept or left out. */
 export function formatReport(r: ImportReport, importedAs: string): string[] {
   const lines = [`imported ${r.files.length === 1 ? r.files[0] : `${r.files.length} files`} as ${importedAs}: ${r.records} records`];
