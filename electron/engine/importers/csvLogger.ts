@@ -36,6 +36,9 @@ export function readCsvLoggerRun(name: string, text: string, jobId: string, at: 
   if (rows === null) return { ok: false, message: `${name}: a quoted field is never closed; is the file cut short?` };
   const header = rows[0];
   if (!header || header.length === 0 || (header.length === 1 && header[0] === '')) return { ok: false, message: `${name}: the file is empty (no header line)` };
+  if (header.join(',') === 'series,step,time,value') {
+    return { ok: false, message: `${name}: this is a Trainwatch CSV export (series,step,time,value), not a Lightning metrics.csv; import the run's JSON snapshot instead` };
+  }
   const stepCol = header.indexOf('step');
   const notes: string[] = [];
   if (stepCol < 0) notes.push(`${name}: no "step" column; each row's number (from 0) is used as its step`);

@@ -16,6 +16,7 @@ import type { Snapshot } from '../../../shared/snapshot.ts';
 import { readCsvLoggerRun } from './csvLogger.ts';
 import { readFlatYaml } from './hparamsYaml.ts';
 import { importedSnapshot } from './importedSnapshot.ts';
+import type { ImportedRunData } from './importedSnapshot.ts';
 import { readTensorBoardRun } from './tensorboard.ts';
 import type { ImportReport } from './tensorboard.ts';
 
@@ -136,17 +137,20 @@ function runFromCsv(id: string, file: string, opts: PrepareOptions, now: number)
   const yaml = hparamsBeside(path.dirname(file));
   const r = readCsvLoggerRun(file, readFileSync(file, 'utf8'), id, statSync(file).mtimeMs / 1000, yaml.params);
   if (!r.ok) return r;
-  const report: ImportReport = {
-    job_id: id,
+  return { ok: true, run: { snapshot: importedSnapshot(r.data, opts.engineVersion, now), report: csvReport(file, r.data, [...r.notes, ...yaml.notes]) } };
+}
+
+function csvReport(file: string, data: ImportedRunData, notes: string[]): ImportReport {
+  return {
+    job_id: data.jobId,
     files: [file],
-    records: r.data.records,
-    scalars: [...r.data.scalars].map(([tag, p]) => ({ tag, points: p.t.length })),
-    params: Object.keys(yaml.params ?? {}),
+    records: data.records,
+    scalars: [...data.scalars].map(([tag, p]) => ({ tag, points: p.t.length })),
+    params: Object.keys(data.params ?? {}),
     texts: [],
     not_shown: [],
-    notes: [...r.notes, ...yaml.notes],
+    notes,
   };
-  return { ok: true, run: { snapshot: importedSnapshot(r.data, opts.engineVersion, now), report } };
 }
 
 /** Media types of the logs `POST /api/v1/snapshots` takes besides a snapshot (both need a preflight cross-site). */
@@ -165,17 +169,7 @@ export function prepareBytes(kind: 'tfevents' | 'csv', bytes: Uint8Array, jobId:
   const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
   const r = readCsvLoggerRun('metrics.csv', text, jobId, now, null);
   if (!r.ok) return r;
-  const report: ImportReport = {
-    job_id: jobId,
-    files: ['metrics.csv'],
-    records: r.data.records,
-    scalars: [...r.data.scalars].map(([tag, p]) => ({ tag, points: p.t.length })),
-    params: [],
-    texts: [],
-    not_shown: [],
-    notes: r.notes,
-  };
-  return { ok: true, run: { snapshot: importedSnapshot(r.data, engineVersion, now), report } };
+  return { ok: true, run: { snapshot: importedSnapshot(r.data, engineVersion, now), report: csvReport('metrics.csv', r.data, r.notes) } };
 }
 
 /** The report as the CLI prints it: a line for the run, then one per thing kept or left out. */

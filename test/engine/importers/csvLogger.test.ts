@@ -45,6 +45,7 @@ describe('CSV files that are not what Lightning writes', () => {
     ['a step that is not a number', 'step,loss\nten,0.5\n', 'f.csv: line 2: step "ten" is not a number'],
     ['a value that is not a number', 'step,loss\n1,abc\n', 'f.csv: line 2, column "loss": "abc" is not a number'],
     ['hex is not a number', 'step,loss\n1,0x10\n', 'f.csv: line 2, column "loss": "0x10" is not a number'],
+    ['a Trainwatch CSV export', 'series,step,time,value\nscalar/x,1,2,3\n', "f.csv: this is a Trainwatch CSV export (series,step,time,value), not a Lightning metrics.csv; import the run's JSON snapshot instead"],
   ])('%s: refused with a message naming the file and line', (_name, text, message) => {
     expect(readCsvLoggerRun('f.csv', text, 'x', 1, null)).toEqual({ ok: false, message });
   });
