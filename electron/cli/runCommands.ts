@@ -15,7 +15,7 @@ import type { ImportReport } from '../engine/importers/importPath.ts';
 import type { History } from '../engine/history.ts';
 import { MAX_SNAPSHOT_BYTES } from '../engine/snapshot/runActions.ts';
 import { writeFileAtomic } from '../engine/storage/atomicFile.ts';
-import { tokenPath } from '../engine/http/auth.ts';
+import { tokenPath } from '../engine/auth/token.ts';
 
 export class CommandError extends Error {}
 

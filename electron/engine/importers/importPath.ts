@@ -107,9 +107,9 @@ function prepareDirectory(target: string, abs: string, opts: PrepareOptions, now
       const size = statSync(file).size;
       if (size > MAX_IMPORT_FILE_BYTES) return { ok: false, message: `${file} is ${size} bytes; files larger than ${MAX_IMPORT_FILE_BYTES} bytes are refused` };
     }
-    if (f.events.length > 0) results.push(runFromEventFiles(id, f.events, f.dir, opts, now));
+    if (f.events.length > 0) results.push(runFromEventFiles(id, f.events, f.dir, opts, now, root));
     // A folder both loggers wrote to (same save_dir, name and version) gets two runs.
-    if (f.csv) results.push(runFromCsv(f.events.length > 0 ? `${id}/metrics.csv` : id, f.csv, opts, now));
+    if (f.csv) results.push(runFromCsv(f.events.length > 0 ? `${id}/metrics.csv` : id, f.csv, opts, now, root));
   }
   return collect(results);
 }
@@ -121,7 +121,7 @@ function hparamsBeside(dir: string): { params: Record<string, unknown> | null; n
   return { params: Object.keys(y.params).length > 0 ? y.params : null, notes: y.notes };
 }
 
-function runFromEventFiles(id: string, files: string[], dir: string, opts: PrepareOptions, now: number): One {
+function runFromEventFiles(id: string, files: string[], dir: string, opts: PrepareOptions, now: number, group: string | null = null): One {
   const yaml = hparamsBeside(dir);
   const r = readTensorBoardRun(
     files.map((f) => ({ name: f, bytes: readFileSync(f) })),
@@ -130,14 +130,14 @@ function runFromEventFiles(id: string, files: string[], dir: string, opts: Prepa
   );
   if (!r.ok) return r;
   r.report.notes.push(...yaml.notes);
-  return { ok: true, run: { snapshot: importedSnapshot(r.data, opts.engineVersion, now), report: r.report } };
+  return { ok: true, run: { snapshot: importedSnapshot({ ...r.data, group }, opts.engineVersion, now), report: r.report } };
 }
 
-function runFromCsv(id: string, file: string, opts: PrepareOptions, now: number): One {
+function runFromCsv(id: string, file: string, opts: PrepareOptions, now: number, group: string | null = null): One {
   const yaml = hparamsBeside(path.dirname(file));
   const r = readCsvLoggerRun(file, readFileSync(file, 'utf8'), id, statSync(file).mtimeMs / 1000, yaml.params);
   if (!r.ok) return r;
-  return { ok: true, run: { snapshot: importedSnapshot(r.data, opts.engineVersion, now), report: csvReport(file, r.data, [...r.notes, ...yaml.notes]) } };
+  return { ok: true, run: { snapshot: importedSnapshot({ ...r.data, group }, opts.engineVersion, now), report: csvReport(file, r.data, [...r.notes, ...yaml.notes]) } };
 }
 
 function csvReport(file: string, data: ImportedRunData, notes: string[]): ImportReport {

@@ -29,6 +29,8 @@ export interface ImportedRunData {
   startedAt: number | null;
   endedAt: number | null;
   records: number;
+  /** The directory a run was imported with (its sibling runs share it); null for a single file. */
+  group?: string | null;
 }
 
 export function importedSnapshot(d: ImportedRunData, engineVersion: string, now: number): Snapshot {
@@ -76,6 +78,8 @@ export function importedSnapshot(d: ImportedRunData, engineVersion: string, now:
       cancel_reason: null,
       pid: null,
       params: d.params,
+      tags: [],
+      group: d.group ?? null,
     },
     summary: {
       phases: Object.fromEntries(PHASES.map((p) => [p, emptyPhase(phaseBounds(p))])) as Snapshot['summary']['phases'],

@@ -105,9 +105,10 @@ describe('trainwatch import of a TensorBoard log directory', () => {
 
     const engine = await engineOn(data);
     try {
-      const runs = ((await (await fetch(`${engine.http.url}/api/v1/runs`)).json()) as { runs: { job_id: string; imported: boolean; status: string; agent_id: string }[] }).runs;
-      expect(runs.map((x) => [x.job_id, x.agent_id, x.status, x.imported]).sort()).toEqual(
-        [['logs/lightning/csv/version_0', 'csvlogger', 'completed', true], ...TB_RUNS.map(([id]) => [id, 'tensorboard', 'completed', true])].sort(),
+      const runs = ((await (await fetch(`${engine.http.url}/api/v1/runs`)).json()) as { runs: { job_id: string; imported: boolean; status: string; agent_id: string; group: string | null }[] }).runs;
+      // One import of a directory: its runs share the directory's name as their group.
+      expect(runs.map((x) => [x.job_id, x.agent_id, x.status, x.imported, x.group]).sort()).toEqual(
+        [['logs/lightning/csv/version_0', 'csvlogger', 'completed', true, 'logs'], ...TB_RUNS.map(([id]) => [id, 'tensorboard', 'completed', true, 'logs'])].sort(),
       );
       for (const [id, set, file] of TB_RUNS) {
         const snap = await exported(engine, id);
