@@ -4,7 +4,10 @@
  * what a run was started with. Only the session start is read; the experiment (the list of all
  * hparams and metrics across runs) and session end carry nothing a single run lacks.
  */
-import { ProtoReader, WIRE } from './protoWire.ts';
+import { ProtoError, ProtoReader, WIRE } from './protoWire.ts';
+
+/** Nested structs and lists deeper than this are refused: a crafted file must not exhaust the stack. */
+const MAX_DEPTH = 32;
 
 export type HParamValue = null | number | string | boolean | HParamValue[] | { [key: string]: HParamValue };
 
@@ -19,7 +22,7 @@ export function sessionStartHParams(content: Uint8Array): Record<string, HParamV
       const s = r.message();
       while (!s.done) {
         const t = s.tag();
-        if (t.field === 1 && t.wire === WIRE.bytes) mapEntry(s.message(), out);
+        if (t.field === 1 && t.wire === WIRE.bytes) mapEntry(s.message(), out, 0);
         else s.skip(t.wire);
       }
     } else r.skip(wire);
@@ -27,20 +30,21 @@ export function sessionStartHParams(content: Uint8Array): Record<string, HParamV
   return out;
 }
 
-function mapEntry(r: ProtoReader, into: Record<string, HParamValue>): void {
+function mapEntry(r: ProtoReader, into: Record<string, HParamValue>, depth: number): void {
   let key = '';
   let value: HParamValue = null;
   while (!r.done) {
     const { field, wire } = r.tag();
     if (field === 1 && wire === WIRE.bytes) key = r.string();
-    else if (field === 2 && wire === WIRE.bytes) value = protoValue(r.message());
+    else if (field === 2 && wire === WIRE.bytes) value = protoValue(r.message(), depth + 1);
     else r.skip(wire);
   }
   into[key] = value;
 }
 
 /** `google.protobuf.Value` (struct.proto). */
-function protoValue(r: ProtoReader): HParamValue {
+function protoValue(r: ProtoReader, depth: number): HParamValue {
+  if (depth > MAX_DEPTH) throw new ProtoError(`hparams nested deeper than ${MAX_DEPTH} levels`);
   let v: HParamValue = null;
   while (!r.done) {
     const { field, wire } = r.tag();
@@ -53,7 +57,7 @@ function protoValue(r: ProtoReader): HParamValue {
       const s = r.message();
       while (!s.done) {
         const t = s.tag();
-        if (t.field === 1 && t.wire === WIRE.bytes) mapEntry(s.message(), obj);
+        if (t.field === 1 && t.wire === WIRE.bytes) mapEntry(s.message(), obj, depth);
         else s.skip(t.wire);
       }
       v = obj;
@@ -62,7 +66,7 @@ function protoValue(r: ProtoReader): HParamValue {
       const l = r.message();
       while (!l.done) {
         const t = l.tag();
-        if (t.field === 1 && t.wire === WIRE.bytes) list.push(protoValue(l.message()));
+        if (t.field === 1 && t.wire === WIRE.bytes) list.push(protoValue(l.message(), depth + 1));
         else l.skip(t.wire);
       }
       v = list;

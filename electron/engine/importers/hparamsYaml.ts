@@ -41,7 +41,14 @@ export function readFlatYaml(name: string, text: string): YamlParams {
 
 function unquote(s: string): string {
   if (s.length >= 2 && s.startsWith("'") && s.endsWith("'")) return s.slice(1, -1).replace(/''/g, "'");
-  if (s.length >= 2 && s.startsWith('"') && s.endsWith('"')) return JSON.parse(s) as string;
+  if (s.length >= 2 && s.startsWith('"') && s.endsWith('"')) {
+    // YAML's double-quoted escapes are JSON's plus a few (\x41, \e); those few stay as written.
+    try {
+      return JSON.parse(s) as string;
+    } catch {
+      return s.slice(1, -1);
+    }
+  }
   return s;
 }
 

@@ -68,23 +68,25 @@ export function readTensorBoardRun(files: readonly EventsFile[], jobId: string, 
       notes.push(`${file.name}: ${framed.problem.message}; the ${framed.records.length} records before it were imported`);
     }
     for (let i = 0; i < framed.records.length; i++) {
-      let ev;
       try {
-        ev = decodeEvent(framed.records[i]!);
+        const ev = decodeEvent(framed.records[i]!);
+        if (!Number.isFinite(ev.wallTime)) throw new ProtoError(`its wall_time is ${ev.wallTime}`);
+        records++;
+        if (ev.wallTime > 0) {
+          started = Math.min(started, ev.wallTime);
+          ended = Math.max(ended, ev.wallTime);
+        }
+        if (ev.sessionLog === SESSION_START) purgeFrom(scalars, ev.step);
+        if (ev.other) skip(ev.other === 'run_metadata' ? 'run metadata' : ev.other === 'meta_graph' ? 'graph' : ev.other.replace('_', ' '), '');
+        for (const v of ev.values) {
+          const kept = keep(v, ev.step, ev.wallTime, { scalars, hparams, texts });
+          if (kept !== true) skip(kept, v.tag);
+        }
       } catch (err) {
+        // Checksummed bytes that do not decode (the hparams inside included): a writer bug or a
+        // crafted file. Refused by name like damage; anything else is a bug here and propagates.
         if (!(err instanceof ProtoError)) throw err;
         return { ok: false, message: `${file.name}: record ${i} is not a TensorBoard event (${err.message}); nothing was imported` };
-      }
-      records++;
-      if (ev.wallTime > 0) {
-        started = Math.min(started, ev.wallTime);
-        ended = Math.max(ended, ev.wallTime);
-      }
-      if (ev.sessionLog === SESSION_START) purgeFrom(scalars, ev.step);
-      if (ev.other) skip(ev.other === 'run_metadata' ? 'run metadata' : ev.other === 'meta_graph' ? 'graph' : ev.other.replace('_', ' '), '');
-      for (const v of ev.values) {
-        const kept = keep(v, ev.step, ev.wallTime, { scalars, hparams, texts });
-        if (kept !== true) skip(kept, v.tag);
       }
     }
   }

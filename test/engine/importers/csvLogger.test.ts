@@ -89,6 +89,7 @@ describe('hparams.yaml (the flat subset)', () => {
     ['YAML\'s non-finite floats', 'a: .nan\nb: .inf\nc: -.inf', { a: Number.NaN, b: Number.POSITIVE_INFINITY, c: Number.NEGATIVE_INFINITY }],
     ['quoted and plain strings', "opt: adam\nname: 'it''s'\npath: \"a: b\"", { opt: 'adam', name: "it's", path: 'a: b' }],
     ['a comment and a document marker', '---\n# hp\nlr: 0.1 # the rate', { lr: 0.1 }],
+    ['a YAML escape JSON does not have, kept as written', 'a: "\\x41"\nb: "tab\\there"', { a: '\\x41', b: 'tab\there' }],
   ])('%s', (_name, text, params) => {
     expect(readFlatYaml('h.yaml', text)).toEqual({ params, notes: [] });
   });
