@@ -4,7 +4,7 @@
  * Field numbers are from those files; everything else is skipped, and what is skipped but
  * meaningful (histograms, images, graphs...) is named so the import can report it.
  */
-import { ProtoError, ProtoReader, WIRE } from './protoWire.ts';
+import { ProtoReader, WIRE } from './protoWire.ts';
 
 /** `tensorflow.DataType` values this importer reads. */
 export const DT = { float: 1, double: 2, int32: 3, string: 7, int64: 9, bool: 10, half: 19 } as const;
@@ -198,4 +198,3 @@ export function tensorStrings(t: TensorProto): string[] | null {
   return t.stringVal.map((s) => dec.decode(s));
 }
 
-export { ProtoError };
