@@ -155,7 +155,12 @@ describe('trainwatch import of a TensorBoard log directory', () => {
       expect([...as.stdout.matchAll(/ as (\S+):/g)].map((m) => m[1])).toEqual(['exp1', 'exp1/1796395231.3299987', 'exp1/reward_max', 'exp1/reward_mean']);
 
       const reward = truth('torch-summarywriter')['reward_max/events.out.tfevents.1796395231.vm.456.2']!.scalars;
-      for (const id of ['reward_max', 'reward_max-imported', 'exp1/reward_max']) expect(asTruth(await exported(engine, id)), id).toEqual(revived(reward));
+      for (const id of ['reward_max', 'reward_max-imported']) expect(asTruth(await exported(engine, id)), id).toEqual(revived(reward));
+      // Every run of the directory, imported through the engine's HTTP API, as TensorBoard reads it.
+      for (const [id, set, file] of TB_RUNS.filter(([, set]) => set === 'torch-summarywriter')) {
+        const online = id.replace(/^logs\/torch-summarywriter/, 'exp1');
+        expect(asTruth(await exported(engine, online)), online).toEqual(revived(truth(set)[file]!.scalars));
+      }
       // The API's own view of the run (the detail route, downsampled for charts) ends on the same point.
       const detail = (await (await fetch(`${engine.http.url}/api/v1/runs/reward_max`)).json()) as { imported: boolean; status: string; series: Record<string, { t: number[]; v: number[]; step: number[] }> };
       const last = reward.reward!.at(-1)!;
