@@ -1,5 +1,5 @@
 /**
- * The menu's "Export run…" and "Import snapshot…", minus the dialogs: which run the window
+ * The menu's "Export run…" and "Import snapshot or log…", minus the dialogs: which run the window
  * shows, which format a file name asks for, and the file reads and writes around the engine's
  * own export and import (`engine.actions`, which validates everything).
  *
