@@ -111,7 +111,7 @@ __all__ = [
     "__version__",
 ]
 
-log = logging.getLogger("trainwatch")
+_log = logging.getLogger("trainwatch")
 _MAX_LOGGED_REJECTIONS = 10
 _MAX_HELD = 1000
 
@@ -234,7 +234,7 @@ class Client(object):
             try:
                 gpu_stats_interval = float(self._env.get("TRAINWATCH_GPU_STATS") or 0)
             except ValueError:
-                log.warning("trainwatch: TRAINWATCH_GPU_STATS must be a number of seconds; GPU stats are off")
+                _log.warning("trainwatch: TRAINWATCH_GPU_STATS must be a number of seconds; GPU stats are off")
                 gpu_stats_interval = 0.0
         self.gpu_stats_interval = gpu_stats_interval
         self._setup()
@@ -269,7 +269,7 @@ class Client(object):
         try:
             self._emit(event, True)
         except Exception as err:  # a monitor must never break training
-            log.warning("trainwatch: event not sent: %s", err)
+            _log.warning("trainwatch: event not sent: %s", err)
 
     def _emit(self, event: Event, bounded: bool) -> None:
         if os.getpid() != self._pid:
@@ -283,7 +283,7 @@ class Client(object):
                 data = (_ENCODER.encode(event) + "\n").encode("utf-8")
             except (TypeError, ValueError) as err:
                 self._stats["invalid"] += 1
-                log.warning("trainwatch: %s event not sent: %s (NaN and infinities are allowed only in loss, mean_reward and scalar values)", event.get("type"), err)
+                _log.warning("trainwatch: %s event not sent: %s (NaN and infinities are allowed only in loss, mean_reward and scalar values)", event.get("type"), err)
                 return
             job_id = str(event.get("job_id"))
             lifecycle = event.get("type") in LIFECYCLE
@@ -336,9 +336,9 @@ class Client(object):
             thread.join(2.0)
         self._closed = True
         if not delivered and undelivered:
-            log.warning("trainwatch: %d events could not be delivered to %s (engine unreachable)", undelivered, format_addr(self.addr))
+            _log.warning("trainwatch: %d events could not be delivered to %s (engine unreachable)", undelivered, format_addr(self.addr))
         if dropped:
-            log.warning("trainwatch: %d events were dropped in all while the engine was unreachable", dropped)
+            _log.warning("trainwatch: %d events were dropped in all while the engine was unreachable", dropped)
         for s in (self._wake_r, self._wake_w):
             try:
                 s.close()
@@ -477,7 +477,7 @@ class Client(object):
                 continue
             fields = gpu_stats()
             if not fields:
-                log.warning("trainwatch: no GPU stats to send (%s); GPU stats are off", _nvml_state["why"] or "no GPU in use")
+                _log.warning("trainwatch: no GPU stats to send (%s); GPU stats are off", _nvml_state["why"] or "no GPU in use")
                 return
             for j in jobs:
                 e = dict(type="system", job_id=j.job_id, agent_id=j.agent_id, ts=_now())  # type: Event
@@ -507,7 +507,7 @@ class Client(object):
         self._unreported_drops += 1
         if not self._warned_drop:
             self._warned_drop = True
-            log.warning(
+            _log.warning(
                 "trainwatch: the engine at %s is unreachable and %d events are waiting; dropping the oldest (lifecycle events are kept; see stats()['dropped'])",
                 format_addr(self.addr), self.max_buffer,
             )
@@ -516,7 +516,7 @@ class Client(object):
         try:
             _Connection(self).run()
         except Exception:  # pragma: no cover - a bug here must not take training down
-            log.exception("trainwatch: the reporting thread stopped")
+            _log.exception("trainwatch: the reporting thread stopped")
 
     def _after_fork(self) -> None:
         # A forked child (a DataLoader worker, multiprocessing) has no I/O thread and shares the
@@ -626,7 +626,7 @@ class _Connection(object):
         except (OSError, ValueError) as err:
             if not self.warned_down:
                 self.warned_down = True
-                log.warning("trainwatch: cannot reach the engine at %s (%s); buffering events and retrying", format_addr(c.addr), err)
+                _log.warning("trainwatch: cannot reach the engine at %s (%s); buffering events and retrying", format_addr(c.addr), err)
             self.schedule_retry()
             return
         self.sock = sock
@@ -696,7 +696,7 @@ class _Connection(object):
             c._unreported_drops = 0
             c._connected = True
         if self.warned_down or drops:
-            log.warning("trainwatch: connected to the engine at %s%s", format_addr(c.addr), "; %d events were dropped while it was unreachable" % drops if drops else "")
+            _log.warning("trainwatch: connected to the engine at %s%s", format_addr(c.addr), "; %d events were dropped while it was unreachable" % drops if drops else "")
         self.ever_connected = True
         self.warned_down = False
         self.backoff = c.reconnect_min
@@ -724,7 +724,7 @@ class _Connection(object):
         if n <= _MAX_LOGGED_REJECTIONS:
             where = "seq %s" % line["seq"] if "seq" in line else "line %s" % line.get("line")
             more = " (further rejections are only counted in stats()['rejected'])" if n == _MAX_LOGGED_REJECTIONS else ""
-            log.warning("trainwatch: the engine rejected %s (%s): %s%s", where, line.get("reason"), line.get("message"), more)
+            _log.warning("trainwatch: the engine rejected %s (%s): %s%s", where, line.get("reason"), line.get("message"), more)
 
     def settle(self, seq: int) -> None:
         c = self.c
@@ -784,12 +784,12 @@ def _cancel_requested(client: Client, job_id: str, reason: str) -> None:
             return
         job.cancel_reason = reason
         callbacks = list(job.callbacks)
-    log.warning("trainwatch: cancel requested for job %s: %s", job_id, reason)
+    _log.warning("trainwatch: cancel requested for job %s: %s", job_id, reason)
     for cb in callbacks:
         try:
             cb(reason)
         except Exception:
-            log.exception("trainwatch: an on_cancel callback raised")
+            _log.exception("trainwatch: an on_cancel callback raised")
     job.cancel_event.set()  # after the callbacks: whoever waits on it sees their effects
     if job.interrupt:
         _interrupt_main()
@@ -887,13 +887,13 @@ class Run(object):
             if v is None:
                 continue
             if k not in SYSTEM_FIELDS:
-                log.warning("trainwatch: system event not sent: unknown field %r (known: %s)", k, ", ".join(SYSTEM_FIELDS))
+                _log.warning("trainwatch: system event not sent: unknown field %r (known: %s)", k, ", ".join(SYSTEM_FIELDS))
                 return
             low, high = SYSTEM_RANGES[k]
             v = number(v)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < low or (high is not None and v > high):
                 bound = ">= %s" % (low,) if high is None else "in [%s, %s]" % (low, high)
-                log.warning("trainwatch: system event not sent: %s must be a finite number %s, got %r", k, bound, v)
+                _log.warning("trainwatch: system event not sent: %s must be a finite number %s, got %r", k, bound, v)
                 return
             e[k] = v
         if len(e) > 1:
@@ -1320,4 +1320,31 @@ def _safe(fn: Callable[..., Any], *args: Any) -> None:
     try:
         fn(*args)
     except Exception as err:  # the monitor must never break training
-        log.warning("trainwatch: %s", err)
+        _log.warning("trainwatch: %s", err)
+
+
+# -- the wandb API (``import trainwatch as wandb``; docs/clients.md) --------------------------------
+
+from ._wandb import (  # noqa: E402
+    AlertLevel,
+    Config,
+    Error,
+    Histogram,
+    Image,
+    Settings,
+    Table,
+    WandbRun,
+    alert,
+    define_metric,
+    finish,
+    init,
+    log,
+    login,
+    save,
+    watch,
+)
+
+# Follow the active wandb run (set by init(), cleared by finish()), as wandb's module globals do.
+run = None  # type: Optional[WandbRun]
+config = Config()
+summary = {}  # type: Dict[str, Any]

@@ -38,6 +38,9 @@ LIMITS = {
     "scalarNameLength": 128,
     "paramsDepth": 8,
     "maxTimestamp": 1e11,
+    "tagsCount": 64,
+    "tagLength": 128,
+    "groupLength": 256,
 }
 MAX_MESSAGE = LIMITS["messageLength"]
 SCALAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]*$")
@@ -274,6 +277,33 @@ def _params(where: str, x: Any) -> None:
         raise ProtocolError("too_deep", "%s must be nested at most %d levels deep" % (where, LIMITS["paramsDepth"]))
 
 
+def _tags(where: str, x: Any) -> None:
+    if not isinstance(x, (list, tuple)):
+        raise ProtocolError("wrong_type", "%s must be an array, got %s" % (where, _describe(x)))
+    if len(x) > LIMITS["tagsCount"]:
+        raise ProtocolError("invalid_value", "%s must hold at most %d tags, got %d" % (where, LIMITS["tagsCount"], len(x)))
+    for i, tag in enumerate(x):
+        _label("%s.%d" % (where, i), tag, LIMITS["tagLength"])
+
+
+def _label(where: str, x: Any, limit: int) -> None:
+    """A tag or a group: like an id, with its own length limit."""
+    if not isinstance(x, str):
+        raise ProtocolError("wrong_type", "%s must be a string, got %s" % (where, _describe(x)))
+    if not x:
+        raise ProtocolError("missing_field", "%s must not be empty" % where)
+    if utf16_length(x) > limit:
+        raise ProtocolError("field_too_long", "%s is longer than %d characters" % (where, limit))
+    if _CONTROL.search(x):
+        raise ProtocolError("invalid_value", "%s must not contain control characters, got %r" % (where, x))
+    if not _well_formed(x):
+        raise ProtocolError("invalid_value", "%s must be valid Unicode (no lone surrogates)" % where)
+
+
+def _group(where: str, x: Any) -> None:
+    _label(where, x, LIMITS["groupLength"])
+
+
 _COMMON = (("job_id", _id, True), ("agent_id", _id, True), ("ts", _timestamp, False), ("seq", _seq, False), ("v", _version, False))
 
 _FIELDS = {
@@ -283,6 +313,9 @@ _FIELDS = {
         ("budget_limit_usd", _non_negative, False),
         ("params", _params, False),
         ("pid", _pid, False),
+        # Sweep fields (tags and group of a wandb-style run); engines that predate them strip them.
+        ("tags", _tags, False),
+        ("group", _group, False),
     ),
     "job_completed": (),
     "job_failed": (("error", _text(MAX_MESSAGE), False),),
