@@ -32,7 +32,7 @@ from . import _protocol
 _log = logging.getLogger("trainwatch")
 
 # Keys whose values are also the run's training loss (the engine's training_loss series).
-LOSS_KEYS = frozenset(("loss", "train_loss", "train/loss", "training_loss", "training/loss"))
+LOSS_KEYS = frozenset(("loss", "train_loss", "train/loss", "training_loss", "training/loss", "train_loss_step"))
 
 _INIT_KEYWORDS = frozenset(
     (
@@ -296,6 +296,8 @@ class WandbRun(object):
         self._pending = {}  # type: Dict[str, Any]
         self._step_metrics = []  # type: List[Tuple[str, str]]
         self._loss_keys = set()  # type: set
+        # Keys that feed the training loss; a framework hook that knows its loss key narrows it.
+        self.loss_keys = LOSS_KEYS  # type: frozenset
         self._run = None  # type: Any
         self._finished = False
         self._started_at = time.time()
@@ -440,6 +442,11 @@ class WandbRun(object):
         self._pending = {}
         step = self._step
         self._step += 1
+        self._emit(row, step)
+
+    def _emit(self, row: Dict[str, Any], step: Any) -> None:
+        """Sends one row of flat keys: each number a point of its series at ``step`` (or at its
+        ``define_metric`` step), a loss-like key also as the training loss."""
         if not row:
             return
         try:
@@ -456,10 +463,9 @@ class WandbRun(object):
                 continue
             dict.__setitem__(self.summary, key, value)
             x = self._x(key, row, step)
-            name = series_name(key)
             try:
-                run.scalar(name, v, step=x)
-                if key in LOSS_KEYS:
+                run.scalar(series_name(key), v, step=x)
+                if key in self.loss_keys:
                     self._loss_keys.add(key)
                     if len(self._loss_keys) == 1:
                         run.training(loss=v, iteration=x if x >= 0 else None)
