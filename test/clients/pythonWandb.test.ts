@@ -57,7 +57,7 @@ print(wandb.run)
     expect(r.stdout).toBe('0.3333333333333333 7\nNone\n');
     expect(r.code).toBe(0);
     const d = engine.store.detail('wb-typical', 1000)!;
-    expect([d.agent_id, d.name, d.status, d.implicit]).toEqual(['mnist', 'baseline', 'completed', false]);
+    expect([d.agent_id, d.name, d.status, d.implicit, d.tags, d.group]).toEqual(['mnist', 'baseline', 'completed', false, ['cnn', 'baseline'], 'sweep-7']);
     expect(d.params).toEqual({ epochs: 3, model: { layers: 2 }, lr: 0.001, batch_size: 32, optimizer: 'adam' });
     expect(points('wb-typical', 'scalar/loss')).toEqual([[0, 1], [1, 0.5], [2, 1 / 3]]);
     expect(points('wb-typical', 'scalar/eval.acc')).toEqual([[0, 0.5], [1, 0.6], [2, 0.7]]);

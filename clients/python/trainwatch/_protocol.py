@@ -38,7 +38,7 @@ LIMITS = {
     "scalarNameLength": 128,
     "paramsDepth": 8,
     "maxTimestamp": 1e11,
-    "tagsCount": 64,
+    "tagCount": 64,
     "tagLength": 128,
     "groupLength": 256,
 }
@@ -280,8 +280,8 @@ def _params(where: str, x: Any) -> None:
 def _tags(where: str, x: Any) -> None:
     if not isinstance(x, (list, tuple)):
         raise ProtocolError("wrong_type", "%s must be an array, got %s" % (where, _describe(x)))
-    if len(x) > LIMITS["tagsCount"]:
-        raise ProtocolError("invalid_value", "%s must hold at most %d tags, got %d" % (where, LIMITS["tagsCount"], len(x)))
+    if len(x) > LIMITS["tagCount"]:
+        raise ProtocolError("invalid_value", "%s must hold at most %d tags, got %d" % (where, LIMITS["tagCount"], len(x)))
     for i, tag in enumerate(x):
         _label("%s.%d" % (where, i), tag, LIMITS["tagLength"])
 
