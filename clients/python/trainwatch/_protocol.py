@@ -329,8 +329,10 @@ _FIELDS = {
     "system": tuple((f, _bounded(lo, hi), False) for f, (lo, hi) in SYSTEM_RANGES.items()),
 }  # type: Dict[str, Tuple[Tuple[str, Check, bool], ...]]
 
-# Each type's rules, common fields first: the schema's order.
-_RULES = {t: _COMMON + own for t, own in _FIELDS.items()}
+# Each type's rules with the field's name in messages made once (check_fields runs on every call
+# of the training loop): (field, "type: field", check, required). Common fields first, as in the schema.
+_OWN = {t: tuple((f, "%s: %s" % (t, f), c, r) for f, c, r in own) for t, own in _FIELDS.items()}
+_RULES = {t: tuple((f, "%s: %s" % (t, f), c, r) for f, c, r in _COMMON) + _OWN[t] for t in _FIELDS}
 
 
 def check_event(event: Any) -> None:
@@ -348,26 +350,25 @@ def check_event(event: Any) -> None:
     if rules is None:
         shown = '"%s"' % kind[:64] if isinstance(kind, str) else _describe(kind)
         raise ProtocolError("unknown_type", "type %s is not one of %s" % (shown, ", ".join(EVENT_TYPES)))
-    for field, check, required in rules:
+    for field, where, check, required in rules:
         if field in event and event[field] is not None:
-            check("%s: %s" % (kind, field), event[field])
+            check(where, event[field])
         elif required or field in event:
             # JSON null is a wrong type, not an absent field; a missing required one is missing.
             if field in event:
-                raise ProtocolError("wrong_type", "%s: %s must not be null" % (kind, field))
-            raise ProtocolError("missing_field", "%s: %s is required" % (kind, field))
+                raise ProtocolError("wrong_type", "%s must not be null" % where)
+            raise ProtocolError("missing_field", "%s is required" % where)
 
 
 def check_fields(event: Dict[str, Any]) -> None:
     """``check_event`` for the type's own fields only: what a :class:`Run` method builds (its
     ids were checked when the run started; it stamps ``ts`` itself)."""
-    kind = event["type"]
-    for field, check, required in _FIELDS[kind]:
+    for field, where, check, required in _OWN[event["type"]]:
         x = event.get(field)
         if x is not None:
-            check("%s: %s" % (kind, field), x)
+            check(where, x)
         elif required:
-            raise ProtocolError("missing_field", "%s: %s is required" % (kind, field))
+            raise ProtocolError("missing_field", "%s is required" % where)
 
 
 def number(x: Any) -> Any:
