@@ -164,5 +164,98 @@ class KerasCallback(_WithEngine):
         self.assertEqual(self.events("keras-fit")[-1]["type"], "job_completed")
 
 
+STANDINS = os.path.join(HERE, "standins")
+
+
+class HooksDrivenAsTheFrameworksCallThem(unittest.TestCase):
+    """Each hook in a child process against stand-ins of its framework's base class (standins/),
+    called in the documented order; skipped for a framework that is importable, whose real test
+    above runs instead."""
+
+    def setUp(self) -> None:
+        self.engine = FakeEngine()
+
+    def tearDown(self) -> None:
+        self.engine.stop()
+
+    def drive(self, script: str) -> List[Dict[str, Any]]:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([HERE, STANDINS]), TRAINWATCH_ADDR=self.engine.addr)
+        for k in ("TRAINWATCH_JOB_ID", "TRAINWATCH_AGENT_ID", "TRAINWATCH_LAUNCHED", "TRAINWATCH_DISABLE"):
+            env.pop(k, None)
+        out = subprocess.run([sys.executable, "-c", "import trainwatch\n" + script + "\nassert trainwatch.flush(10)"], env=env, capture_output=True, text=True, timeout=60)
+        self.assertEqual((out.returncode, out.stderr), (0, ""))
+        return [{k: v for k, v in e.items() if k not in ("ts", "seq", "agent_id", "job_id", "pid")} for e in self.engine.events]
+
+    @unittest.skipIf(TRANSFORMERS is None, "transformers is importable: the real test runs instead")
+    def test_hugging_face_on_log_on_evaluate_and_progress_of_max_steps(self) -> None:
+        events = self.drive("""
+from trainwatch.integrations.huggingface import TrainwatchCallback
+class Args(object):
+    run_name = "hf run"
+    def to_dict(self):
+        return {"learning_rate": 5e-05, "max_steps": 3, "output_dir": "out"}
+class State(object):
+    is_world_process_zero = True
+    global_step = 0
+    max_steps = 3
+cb, a, s = TrainwatchCallback(job_id="hf-standin"), Args(), State()
+cb.on_train_begin(a, s, None)
+for step in (1, 2, 3):
+    s.global_step = step
+    cb.on_log(a, s, None, logs={"loss": 1.0 / step, "grad_norm": 0.5, "learning_rate": 1e-05 * step, "epoch": step / 3})
+    if step == 2:
+        cb.on_evaluate(a, s, None, metrics={"eval_loss": 0.7, "epoch": 0.67})
+        cb.on_log(a, s, None, logs={"eval_loss": 0.7, "epoch": 0.67})
+cb.on_log(a, s, None, logs={"train_runtime": 1.5, "train_loss": 0.61, "epoch": 1.0, "total_flos": 10})
+cb.on_train_end(a, s, None)
+""")
+        self.assertEqual(events[0], {"type": "job_created", "name": "hf run", "params": {"learning_rate": 5e-05, "max_steps": 3, "output_dir": "out"}})
+        self.assertEqual([(e["current_iteration"], e["total_iterations"]) for e in events if e["type"] == "progress"], [(0, 3), (1, 3), (2, 3), (3, 3), (3, 3), (3, 3)])
+        self.assertEqual([(e["iteration"], e["loss"]) for e in events if e["type"] == "training"], [(1, 1.0), (2, 0.5), (3, 1 / 3)])
+        scalars = [(e["name"], e["step"], e["value"]) for e in events if e["type"] == "scalar"]
+        self.assertEqual([x for x in scalars if x[0] in ("eval_loss", "train_loss", "total_flos")], [("eval_loss", 2, 0.7), ("train_loss", 3, 0.61)])
+        self.assertEqual(events[-1], {"type": "job_completed"})
+
+    @unittest.skipIf(LIGHTNING is None, "Lightning is importable: the real test runs instead")
+    def test_lightning_hyperparameters_metrics_at_its_step_and_a_failed_finalize(self) -> None:
+        events = self.drive("""
+import argparse
+from trainwatch.integrations.lightning import TrainwatchLogger
+lg = TrainwatchLogger(job_id="pl-standin", name="pl run")
+assert (lg.name, lg.version) == ("lightning", "pl-standin")
+lg.log_hyperparams(argparse.Namespace(lr=0.1, layers=2))
+for step in range(3):
+    lg.log_metrics({"train_loss": 1.0 / (step + 1), "epoch": 0}, step=step)
+lg.log_metrics({"val_loss": 0.8, "epoch": 0}, step=2)
+try:
+    raise RuntimeError("CUDA out of memory")
+except RuntimeError:
+    lg.finalize("failed")
+""")
+        self.assertEqual(events[0], {"type": "job_created", "name": "pl run", "params": {"lr": 0.1, "layers": 2}})
+        self.assertEqual([(e["iteration"], e["loss"]) for e in events if e["type"] == "training"], [(0, 1.0), (1, 0.5), (2, 1 / 3)])
+        self.assertEqual([(e["step"], e["value"]) for e in events if e["type"] == "scalar" and e["name"] == "val_loss"], [(2, 0.8)])
+        self.assertEqual(events[-1], {"type": "job_failed", "error": "RuntimeError: CUDA out of memory"})
+
+    @unittest.skipIf(KERAS is None, "Keras is importable: the real test runs instead")
+    def test_keras_epochs_as_progress_and_every_n_batches(self) -> None:
+        events = self.drive("""
+from trainwatch.integrations.keras import TrainwatchCallback
+cb = TrainwatchCallback(job_id="keras-standin", every_n_batches=2)
+cb.set_params({"epochs": 2, "steps": 3, "verbose": 0})
+cb.on_train_begin()
+for epoch in range(2):
+    for b in range(3):
+        cb.on_train_batch_end(b, {"loss": 0.1 * (b + 1)})
+    cb.on_epoch_end(epoch, {"loss": 0.5 / (epoch + 1), "val_loss": 0.6})
+cb.on_train_end()
+""")
+        self.assertEqual(events[0], {"type": "job_created", "params": {"epochs": 2, "steps": 3}})
+        self.assertEqual([(e["current_iteration"], e["total_iterations"]) for e in events if e["type"] == "progress"], [(0, 2), (1, 2), (2, 2)])
+        self.assertEqual([(e["step"], e["value"]) for e in events if e["type"] == "scalar" and e["name"] == "batch/loss"], [(2, 0.2), (4, 0.1), (6, 0.30000000000000004)])
+        self.assertEqual([(e["iteration"], e["loss"]) for e in events if e["type"] == "training"], [(1, 0.5), (2, 0.25)])
+        self.assertEqual(events[-1], {"type": "job_completed"})
+
+
 if __name__ == "__main__":
     unittest.main()
