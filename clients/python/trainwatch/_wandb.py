@@ -343,7 +343,7 @@ class WandbRun(object):
         ``commit=True``); a step lower than the current one is dropped, with a warning."""
         if not isinstance(data, dict):
             raise TypeError("wandb.log takes a dict, got %s" % type(data).__name__)
-        if self._finished or self.disabled:
+        if self._finished:
             return
         with self._lock:
             if step is not None:
@@ -447,7 +447,7 @@ class WandbRun(object):
     def _emit(self, row: Dict[str, Any], step: Any) -> None:
         """Sends one row of flat keys: each number a point of its series at ``step`` (or at its
         ``define_metric`` step), a loss-like key also as the training loss."""
-        if not row:
+        if not row or self.disabled:
             return
         try:
             run = self._announce()
@@ -489,7 +489,7 @@ class WandbRun(object):
         with self._lock:
             if self._finished:
                 return
-            if self._pending and not self.disabled:
+            if self._pending:
                 self._commit()
             self._finished = True
         if not self.disabled:
