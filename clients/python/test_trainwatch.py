@@ -1,4 +1,4 @@
-"""Unit tests for trainwatch.py against a small fake engine on loopback that speaks the stream
+"""Unit tests for the trainwatch package against a small fake engine on loopback that speaks the stream
 protocol (hello, cumulative acks, cancel lines). Run: python3 -m unittest discover -s clients/python
 
 The real engine is exercised from test/clients/python.test.ts; these pin the client's own rules.

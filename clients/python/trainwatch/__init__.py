@@ -26,6 +26,13 @@ Job-scoped API for new code::
                 break
     # completed; or failed with the exception's text if the block raised
 
+A wandb script runs unchanged with ``import trainwatch as wandb`` (``init``, ``log``, ``config``,
+``summary``, ``finish``; the mapping is in trainwatch/_wandb.py and docs/clients.md), and
+``trainwatch.integrations`` has hooks for PyTorch Lightning, Hugging Face and Keras.
+
+Arguments the engine would refuse (a phase not in PHASES, an id with control characters, a
+negative or non-finite progress) raise :class:`ProtocolError` at the call, naming what is allowed.
+
 Promises to the training loop:
 
 * Never blocks and never raises because of the monitor. Every call appends to a bounded buffer
