@@ -55,11 +55,11 @@ describe.skipIf(why !== null)(`pip install ./clients/python in a fresh venv${why
     expect(install.stdout).toContain(`Successfully installed trainwatch-${VERSION}\n`);
     const r = await run(
       venvPython,
-      ['-c', 'import json, os, importlib.metadata as m, trainwatch; d = os.path.dirname(trainwatch.__file__); print(json.dumps([trainwatch.__version__, m.version("trainwatch"), m.requires("trainwatch"), os.path.relpath(d, os.environ["VENV"]), sorted(f for f in os.listdir(d) if f != "__pycache__"), sorted(f for f in os.listdir(d + "/integrations") if f != "__pycache__")]))'],
+      ['-c', 'import json, os, sys, importlib.metadata as m, trainwatch; d = os.path.dirname(trainwatch.__file__); print(json.dumps([trainwatch.__version__, m.version("trainwatch"), m.requires("trainwatch"), os.path.relpath(d, os.environ["VENV"]).replace("python%d.%d" % sys.version_info[:2], "pythonX.Y"), sorted(f for f in os.listdir(d) if f != "__pycache__"), sorted(f for f in os.listdir(d + "/integrations") if f != "__pycache__")]))'],
       cleanEnv({ VENV: path.join(dir, 'venv') }),
     );
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toEqual([VERSION, VERSION, null, 'lib/python3.11/site-packages/trainwatch', ['__init__.py', '_protocol.py', '_version.py', '_wandb.py', 'integrations', 'py.typed'],
+    expect(JSON.parse(r.stdout)).toEqual([VERSION, VERSION, null, 'lib/pythonX.Y/site-packages/trainwatch', ['__init__.py', '_protocol.py', '_version.py', '_wandb.py', 'integrations', 'py.typed'],
       ['__init__.py', '_common.py', 'huggingface.py', 'keras.py', 'lightning.py'],
     ]);
   });
