@@ -61,7 +61,7 @@ export interface HttpDeps {
   actions: RunActions;
   /** Pushgateway-compatible groups (`/metrics/job/...`). */
   push: PushStore;
-  /** Asks the processes reporting a job to stop it (electron/engine/launcher/cancelRequest.ts). */
+  /** Asks the processes reporting a job to stop it (electron/engine/cancelRequest.ts). */
   requestCancel: (jobId: string, reason?: string) => CancelOutcome;
   /** Fleet sources under /api/v1/sources (electron/engine/sources/routes.ts). */
   sources?: Pick<SourceRouteContext, 'sources' | 'clock' | 'version'>;
