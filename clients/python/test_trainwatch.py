@@ -271,7 +271,9 @@ class Delivery(unittest.TestCase):
             slowest = max(slowest, time.perf_counter() - t)
             if i == 100:
                 eng = self.engine(port)
-        self.assertLess(slowest, 0.05, "one report took %.3fs" % slowest)
+        # A report that waited for the connection would take the 2 s connect timeout or a backoff
+        # (seconds); 0.5 s leaves room for a descheduled thread on a loaded machine.
+        self.assertLess(slowest, 0.5, "one report took %.3fs" % slowest)
         self.assertTrue(c.flush(5))
         self.assertEqual([e["current_iteration"] for e in eng.of_type("progress")], list(range(300)))
         self.assertEqual(eng.duplicates, 0)
