@@ -63,6 +63,8 @@ function fieldsOf(type: EventType): Record<string, fc.Arbitrary<unknown>> {
       return { ...common, name: field(scalarName), value: metricField, step: field(fc.double({ noNaN: true, noDefaultInfinity: true })) };
     case 'budget':
       return { ...common, usage_usd: field(nonNeg), limit_usd: field(nonNeg) };
+    case 'alert':
+      return { ...common, title: field(fc.string({ maxLength: 8 })), text: field(fc.string()), level: field(fc.constantFrom('INFO', 'WARN', 'ERROR', 'info', 'WARNING')) };
     default:
       return { ...common, name: field(fc.string()), error: field(fc.string()), reason: field(fc.string()), total_iterations: field(nonNeg), pid: field(fc.nat()) };
   }

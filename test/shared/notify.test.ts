@@ -36,6 +36,7 @@ function run(jobId: string, over: Partial<RunSummary> = {}): RunSummary {
     pid: null,
     tags: [],
     group: null,
+    alert: null,
     ...over,
   };
 }

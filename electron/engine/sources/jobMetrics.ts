@@ -95,6 +95,7 @@ export function runFromReading(sourceId: string, r: JobReading, fallback: { stat
     pid: null,
     tags: [],
     group: null,
+    alert: null,
   };
 }
 

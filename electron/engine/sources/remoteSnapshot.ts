@@ -38,6 +38,7 @@ export async function exportRemoteRun(detail: FleetRunDetail, format: SnapshotFo
     pid: null,
     tags: detail.tags,
     group: detail.group,
+    alert: detail.alert,
     params: { source: detail.source_id, instance: detail.instance },
     phases,
   });
