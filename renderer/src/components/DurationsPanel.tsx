@@ -1,14 +1,13 @@
 import { memo, useMemo } from 'react';
 import { Bar, BarChart, CartesianGrid, Tooltip, XAxis, YAxis } from 'recharts';
 import { PHASE_METRIC } from '../../../shared/catalog.ts';
-import { bucketQuantile } from '../../../shared/math/histogram.ts';
 import { PHASES } from '../../../shared/protocol/events.ts';
 import type { Phase } from '../../../shared/protocol/events.ts';
 import { SERIES } from '../../../shared/run.ts';
 import type { RunDetail, SeriesData } from '../../../shared/run.ts';
 import { formatCount, formatDuration } from '../model/format.ts';
 import { mergeLines, seriesXY } from '../model/lines.ts';
-import { SLOWDOWN_RATIO, bucketLabels, histogramOf, rollingQuantiles, slowdown } from '../model/quantiles.ts';
+import { SLOWDOWN_RATIO, bucketLabels, histogramOf, quantilesOf, rollingQuantiles, slowdown } from '../model/quantiles.ts';
 import type { ChartOptions } from '../model/route.ts';
 import { PanelBoundary } from './PanelBoundary.tsx';
 import { SeriesChart } from './SeriesChart.tsx';
@@ -60,7 +59,10 @@ const PhaseDurations = memo(function PhaseDurations({ phase, series, origin, opt
     const xy = seriesXY(series, options.x, origin);
     const [p50 = [], p95 = []] = rollingQuantiles(xy.y, ROLLING_WINDOW, [0.5, 0.95]);
     const merged = mergeLines([{ key: 'p50', x: xy.x, y: p50 }, { key: 'p95', x: xy.x, y: p95 }], options.log);
-    return { bars, p50: bucketQuantile(0.5, bounds, h), p95: bucketQuantile(0.95, bounds, h), mode: xy.mode, merged, slow: slowdown(series.v, ROLLING_WINDOW), count: h.count };
+    // Exact quantiles of the observations, not the bucket interpolation: all iterations at 7 s
+    // are a p50 of 7 s, where the (5, 10] bucket would say 7.5 s.
+    const [p50All = Number.NaN, p95All = Number.NaN] = quantilesOf(series.v, [0.5, 0.95]);
+    return { bars, p50: p50All, p95: p95All, mode: xy.mode, merged, slow: slowdown(series.v, ROLLING_WINDOW), count: h.count };
   }, [series, bounds, options, origin]);
   const slowing = shaped.slow !== null && shaped.slow.ratio >= SLOWDOWN_RATIO;
   const sampled = series.points > series.v.length;
@@ -69,7 +71,7 @@ const PhaseDurations = memo(function PhaseDurations({ phase, series, origin, opt
       <div className="phase-head">
         <h4>{PHASE_LABEL[phase]}</h4>
         <span className="muted">
-          {formatCount(shaped.count)} observation{shaped.count === 1 ? '' : 's'} · p50 {formatDuration(shaped.p50)} · p95 {formatDuration(shaped.p95)}
+          {formatCount(shaped.count)} observation{shaped.count === 1 ? '' : 's'} · <span data-testid={`p50-${phase}`}>p50 {formatDuration(shaped.p50)}</span> · <span data-testid={`p95-${phase}`}>p95 {formatDuration(shaped.p95)}</span>
         </span>
         {slowing && (
           <span className="slow-tag" role="status" data-testid={`slowdown-${phase}`}>

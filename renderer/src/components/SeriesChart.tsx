@@ -7,7 +7,8 @@ import type { XMode } from '../model/route.ts';
 import { niceTicks } from '../model/chartTicks.ts';
 import { DenseLines, lineStroke } from './DenseLines.tsx';
 import { pointBudget, rowsForBudget } from '../model/pixels.ts';
-import { axisFormatter, formatCompact, formatCount, formatElapsed, formatMetric } from '../model/format.ts';
+import { axisFormatter, formatCompact, formatMetric } from '../model/format.ts';
+import { preciseXLabel, xTickFormatter } from '../model/tickLabels.ts';
 
 export interface LineSpec {
   key: string;
@@ -49,11 +50,6 @@ export interface SeriesChartProps {
   xDomain?: [number, number];
 }
 
-const X_FORMAT: Record<XMode, (x: number) => string> = {
-  step: (x) => formatCount(x),
-  relative: formatElapsed,
-  wall: (x) => new Date(x * 1000).toLocaleTimeString('en-US', { hour12: false }),
-};
 const X_LABEL: Record<XMode, string> = { step: 'step', relative: 'time since start', wall: 'wall-clock time' };
 
 const NONE: readonly never[] = [];
@@ -81,7 +77,6 @@ export const SeriesChart = memo(function SeriesChart({ title, id, rows, lines, x
   const shared = useContext(RunTimeDomain);
   const domain = xDomain ?? (syncId !== undefined && xMode !== 'step' ? shared : undefined);
   const [drag, setDrag] = useState<{ from: number; to: number } | null>(null);
-  const formatX = X_FORMAT[xMode];
   const plot = useRef<HTMLDivElement>(null);
   // The plot's width in px, measured before the first paint and on every resize; null until then.
   const [width, setWidth] = useState<number | null>(null);
@@ -107,7 +102,10 @@ export const SeriesChart = memo(function SeriesChart({ title, id, rows, lines, x
   // Round tick values that stay put while live points arrive (model/chartTicks.ts says why).
   const [x0, x1] = zoom ?? domain ?? [drawn[0]?.x ?? Number.NaN, drawn[drawn.length - 1]?.x ?? Number.NaN];
   const xTicks = useMemo(() => niceTicks(x0, x1, 5, { time: xMode !== 'step', integer: xMode === 'step' }), [x0, x1, xMode]);
-  const labelFormatter = useCallback((x: unknown) => `${X_LABEL[xMode]} ${formatX(Number(x))}`, [xMode, formatX]);
+  // Labels as precise as the ticks are close (model/tickLabels.ts): a replayed run spanning
+  // milliseconds reads 2.01s, 2.02s, not 2s four times. The hover label goes to the millisecond.
+  const formatX = useMemo(() => xTickFormatter(xMode, xTicks), [xMode, xTicks]);
+  const labelFormatter = useCallback((x: unknown) => `${X_LABEL[xMode]} ${preciseXLabel(xMode, Number(x))}`, [xMode]);
   const valueFormatter = useCallback((v: unknown, name: unknown) => [typeof v === 'number' ? formatValue(v) : String(v), name] as [string, string], [formatValue]);
   const style = useMemo(() => ({ width: '100%', height, userSelect: 'none' as const }), [height]);
   // Lines drawn by DenseLines (one memoised path each) rather than by recharts' Line, except
