@@ -143,7 +143,7 @@ for (const transport of ['http', 'ipc'] as const) {
       await page.locator('[data-testid="sweep-x"]').selectOption('lr');
       expect(hash(page)).toContain('x=lr');
       expect(await page.locator('[data-testid="sweep-scatter"] .sweep-point').count()).toBe(13);
-      expect(await page.locator('[data-testid="scatter-x-tick"]').allTextContents()).toEqual(['0.001', '0.07575', '0.1505', '0.2253', '0.3']);
+      expect(await page.locator('[data-testid="scatter-x-tick"]').allTextContents()).toEqual(['0.001', '0.003', '0.01', '0.03', '0.1', '0.3']);
       await page.screenshot({ path: path.join(RESULTS_DIR, `sweep-${transport}.png`), fullPage: true });
     });
 

@@ -24,6 +24,8 @@ export interface ParamColumn {
   numeric: boolean;
   /** Distinct values, ascending (numbers) or sorted as text. */
   values: ParamValue[];
+  /** A logarithmic axis: positive numbers spanning two decades or more (learning rates, weight decay). */
+  log?: boolean;
 }
 
 export interface SweepTable {
@@ -108,7 +110,9 @@ export function sweepTable(runs: readonly SweepRun[], view: Pick<SweepState, 'qu
     const seen = byKey.get(key)!;
     const numeric = seen.every((v) => typeof v === 'number');
     const values = [...new Set(seen)].sort(compareValues);
-    return { key, numeric, values };
+    const lo = values[0] as number;
+    const hi = values[values.length - 1] as number;
+    return numeric && lo > 0 && hi / lo >= 100 ? { key, numeric, values, log: true } : { key, numeric, values };
   });
   let bestJobId: string | null = null;
   let bestValue: number | null = null;
@@ -191,9 +195,10 @@ export function axisPosition(column: ParamColumn, v: ParamValue | undefined): nu
   if (v === undefined || v === null) return null;
   if (column.numeric) {
     if (typeof v !== 'number') return null;
-    const lo = column.values[0] as number;
-    const hi = column.values[column.values.length - 1] as number;
-    return hi === lo ? 0.5 : (v - lo) / (hi - lo);
+    const f = column.log ? Math.log10 : (x: number) => x;
+    const lo = f(column.values[0] as number);
+    const hi = f(column.values[column.values.length - 1] as number);
+    return hi === lo ? 0.5 : (f(v) - lo) / (hi - lo);
   }
   const i = column.values.findIndex((x) => x === v);
   if (i < 0) return null;
@@ -222,7 +227,15 @@ export interface ParallelLayout {
 const fmt = (v: ParamValue) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4)))) : String(v));
 
 function axisTicks(column: ParamColumn): Axis['ticks'] {
-  if (!column.numeric || column.values.length <= 5) return column.values.map((v) => ({ pos: axisPosition(column, v)!, label: fmt(v) }));
+  // Few distinct values (a grid search): each is a tick, where the runs actually are.
+  if (!column.numeric || column.values.length <= 8) return column.values.map((v) => ({ pos: axisPosition(column, v)!, label: fmt(v) }));
+  if (column.log) {
+    const lo = column.values[0] as number;
+    const hi = column.values[column.values.length - 1] as number;
+    const ticks: Axis['ticks'] = [];
+    for (let e = Math.ceil(Math.log10(lo) - 1e-9); e <= Math.floor(Math.log10(hi) + 1e-9); e++) ticks.push({ pos: axisPosition(column, 10 ** e)!, label: fmt(Number((10 ** e).toPrecision(1))) });
+    return ticks;
+  }
   const lo = column.values[0] as number;
   const hi = column.values[column.values.length - 1] as number;
   return [0, 0.25, 0.5, 0.75, 1].map((pos) => ({ pos, label: fmt(lo + (hi - lo) * pos) }));

@@ -38,7 +38,8 @@ describe('sweepTable', () => {
   it('lists the params as columns, numeric or categorical, and the metrics loss first', () => {
     const t = sweepTable(RUNS, view());
     expect(t.params).toEqual([
-      { key: 'lr', numeric: true, values: [0.001, 0.01, 0.1] },
+      // Two decades: a log axis, as learning rates are searched.
+      { key: 'lr', numeric: true, values: [0.001, 0.01, 0.1], log: true },
       { key: 'opt.name', numeric: false, values: ['adam', 'sgd'] },
     ]);
     expect(t.metrics).toEqual(['training/loss', 'scalar/eval/acc']);
@@ -77,7 +78,7 @@ describe('chart layouts', () => {
     const layout = parallelLayout(sweepTable(RUNS, view()));
     expect(layout.axes.map((a) => a.label)).toEqual(['lr', 'opt.name', 'loss (lowest)']);
     expect(layout.lines.map((l) => [l.jobId, l.points, l.score])).toEqual([
-      ['b', [(0.01 - 0.001) / (0.1 - 0.001), 1, 0], 1],
+      ['b', [0.5, 1, 0], 1],
       ['a', [1, 0, (0.4 - 0.2) / 0.7], 1 - (0.4 - 0.2) / 0.7],
       ['c', [0, 0, 1], 0],
       ['d', [null, null, null], null],
@@ -91,7 +92,16 @@ describe('chart layouts', () => {
     expect(s.points.map((p) => [p.jobId, p.x, p.y])).toEqual([['b', 1, 0], ['a', 0, (0.4 - 0.2) / 0.7], ['c', 0, 1]]);
   });
 
+  it('ticks a log axis at powers of ten, a grid search at its values', () => {
+    const many = Array.from({ length: 12 }, (_, i) => run(`r${i}`, { lr: 10 ** (-1 - i / 4), wd: i }, { 'training/loss': m(i, i, i) }));
+    const layout = parallelLayout(sweepTable(many, view()));
+    expect(layout.axes[0]!.ticks.map((t) => [t.label, Number(t.pos.toFixed(4))])).toEqual([['0.001', 0.2727], ['0.01', 0.6364], ['0.1', 1]]);
+    expect(layout.axes[1]!.ticks.map((t) => t.label)).toEqual(['0', '2.75', '5.5', '8.25', '11']);
+    expect(parallelLayout(sweepTable(RUNS, view())).axes[0]!.ticks.map((t) => t.label)).toEqual(['0.001', '0.01', '0.1']);
+  });
+
   it('places a value on its axis', () => {
+    expect(axisPosition({ key: 'k', numeric: true, values: [0.001, 1], log: true }, 0.01)).toBeCloseTo(1 / 3, 12);
     expect(axisPosition({ key: 'k', numeric: true, values: [5] }, 5)).toBe(0.5);
     expect(axisPosition({ key: 'k', numeric: false, values: ['a', 'b', 'c'] }, 'b')).toBe(0.5);
     expect(axisPosition({ key: 'k', numeric: true, values: [0, 10] }, null)).toBeNull();
