@@ -5,7 +5,7 @@ import { describeProjection } from '../model/budget.ts';
 import type { BudgetForecast } from '../model/budget.ts';
 import { formatCount, formatPercent, formatUsd, formatUsdRate } from '../model/format.ts';
 import { mergeLines, seriesXY } from '../model/lines.ts';
-import type { ChartOptions } from '../model/route.ts';
+import type { ChartOptions } from '../../../shared/route.ts';
 import { Gauge } from './Gauge.tsx';
 import { SeriesChart } from './SeriesChart.tsx';
 import type { Guide } from './SeriesChart.tsx';

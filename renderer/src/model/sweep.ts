@@ -5,7 +5,7 @@
  * against the metric. Pure; table tests in test/renderer/model/sweep.test.ts.
  */
 import type { SweepRun } from '../../../shared/api.ts';
-import type { SweepGoal, SweepState } from './route.ts';
+import type { SweepGoal, SweepState } from '../../../shared/route.ts';
 
 export type ParamValue = string | number | boolean | null;
 

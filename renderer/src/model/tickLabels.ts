@@ -8,7 +8,7 @@
  * Pure; table tests in test/renderer/model/tickLabels.test.ts.
  */
 import { formatCount, formatElapsed } from './format.ts';
-import type { XMode } from './route.ts';
+import type { XMode } from '../../../shared/route.ts';
 
 export type TickFormat = (x: number) => string;
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../../shared/run.ts';
 import { agentsOf, filterRows, groupByAgent, sortRows } from '../../../renderer/src/model/runsTable.ts';
 import type { TableRow } from '../../../renderer/src/model/runsTable.ts';
-import type { RunFilter, SortSpec } from '../../../renderer/src/model/route.ts';
+import type { RunFilter, SortSpec } from '../../../shared/route.ts';
 
 function summary(job_id: string, over: Partial<RunSummary> = {}): RunSummary {
   return {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SweepMetric, SweepRun } from '../../../shared/api.ts';
-import { DEFAULT_SWEEP, formatHash, parseHash } from '../../../renderer/src/model/route.ts';
-import type { SweepState } from '../../../renderer/src/model/route.ts';
+import { DEFAULT_SWEEP, formatHash, parseHash } from '../../../shared/route.ts';
+import type { SweepState } from '../../../shared/route.ts';
 import { axisPosition, defaultGoal, flattenParams, parallelLayout, scatterLayout, sweepCsv, sweepTable } from '../../../renderer/src/model/sweep.ts';
 
 const m = (last: number | null, min: number | null, max: number | null): SweepMetric => ({ last, min, max, recorded: 3 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { niceTicks } from '../../../renderer/src/model/chartTicks.ts';
 import { elapsedLabel, xTickFormatter } from '../../../renderer/src/model/tickLabels.ts';
-import type { XMode } from '../../../renderer/src/model/route.ts';
+import type { XMode } from '../../../shared/route.ts';
 
 /** The labels a chart draws for the range [lo, hi]: SeriesChart's ticks, then its formatter. */
 function labels(mode: XMode, lo: number, hi: number): string[] {
