@@ -22,8 +22,8 @@ export function useSweep(filter: SweepFilter): SweepData {
     setState((s) => ({ ...s, loading: true }));
     const load = async () => {
       try {
-        const runs = await api.sweep({ ...(agent ? { agent } : {}), ...(group ? { group } : {}), ...(tag ? { tag } : {}) });
-        if (!disposed) setState({ runs, loading: false, error: null });
+        const fresh = await api.sweep({ ...(agent ? { agent } : {}), ...(group ? { group } : {}), ...(tag ? { tag } : {}) });
+        if (!disposed) setState((s) => ({ runs: keepUnchanged(s.runs, fresh), loading: false, error: null }));
       } catch (err) {
         if (!disposed) setState((s) => ({ ...s, loading: false, error: err instanceof Error ? err.message : String(err) }));
       }
@@ -36,4 +36,22 @@ export function useSweep(filter: SweepFilter): SweepData {
     };
   }, [api, agent, group, tag]);
   return state;
+}
+
+/**
+ * The previous object for every run whose data did not change (and the previous array when none
+ * did), so a refresh of a finished sweep renders nothing: the table rows and charts are memoised
+ * on these objects. Compared as JSON (NaN and the infinities compare as their own kind).
+ */
+export function keepUnchanged(prev: readonly SweepRun[], next: SweepRun[]): readonly SweepRun[] {
+  const old = new Map(prev.map((r) => [r.job_id, r]));
+  const text = (r: SweepRun) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+  let same = prev.length === next.length;
+  const out = next.map((r, i) => {
+    const o = old.get(r.job_id);
+    const kept = o !== undefined && text(o) === text(r) ? o : r;
+    if (kept !== prev[i]) same = false;
+    return kept;
+  });
+  return same ? prev : out;
 }

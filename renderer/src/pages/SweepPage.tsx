@@ -1,4 +1,4 @@
-import { memo, useCallback, useMemo } from 'react';
+import { memo, useCallback, useMemo, useState } from 'react';
 import type { SweepRun } from '../../../shared/api.ts';
 import { useSweep } from '../api/useSweep.ts';
 import { StatusBadge } from '../components/StatusBadge.tsx';
@@ -7,6 +7,7 @@ import { MISSING, formatMetric } from '../model/format.ts';
 import { DEFAULT_CHART_OPTIONS, runHref } from '../../../shared/route.ts';
 import type { SweepGoal, SweepState } from '../../../shared/route.ts';
 import type { RunIndex } from '../model/runIndex.ts';
+import { TABLE_PAGE } from '../model/runsTable.ts';
 import { metricLabel, parallelLayout, scatterLayout, scoreColor, sweepCsv, sweepTable } from '../model/sweep.ts';
 import type { ParallelLayout, ParamValue, ScatterLayout, SweepRow, SweepTable } from '../model/sweep.ts';
 
@@ -230,6 +231,10 @@ const ScatterChart = memo(function ScatterChart({ layout }: { layout: ScatterLay
 
 function SweepTableView({ table, sort, onSort }: { table: SweepTable; sort: string; onSort: (sort: string) => void }) {
   const label = metricLabel(table.metric);
+  // The first TABLE_PAGE rows mount, as in the runs table (the charts and the CSV cover every run).
+  const [limit, setLimit] = useState(TABLE_PAGE);
+  const rows = table.rows.length > limit ? table.rows.slice(0, limit) : table.rows;
+  const paramKeys = useMemo(() => table.params.map((p) => p.key), [table.params]);
   const columns: Array<{ id: string; label: string; num?: boolean }> = [
     { id: 'run', label: 'Run' },
     { id: 'agent', label: 'Agent' },
@@ -262,18 +267,33 @@ function SweepTableView({ table, sort, onSort }: { table: SweepTable; sort: stri
           </tr>
         </thead>
         <tbody>
-          {table.rows.map((row) => (
-            <SweepTableRow key={row.run.job_id} row={row} params={table.params.map((p) => p.key)} best={row.run.job_id === table.bestJobId} />
+          {rows.map((row) => (
+            <SweepTableRow key={row.run.job_id} row={row} params={paramKeys} best={row.run.job_id === table.bestJobId} />
           ))}
         </tbody>
       </table>
+      {rows.length < table.rows.length && (
+        <p className="table-more">
+          Showing {rows.length} of {table.rows.length} runs.{' '}
+          <button type="button" className="link-button" onClick={() => setLimit((l) => l + TABLE_PAGE)} data-testid="sweep-show-more">
+            Show {Math.min(TABLE_PAGE, table.rows.length - rows.length)} more
+          </button>{' '}
+          <button type="button" className="link-button" onClick={() => setLimit(Number.POSITIVE_INFINITY)} data-testid="sweep-show-all">
+            Show all
+          </button>
+        </p>
+      )}
     </div>
   );
 }
 
 const show = (v: ParamValue | undefined) => (v === undefined || v === null ? MISSING : typeof v === 'number' ? formatMetric(v) : String(v));
 
-const SweepTableRow = memo(function SweepTableRow({ row, params, best }: { row: SweepRow; params: string[]; best: boolean }) {
+/**
+ * Memoised on what it shows: a refresh or a re-sort builds new row objects, but a row whose run
+ * (kept by useSweep while unchanged), values and columns are the same does not render again.
+ */
+const SweepTableRow = memo(function SweepTableRow({ row, params, best }: { row: SweepRow; params: readonly string[]; best: boolean }) {
   const r: SweepRun = row.run;
   return (
     <tr className={`sweep-row${best ? ' sweep-best' : ''}`} data-testid="sweep-row" data-job-id={r.job_id}>
@@ -301,4 +321,4 @@ const SweepTableRow = memo(function SweepTableRow({ row, params, best }: { row: 
       <td className="num col-best">{show(row.best)}</td>
     </tr>
   );
-});
+}, (a, b) => a.row.run === b.row.run && Object.is(a.row.final, b.row.final) && Object.is(a.row.best, b.row.best) && a.params === b.params && a.best === b.best);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SweepMetric, SweepRun } from '../../../shared/api.ts';
 import { DEFAULT_SWEEP, formatHash, parseHash } from '../../../shared/route.ts';
 import type { SweepState } from '../../../shared/route.ts';
+import { keepUnchanged } from '../../../renderer/src/api/useSweep.ts';
 import { axisPosition, defaultGoal, flattenParams, parallelLayout, scatterLayout, sweepCsv, sweepTable } from '../../../renderer/src/model/sweep.ts';
 
 const m = (last: number | null, min: number | null, max: number | null): SweepMetric => ({ last, min, max, recorded: 3 });
@@ -120,5 +121,20 @@ describe('the sweep view in the URL', () => {
 
   it('reads an unknown goal as auto', () => {
     expect(parseHash('#/sweep?goal=sideways')).toEqual({ page: 'sweep', ...DEFAULT_SWEEP });
+  });
+});
+
+describe('keepUnchanged: a refresh of a finished sweep renders nothing', () => {
+  it('keeps the previous objects (and array) for runs whose data did not change', () => {
+    const prev = RUNS.map((r) => structuredClone(r));
+    const same = RUNS.map((r) => structuredClone(r));
+    expect(keepUnchanged(prev, same)).toBe(prev);
+    const moved = RUNS.map((r) => structuredClone(r));
+    moved[1]!.metrics['training/loss'] = m(0.1, 0.1, 3);
+    const out = keepUnchanged(prev, moved);
+    expect(out).not.toBe(prev);
+    expect(out.map((r, i) => r === prev[i])).toEqual([true, false, true, true]);
+    // NaN is data too: a NaN final that stays NaN is unchanged.
+    expect(keepUnchanged(prev, RUNS.map((r) => structuredClone(r)))[1]).toBe(prev[1]);
   });
 });
