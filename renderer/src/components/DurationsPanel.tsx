@@ -1,4 +1,5 @@
-import { memo, useMemo } from 'react';
+import { memo, useMemo, useRef } from 'react';
+import { useInView } from '../hooks/useInView.ts';
 import { Bar, BarChart, CartesianGrid, Tooltip, XAxis, YAxis } from 'recharts';
 import { PHASE_METRIC } from '../../../shared/catalog.ts';
 import { PHASES } from '../../../shared/protocol/events.ts';
@@ -50,8 +51,15 @@ const DURATION_LINES = [
 const NO_NOTES: string[] = [];
 
 /** Memoised: a phase whose series did not change (model/reuse.ts) does not render again. */
-const PhaseDurations = memo(function PhaseDurations({ phase, series, origin, options }: { phase: Phase; series: SeriesData; origin: number; options: ChartOptions }) {
+const PhaseDurations = memo(function PhaseDurations({ phase, series: latest, origin, options }: { phase: Phase; series: SeriesData; origin: number; options: ChartOptions }) {
   const bounds = PHASE_METRIC[phase].buckets!;
+  // Off screen, the panel (its bar chart and header) keeps the series it last showed, as
+  // SeriesChart does: live updates cost nothing below the fold.
+  const panel = useRef<HTMLDivElement>(null);
+  const visible = useInView(panel);
+  const shownSeries = useRef(latest);
+  if (visible) shownSeries.current = latest;
+  const series = shownSeries.current;
   const shaped = useMemo(() => {
     const h = histogramOf(series.v, bounds);
     const labels = bucketLabels(bounds);
@@ -67,7 +75,7 @@ const PhaseDurations = memo(function PhaseDurations({ phase, series, origin, opt
   const slowing = shaped.slow !== null && shaped.slow.ratio >= SLOWDOWN_RATIO;
   const sampled = series.points > series.v.length;
   return (
-    <div className="panel phase" data-testid={`phase-${phase}`}>
+    <div className="panel phase" data-testid={`phase-${phase}`} ref={panel}>
       <div className="phase-head">
         <h4>{PHASE_LABEL[phase]}</h4>
         <span className="muted">
