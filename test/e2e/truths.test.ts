@@ -89,7 +89,7 @@ const text = async (page: Page, selector: string): Promise<string> => ((await pa
 
 /** Every chart's x tick labels, by chart test id, once every chart that has data has drawn its axis. */
 async function tickLabels(page: Page): Promise<Record<string, string[]>> {
-  await page.locator('[data-testid="chart-loss"], [data-testid="chart-budget"]').first().waitFor({ timeout: 10_000 });
+  await page.locator('[data-testid="chart-loss"], [data-testid="chart-budget"], [data-testid="chart-compare-loss"]').first().waitFor({ timeout: 10_000 });
   await expect
     .poll(() => page.locator('figure.chart[data-testid^="chart-"]:not(:has(.chart-empty))').evaluateAll((fs) => fs.every((f) => f.querySelectorAll('.recharts-xAxis-tick-labels .recharts-cartesian-axis-tick-value').length > 0)), { timeout: 10_000 })
     .toBe(true);
@@ -135,6 +135,21 @@ describe.skipIf(skipReason !== null)(skipReason ? `derived figures (skipped: ${s
         const where = `${id} x=${x} ${chart}: ${labels.join(' | ')}`;
         expect(labels.length, where).toBeGreaterThanOrEqual(2);
         expect(new Set(labels).size, where).toBe(labels.length);
+        const values = labels.map(labelValue);
+        for (let i = 1; i < values.length; i++) expect(values[i]!, where).toBeGreaterThan(values[i - 1]!);
+      }
+    }
+  });
+
+  it('labels the x axis of every Compare chart with distinct, increasing ticks in every x mode (a bursty run over a slow one)', async () => {
+    for (const x of ['step', 'relative', 'wall']) {
+      await page.goto(`${engine.http.url}/#/compare?run=burst&run=slow&x=${x}`);
+      await page.locator('[data-testid="chart-compare-loss"]').waitFor({ timeout: 10_000 });
+      const charts = await tickLabels(page);
+      expect(Object.keys(charts).length, `compare ${x}`).toBeGreaterThan(0);
+      for (const [chart, labels] of Object.entries(charts)) {
+        const where = `compare x=${x} ${chart}: ${labels.join(' | ')}`;
+        expect(labels.length, where).toBeGreaterThanOrEqual(2);
         const values = labels.map(labelValue);
         for (let i = 1; i < values.length; i++) expect(values[i]!, where).toBeGreaterThan(values[i - 1]!);
       }
