@@ -90,8 +90,12 @@ export interface RunSummary {
   /** Sweep labels the client sent on job_created ([] and null when it sent none). */
   tags: string[];
   group: string | null;
-  /** The latest `alert` event, and how many the run has sent (null before the first). */
-  alert: RunAlert | null;
+  /**
+   * The latest `alert` event, and how many the run has sent: null before the first. This engine
+   * always sets it; optional in the type for summaries made elsewhere (fleet sources, older
+   * engines, fixtures), where absent means none.
+   */
+  alert?: RunAlert | null;
 }
 
 /** A run's latest alert: `n` counts its alerts (1 for the first), `at` is when it was sent (Unix seconds). */

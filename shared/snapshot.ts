@@ -90,7 +90,7 @@ export const snapshotSchema = z.object({
         at: finite,
       })
       .nullable()
-      .default(null),
+      .optional(),
   }),
   summary: z.object({
     phases: z.object(Object.fromEntries(PHASES.map((p) => [p, phaseSummary])) as Record<Phase, typeof phaseSummary>),

@@ -80,7 +80,6 @@ export function importedSnapshot(d: ImportedRunData, engineVersion: string, now:
       params: d.params,
       tags: [],
       group: d.group ?? null,
-      alert: null,
     },
     summary: {
       phases: Object.fromEntries(PHASES.map((p) => [p, emptyPhase(phaseBounds(p))])) as Snapshot['summary']['phases'],

@@ -95,7 +95,6 @@ export function runFromReading(sourceId: string, r: JobReading, fallback: { stat
     pid: null,
     tags: [],
     group: null,
-    alert: null,
   };
 }
 

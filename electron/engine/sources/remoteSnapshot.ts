@@ -38,7 +38,6 @@ export async function exportRemoteRun(detail: FleetRunDetail, format: SnapshotFo
     pid: null,
     tags: detail.tags,
     group: detail.group,
-    alert: detail.alert,
     params: { source: detail.source_id, instance: detail.instance },
     phases,
   });

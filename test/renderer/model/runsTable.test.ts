@@ -8,7 +8,7 @@ function summary(job_id: string, over: Partial<RunSummary> = {}): RunSummary {
   return {
     job_id, agent_id: 'ppo', name: null, status: 'running', implicit: false, imported: false, started_at: 100, ended_at: null, last_event_at: 100,
     event_count: 1, current_iteration: null, total_iterations: null, budget_usage_usd: null, budget_limit_usd: null, budget_utilization_percent: null,
-    loss: null, mean_reward: null, error: null, cancel_reason: null, pid: null, tags: [], group: null, alert: null, ...over,
+    loss: null, mean_reward: null, error: null, cancel_reason: null, pid: null, tags: [], group: null, ...over,
   };
 }
 const row = (run: RunSummary, eta: number | null = null, elapsed = 0): TableRow => ({ run, eta, elapsed });
