@@ -10,6 +10,8 @@ a wandb script unchanged (docs/clients.md, "The wandb API"). Each ``init()`` is 
   (see LOSS_KEYS) also feeds the run's training loss, as long as the run logs only one of them.
 * The run is announced at its first ``log()`` (or at ``finish()``), stamped with the time of
   ``init()``: config set between ``init()`` and the first ``log()`` is part of its params.
+* ``alert(title, text, level)``: an ``alert`` event, a desktop notification where the app runs
+  and the run view's latest alert (``wait_duration`` honoured on the client, as wandb's server does).
 * ``finish()`` completes it (``exit_code`` != 0 fails it); a script that ends without it completes
   it at exit, fails it with the exception an uncaught one raised (or with ``sys.exit``'s code),
   and cancels it on a KeyboardInterrupt.
