@@ -6,9 +6,11 @@
  * handler runs, so a new route cannot forget a check: it states its policy or does not compile.
  *
  * Paths are matched by a small matcher of our own: literal segments, `:name` (one segment,
- * percent-decoded) and a trailing `*` (the rest, as sent). The table has ~25 routes; find-my-way
- * was measured against it and bought nothing at that size (docs in the house report: both well
- * under a microsecond per lookup), so the dependency was not worth adding.
+ * percent-decoded) and a trailing `*` (the rest, as sent), tried in the table's order so the
+ * catch-alls come last. Measured against find-my-way 9.10.2 on this table (10 typical paths, 1M
+ * lookups, best of 5, 2 shared cores at load ~19): 0.92 us per lookup here, 0.57 us there. A
+ * request costs tens of microseconds either way, so the dependency buys nothing we would notice,
+ * and ordered matching with per-parameter errors stays ours.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
@@ -92,6 +94,13 @@ interface Compiled<D> {
   wildcard: boolean;
 }
 
+/** One path pattern and the routes declared on it (one per method set). */
+interface Pattern<D> {
+  segments: string[];
+  wildcard: boolean;
+  routes: Array<Compiled<D>>;
+}
+
 type Match<D> = { routes: Array<Compiled<D>>; params: Record<string, string>; rest: string } | { bad: Refusal };
 
 export interface PolicyOptions {
@@ -103,29 +112,36 @@ export interface PolicyOptions {
 }
 
 export class RouteTable<D> {
-  private readonly compiled: Array<Compiled<D>>;
+  private readonly patterns: Array<Pattern<D>> = [];
 
   constructor(
     readonly routes: ReadonlyArray<Route<D>>,
     private readonly deps: D,
     private readonly opts: PolicyOptions,
   ) {
-    this.compiled = routes.map((route) => {
-      const segments = route.path.split('/').slice(1);
-      const wildcard = segments.at(-1) === '*';
-      return { route, segments: wildcard ? segments.slice(0, -1) : segments, wildcard };
-    });
+    const byPath = new Map<string, Pattern<D>>();
+    for (const route of routes) {
+      const all = route.path.split('/').slice(1);
+      const wildcard = all.at(-1) === '*';
+      const segments = wildcard ? all.slice(0, -1) : all;
+      let pattern = byPath.get(route.path);
+      if (!pattern) {
+        pattern = { segments, wildcard, routes: [] };
+        byPath.set(route.path, pattern);
+        this.patterns.push(pattern);
+      }
+      pattern.routes.push({ route, segments, wildcard });
+    }
   }
 
   /** The routes of the first pattern that matches `pathname` (several when methods differ). */
   match(pathname: string): Match<D> | null {
     const parts = pathname.split('/').slice(1);
-    for (const c of this.compiled) {
-      const params = matchSegments(c, parts);
+    for (const pattern of this.patterns) {
+      const params = matchSegments(pattern, parts);
       if (params === null) continue;
       if ('bad' in params) return params;
-      const routes = this.compiled.filter((o) => o.route.path === c.route.path);
-      return { routes, params: params.params, rest: c.wildcard ? parts.slice(c.segments.length).join('/') : '' };
+      return { routes: pattern.routes, params: params.params, rest: pattern.wildcard ? parts.slice(pattern.segments.length).join('/') : '' };
     }
     return null;
   }
@@ -248,7 +264,7 @@ export class RouteTable<D> {
   }
 }
 
-function matchSegments<D>(c: Compiled<D>, parts: string[]): { params: Record<string, string> } | { bad: Refusal } | null {
+function matchSegments<D>(c: Pattern<D>, parts: string[]): { params: Record<string, string> } | { bad: Refusal } | null {
   if (c.wildcard ? parts.length < c.segments.length : parts.length !== c.segments.length) return null;
   // A wildcard after a prefix needs at least one more segment ("/metrics/*" is not "/metrics").
   if (c.wildcard && c.segments.length > 0 && parts.length === c.segments.length) return null;
