@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Client, metricValue, parseAddr, withRun } from '../../clients/node/trainwatch.ts';
 import { startEngine } from '../../electron/engine/index.ts';
 import type { Engine } from '../../electron/engine/index.ts';
-import { freePort, rawRequest, scrape, testEngine } from '../helpers/engine.ts';
+import { closedPort, rawRequest, scrape, testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
 import { semanticProblems, valueOf } from '../helpers/exposition.ts';
 import { cleanEnv, killStarted, run, until } from './process.ts';
@@ -132,7 +132,7 @@ describe('an engine that is down at start and restarts mid-run', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('never blocks the caller, keeps the newest events, reports the drops, and applies nothing twice', async () => {
-    const port = await freePort();
+    const port = await closedPort();
     const logs: string[] = [];
     const c = client(`127.0.0.1:${port}`, { maxBuffer: 50, log: (m) => logs.push(m) });
     const r = c.start({ jobId: 'node-resilient', agentId: 'ts' });
