@@ -9,14 +9,14 @@ import type { ServerResponse } from 'node:http';
 import { isUtf8 } from 'node:buffer';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { API_PREFIX, DETAIL_POINTS, ROUTES } from '../../../shared/api.ts';
+import { API_PREFIX, DETAIL_POINTS, ROUTES, encodeJson } from '../../../shared/api.ts';
 import type { EngineInfo } from '../../../shared/api.ts';
 import type { Exporter } from '../exporter/exporter.ts';
 import { IngestSession, durableReply, storageFailed } from '../ingest/session.ts';
 import type { IngestContext } from '../ingest/session.ts';
 import type { ServerLine } from '../../../shared/protocol/events.ts';
 import type { RunStore } from '../store/runStore.ts';
-import { CONTENT_SECURITY_POLICY, HostGuard, INGEST_CONTENT_TYPES } from './security.ts';
+import { CONTENT_SECURITY_POLICY, HostGuard, INGEST_CONTENT_TYPES, mediaType } from './security.ts';
 import type { SseHub } from './sse.ts';
 import { MAX_SNAPSHOT_BYTES } from '../snapshot/runActions.ts';
 import type { RunActions } from '../snapshot/runActions.ts';
@@ -31,6 +31,7 @@ import { fail, json, parseJsonBody, text } from './respond.ts';
 import { RouteTable } from './routeTable.ts';
 import type { BodyPolicy, RequestContext, Route } from './routeTable.ts';
 import { StaticAssets } from './static.ts';
+import { LOG_MEDIA_TYPES, prepareBytes } from '../importers/importPath.ts';
 
 export interface HttpServerOptions {
   host: string;
@@ -150,7 +151,14 @@ export function engineRoutes(withSources: boolean): Array<Route<ServerContext>> 
       path: ROUTES.snapshots,
       auth: 'token',
       origin: 'same-origin',
-      body: jsonBody('a snapshot is sent as Content-Type: application/json', MAX_SNAPSHOT_BYTES, { code: 'snapshot_too_large', message: (limit) => `snapshots larger than ${limit} bytes are refused` }),
+      // A snapshot (JSON), or a training log to import as one run (docs/import.md).
+      body: {
+        types: ['application/json', ...Object.keys(LOG_MEDIA_TYPES)],
+        typeMessage: () => 'a snapshot is sent as Content-Type: application/json (a TensorBoard event file as application/octet-stream, a Lightning metrics.csv as text/csv)',
+        identityOnly: false,
+        limit: MAX_SNAPSHOT_BYTES,
+        tooLarge: { code: 'snapshot_too_large', message: (limit) => `imports larger than ${limit} bytes are refused` },
+      },
       handle: importSnapshot,
     },
     ...(withSources ? sourceRoutes<ServerContext>((d) => d.sources!) : []),
@@ -302,12 +310,30 @@ function deleteRun(c: Ctx): void {
 }
 
 async function importSnapshot(c: Ctx): Promise<void> {
+  const type = mediaType(c.req.headers['content-type']);
+  if (Object.hasOwn(LOG_MEDIA_TYPES, type)) return importLog(c, LOG_MEDIA_TYPES[type as keyof typeof LOG_MEDIA_TYPES]);
   const body = await c.text();
   if (body === null) return;
   const as = c.url.searchParams.get('as') ?? undefined;
   const out = c.deps.actions.import(body, { as, rename: c.url.searchParams.get('rename') === '1' });
   if (!out.ok) return fail(c.res, out);
   json(c.res, 201, { job_id: out.job_id, renamed: out.renamed });
+}
+
+/** A TensorBoard event file or a CSVLogger metrics.csv as one run (docs/import.md); `?as=` names it. */
+async function importLog(c: Ctx, kind: 'tfevents' | 'csv'): Promise<void> {
+  const as = c.url.searchParams.get('as');
+  if (!as) {
+    c.req.resume();
+    return fail(c.res, { status: 400, code: 'bad_job_id', message: `a ${kind === 'csv' ? 'metrics.csv' : 'TensorBoard event file'} has no run id of its own: name the run with ?as=JOB_ID` });
+  }
+  const bytes = await c.body();
+  if (bytes === null) return;
+  const prepared = prepareBytes(kind, bytes, as, c.deps.info().version);
+  if (!prepared.ok) return fail(c.res, { status: 400, code: 'bad_log', message: prepared.message });
+  const out = c.deps.actions.import(encodeJson(prepared.run.snapshot), { rename: c.url.searchParams.get('rename') === '1' });
+  if (!out.ok) return fail(c.res, out);
+  json(c.res, 201, { job_id: out.job_id, renamed: out.renamed, report: { ...prepared.run.report, job_id: out.job_id } });
 }
 
 /**
