@@ -26,6 +26,7 @@ import type { PushStore } from '../push/pushStore.ts';
 import type { CancelOutcome } from '../cancelRequest.ts';
 import type { SnapshotFormat } from '../../../shared/snapshot.ts';
 import { sourceRoutes } from '../sources/routes.ts';
+import { sweepFilterOf, sweepRuns } from '../sweep.ts';
 import type { SourceRouteDeps } from '../sources/routes.ts';
 import { fail, json, parseJsonBody, text } from './respond.ts';
 import { RouteTable } from './routeTable.ts';
@@ -163,6 +164,7 @@ export function engineRoutes(withSources: boolean): Array<Route<ServerContext>> 
     },
     ...(withSources ? sourceRoutes<ServerContext>((d) => d.sources!) : []),
     { name: 'runs', methods: ['GET', 'HEAD'], path: ROUTES.runs, auth: 'token', origin: 'any', body: null, handle: (c) => json(c.res, 200, { runs: c.deps.store.summaries() }) },
+    { name: 'sweep', methods: ['GET', 'HEAD'], path: ROUTES.sweep, auth: 'token', origin: 'any', body: null, handle: sweep },
     { name: 'info', methods: ['GET', 'HEAD'], path: ROUTES.info, auth: 'token', origin: 'any', body: null, handle: (c) => json(c.res, 200, c.deps.info()) },
     { name: 'run', methods: ['GET', 'HEAD'], path: runPath(), auth: 'token', origin: 'any', body: null, handle: runDetail },
     { name: 'run-delete', methods: ['DELETE'], path: runPath(), auth: 'token', origin: 'same-origin', body: null, handle: deleteRun },
@@ -277,6 +279,13 @@ async function push(c: Ctx): Promise<void> {
 function pushDelete(c: Ctx): void {
   const out = c.deps.push.delete(`job/${c.rest}`);
   json(c.res, out.status, out.body);
+}
+
+/** Every run's params and final/best metrics for the sweep view (`?agent=&group=&tag=`: shared/api.ts). */
+async function sweep(c: Ctx): Promise<void> {
+  const filter = sweepFilterOf(c.url.searchParams);
+  if ('error' in filter) return fail(c.res, { status: 400, code: 'bad_filter', message: filter.error });
+  json(c.res, 200, { runs: await sweepRuns(c.deps.store, filter) });
 }
 
 async function runDetail(c: Ctx): Promise<void> {
