@@ -362,7 +362,7 @@ async function demo(args: string[], env: NodeJS.ProcessEnv, out: Out): Promise<n
   const seed = int('--seed', v.seed as string | undefined, 0, 2 ** 31) ?? DEFAULT_DEMO.seed;
   const tag = `demo${Date.now().toString(36).slice(-5)}`;
   out.log(`Feeding ${runs} synthetic runs into ${formatAddr(addr)} at ${speed}x`);
-  const result = await runDemo(addr, { ...DEFAULT_DEMO, runs, seed, tag, speed }, out.log);
-  out.log(`sent ${result.sent} events, ${result.errors.length} rejected, acknowledged up to seq ${result.acked}`);
-  return result.errors.length === 0 && result.acked === result.sent ? 0 : 1;
+  const result = await runDemo(addr, { ...DEFAULT_DEMO, runs, seed, tag, speed }, out.log, env);
+  out.log(`sent ${result.sent} events, ${result.rejected} rejected, acknowledged up to seq ${result.acked}`);
+  return result.rejected === 0 && result.acked === result.sent ? 0 : 1;
 }
