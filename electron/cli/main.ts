@@ -9,7 +9,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { ROUTES } from '../../shared/api.ts';
 import { parseSourceFlag } from '../../shared/fleet.ts';
 import type { SourceInput } from '../../shared/fleet.ts';
-import { DEFAULT_PORTS, ROOT_DIR, VERSION, defaultDataDir, defaultSocketPath, startEngine } from '../engine/index.ts';
+import { DEFAULT_PORTS, DEV_VERSION, defaultDataDir, defaultSocketPath, startEngine } from '../engine/index.ts';
 import type { EngineOptions } from '../engine/index.ts';
 import { formatAddr, parseAddr } from '../../clients/node/trainwatch.ts';
 import { tokenPath } from '../engine/http/auth.ts';
@@ -21,11 +21,27 @@ import { CommandError, exportRunTo, formatRuns, importFile, listRuns, removeRun 
 
 export class UsageError extends Error {}
 
+/**
+ * What only the entry point knows (electron/cli/bin.ts, built to dist/cli/trainwatch.js): the
+ * package's version and where the build put the UI and the package root. The engine and the
+ * commands never look for them relative to their own source files.
+ */
+export interface AppInfo {
+  version: string;
+  /** The built UI (dist/renderer); null serves the engine's short help page at `/`. */
+  uiDir: string | null;
+  /** The package root, where `trainwatch start` looks for Electron and the built shell; null: no desktop app. */
+  root: string | null;
+}
+
+/** For callers that are not the entry point (tests calling main() in-process). */
+export const DEV_APP: AppInfo = { version: DEV_VERSION, uiDir: null, root: null };
+
 function isLoopback(host: string): boolean {
   return /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/i.test(host);
 }
 
-const HELP = `trainwatch ${VERSION} — watch local ML training runs
+const helpText = (version: string) => `trainwatch ${version} — watch local ML training runs
 
 Usage:
   trainwatch serve [options]   run the engine in the foreground (UI, /metrics, ingest)
@@ -80,32 +96,32 @@ demo options:
 type Out = { log: (s: string) => void; error: (s: string) => void };
 const stdio: Out = { log: (s) => process.stdout.write(`${s}\n`), error: (s) => process.stderr.write(`${s}\n`) };
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, out: Out = stdio): Promise<number> {
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, out: Out = stdio, app: AppInfo = DEV_APP): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'serve':
-        return await serve(rest, env, out);
+        return await serve(rest, env, out, app);
       case 'run':
         return await launchRun(rest, env, out);
       case 'demo':
         return await demo(rest, env, out);
       case 'start':
-        return await start(rest, env, out);
+        return await start(rest, env, out, app);
       case 'ls':
       case 'export':
       case 'import':
       case 'rm':
-        return await runCommand(command, rest, env, out);
+        return await runCommand(command, rest, env, out, app);
       case '--version':
       case 'version':
-        out.log(VERSION);
+        out.log(app.version);
         return 0;
       case undefined:
       case 'help':
       case '--help':
       case '-h':
-        out.log(HELP);
+        out.log(helpText(app.version));
         return 0;
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}; try \`trainwatch help\``);
@@ -257,11 +273,11 @@ function sourceFlags(args: string[]): SourceInput[] {
   return out;
 }
 
-async function serve(args: string[], env: NodeJS.ProcessEnv, out: Out): Promise<number> {
-  const engine = await startEngine({ ...serveOptions(args, env), systemLog: (m) => out.error(`trainwatch: ${m}`) });
+async function serve(args: string[], env: NodeJS.ProcessEnv, out: Out, app: AppInfo): Promise<number> {
+  const engine = await startEngine({ ...serveOptions(args, env), version: app.version, uiDir: app.uiDir, systemLog: (m) => out.error(`trainwatch: ${m}`) });
   const { url } = engine.http;
   const tcp = engine.ingest.tcp ? formatAddr({ kind: 'tcp', ...engine.ingest.tcp }) : null;
-  out.log(`Trainwatch ${VERSION} engine running`);
+  out.log(`Trainwatch ${app.version} engine running`);
   out.log(`  UI       ${url}/`);
   out.log(`  metrics  ${url}${ROUTES.metrics}`);
   if (tcp) out.log(`  ingest   tcp ${tcp}`);
@@ -302,14 +318,16 @@ async function serve(args: string[], env: NodeJS.ProcessEnv, out: Out): Promise<
   });
 }
 
-async function start(args: string[], env: NodeJS.ProcessEnv, out: Out): Promise<number> {
-  const decision = decideStart(probe(ROOT_DIR, env));
-  if (decision.mode === 'electron') return launchElectron(decision.binary, args, env);
-  out.log(decision.reason);
-  return serve(args, env, out);
+async function start(args: string[], env: NodeJS.ProcessEnv, out: Out, app: AppInfo): Promise<number> {
+  if (app.root !== null) {
+    const decision = decideStart(probe(app.root, env));
+    if (decision.mode === 'electron') return launchElectron(decision.binary, app.root, args, env);
+    out.log(decision.reason);
+  }
+  return serve(args, env, out, app);
 }
 
-async function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv, out: Out): Promise<number> {
+async function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv, out: Out, app: AppInfo): Promise<number> {
   const common = { 'data-dir': { type: 'string' as const }, url: { type: 'string' as const } };
   const spec = {
     ls: { options: { ...common, json: { type: 'boolean' as const } }, positionals: 0, usage: 'trainwatch ls [--json]' },
@@ -321,29 +339,29 @@ async function runCommand(command: string, args: string[], env: NodeJS.ProcessEn
   if (positionals.length < spec.positionals) throw new UsageError(`usage: ${spec.usage}`);
   const dataDir = (v['data-dir'] as string | undefined) ?? (env.TRAINWATCH_DATA_DIR || defaultDataDir(env));
   const url = (v.url as string | undefined) ?? (env.TRAINWATCH_URL || undefined);
-  const warn = (m: string) => out.error(`trainwatch: ${m}`);
+  const ctx = { warn: (m: string) => out.error(`trainwatch: ${m}`), version: app.version };
   const arg = positionals[0]!;
   switch (command) {
     case 'ls': {
-      const runs = await listRuns(dataDir, url, warn);
+      const runs = await listRuns(dataDir, url, ctx);
       if (v.json) out.log(JSON.stringify(runs, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x), 2));
       else out.log(runs.length === 0 ? 'no runs yet (try `trainwatch demo` against a running `trainwatch serve`)' : formatRuns(runs));
       return 0;
     }
     case 'export': {
-      const r = await exportRunTo(dataDir, url, arg, (v.format as string | undefined) ?? 'json', v.out as string | undefined, warn);
+      const r = await exportRunTo(dataDir, url, arg, (v.format as string | undefined) ?? 'json', v.out as string | undefined, ctx);
       if (r.file === null) process.stdout.write(r.body);
       else out.log(`wrote ${r.file}`);
       return 0;
     }
     case 'import': {
       if (v.as && v.rename) throw new UsageError('use either --as JOB_ID or --rename, not both');
-      const r = await importFile(dataDir, url, arg, { as: v.as as string | undefined, rename: v.rename === true }, warn);
+      const r = await importFile(dataDir, url, arg, { as: v.as as string | undefined, rename: v.rename === true }, ctx);
       out.log(`imported as ${r.job_id}${r.renamed ? ' (the original id was taken)' : ''}`);
       return 0;
     }
     default:
-      await removeRun(dataDir, url, arg, warn);
+      await removeRun(dataDir, url, arg, ctx);
       out.log(`deleted ${arg}`);
       return 0;
   }

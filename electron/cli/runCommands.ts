@@ -16,21 +16,27 @@ import { tokenPath } from '../engine/http/auth.ts';
 
 export class CommandError extends Error {}
 
+/** Where warnings go, and the version a snapshot exported without an engine is stamped with. */
+export interface CommandContext {
+  warn: (m: string) => void;
+  version: string;
+}
+
 type Target = { kind: 'http'; url: string } | { kind: 'local'; history: History };
 
 /** The engine's token for an engine started with --auth: $TRAINWATCH_TOKEN, else the data dir's file. */
 let authToken: string | null = null;
 
-async function target(dataDir: string, url: string | undefined, warn: (m: string) => void): Promise<Target> {
+async function target(dataDir: string, url: string | undefined, ctx: CommandContext): Promise<Target> {
   authToken = process.env.TRAINWATCH_TOKEN || readToken(dataDir);
   if (url) return { kind: 'http', url: url.replace(/\/$/, '') };
   const engine = runningEngine(dataDir);
   if (engine) return { kind: 'http', url: engine.http.url };
-  return { kind: 'local', history: await openHistory(dataDir, warn) };
+  return { kind: 'local', history: await openHistory(dataDir, ctx.warn, ctx.version) };
 }
 
-async function withTarget<T>(dataDir: string, url: string | undefined, warn: (m: string) => void, fn: (t: Target) => Promise<T>): Promise<T> {
-  const t = await target(dataDir, url, warn);
+async function withTarget<T>(dataDir: string, url: string | undefined, ctx: CommandContext, fn: (t: Target) => Promise<T>): Promise<T> {
+  const t = await target(dataDir, url, ctx);
   try {
     return await fn(t);
   } finally {
@@ -66,8 +72,8 @@ async function httpError(res: Response): Promise<CommandError> {
   return new CommandError(`the engine answered HTTP ${res.status}`);
 }
 
-export async function listRuns(dataDir: string, url: string | undefined, warn: (m: string) => void): Promise<RunSummary[]> {
-  return withTarget(dataDir, url, warn, async (t) => {
+export async function listRuns(dataDir: string, url: string | undefined, ctx: CommandContext): Promise<RunSummary[]> {
+  return withTarget(dataDir, url, ctx, async (t) => {
     if (t.kind === 'local') return t.history.store.summaries();
     const res = await http(`${t.url}${ROUTES.runs}`);
     if (!res.ok) throw await httpError(res);
@@ -105,10 +111,10 @@ export async function exportRunTo(
   jobId: string,
   format: string,
   out: string | undefined,
-  warn: (m: string) => void,
+  ctx: CommandContext,
 ): Promise<{ file: string | null; body: string }> {
   if (!SNAPSHOT_FORMATS.includes(format as SnapshotFormat)) throw new CommandError(`--format must be one of ${SNAPSHOT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
-  const { body, filename } = await withTarget(dataDir, url, warn, async (t) => {
+  const { body, filename } = await withTarget(dataDir, url, ctx, async (t) => {
     if (t.kind === 'local') {
       const r = await t.history.actions.export(jobId, format as SnapshotFormat);
       if (!r.ok) throw new CommandError(r.message);
@@ -130,7 +136,7 @@ export async function importFile(
   url: string | undefined,
   file: string,
   opts: { as?: string; rename?: boolean },
-  warn: (m: string) => void,
+  ctx: CommandContext,
 ): Promise<{ job_id: string; renamed: boolean }> {
   let size: number;
   try {
@@ -140,7 +146,7 @@ export async function importFile(
   }
   if (size > MAX_SNAPSHOT_BYTES) throw new CommandError(`${file} is ${size} bytes; snapshots larger than ${MAX_SNAPSHOT_BYTES} bytes are refused`);
   const text = readFileSync(file, 'utf8');
-  return withTarget(dataDir, url, warn, async (t) => {
+  return withTarget(dataDir, url, ctx, async (t) => {
     if (t.kind === 'local') {
       const r = t.history.actions.import(text, opts);
       if (!r.ok) throw new CommandError(`${file}: ${r.message}`);
@@ -162,8 +168,8 @@ export async function importFile(
   });
 }
 
-export async function removeRun(dataDir: string, url: string | undefined, jobId: string, warn: (m: string) => void): Promise<void> {
-  await withTarget(dataDir, url, warn, async (t) => {
+export async function removeRun(dataDir: string, url: string | undefined, jobId: string, ctx: CommandContext): Promise<void> {
+  await withTarget(dataDir, url, ctx, async (t) => {
     if (t.kind === 'local') {
       const r = t.history.actions.delete(jobId);
       if (!r.ok) throw new CommandError(r.message);

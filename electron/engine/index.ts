@@ -3,10 +3,9 @@
  * { exporter, API, live stream } and starts the listeners. The CLI, the Electron shell and the
  * tests all start the engine through here, and only through here.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { EngineInfo } from '../../shared/api.ts';
 import { PROTOCOL_VERSION } from '../../shared/protocol/events.ts';
 import { systemClock } from './clock.ts';
@@ -37,10 +36,12 @@ import { DEFAULT_SYSTEM_INTERVAL_MS, SystemSampler } from './system/sampler.ts';
 export const ENGINE_FILE = 'engine.json';
 import type { RetentionPolicy } from './storage/storage.ts';
 
-export const ROOT_DIR = fileURLToPath(new URL('../../', import.meta.url));
-export const VERSION: string = (JSON.parse(readFileSync(path.join(ROOT_DIR, 'package.json'), 'utf8')) as { version: string }).version;
+import { DEFAULT_HOST, DEFAULT_PORTS } from '../../shared/protocol/spec.ts';
 
-export const DEFAULT_PORTS = { http: 9478, ingest: 9479 } as const;
+export { DEFAULT_PORTS };
+
+/** The version an engine reports when its entry point did not say (tests, benchmarks). */
+export const DEV_VERSION = '0.0.0-dev';
 
 export interface EngineOptions {
   /** Loopback only: 127.0.0.1, ::1 or localhost. */
@@ -52,8 +53,13 @@ export interface EngineOptions {
   /** Unix socket NDJSON ingest; null turns it off. */
   socketPath: string | null;
   dataDir: string;
-  /** The built UI to serve at `/`; null serves a short help page. */
+  /**
+   * The built UI to serve at `/`; null serves a short help page. The entry point (the CLI's,
+   * the shell's) knows where its build put it; the engine never guesses from its own path.
+   */
   uiDir: string | null;
+  /** The app's version (/metrics build info, the API, snapshots): package.json's, passed in by the entry point. */
+  version: string;
   clock: Clock;
   stallAfterSeconds: number;
   finishedJobTtlSeconds: number;
@@ -119,19 +125,16 @@ export function defaultSocketPath(dataDir: string, env: NodeJS.ProcessEnv = proc
   return env.XDG_RUNTIME_DIR ? path.join(env.XDG_RUNTIME_DIR, 'trainwatch.sock') : path.join(dataDir, 'trainwatch.sock');
 }
 
-export function defaultUiDir(): string {
-  return path.join(ROOT_DIR, 'dist', 'renderer');
-}
-
 export function defaultOptions(env: NodeJS.ProcessEnv = process.env): EngineOptions {
   const dataDir = defaultDataDir(env);
   return {
-    host: '127.0.0.1',
+    host: DEFAULT_HOST,
     port: DEFAULT_PORTS.http,
     ingestPort: DEFAULT_PORTS.ingest,
     socketPath: defaultSocketPath(dataDir, env),
     dataDir,
-    uiDir: defaultUiDir(),
+    uiDir: null,
+    version: DEV_VERSION,
     clock: systemClock,
     ...DEFAULT_STORE_OPTIONS,
     finishedJobTtlSeconds: 600,
@@ -209,7 +212,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     finishedJobTtlSeconds: options.finishedJobTtlSeconds,
     maxExportedJobs: options.maxExportedJobs,
     defaultMetrics: options.defaultMetrics,
-    version: VERSION,
+    version: options.version,
   });
   const store = new RunStore({
     clock: options.clock,
@@ -259,7 +262,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
   };
   const feed = new LiveFeed(store, { intervalMs: options.sseIntervalMs });
   const sse = new SseHub(feed);
-  const actions = new RunActions(store, storage, VERSION);
+  const actions = new RunActions(store, storage, options.version);
   const streams = new StreamServer(ingestCtx, {
     maxConnections: options.maxIngestConnections,
     idleTimeoutMs: options.streamIdleTimeoutMs,
@@ -285,7 +288,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
   let tcp: { host: string; port: number } | null = null;
   let socket: string | null = null;
   const info = (): EngineInfo => ({
-    version: VERSION,
+    version: options.version,
     protocol: PROTOCOL_VERSION,
     http: { url: httpAddr?.url ?? '' },
     ingest: { tcp: tcp ? `${tcp.host.includes(':') ? `[${tcp.host}]` : tcp.host}:${tcp.port}` : null, socket },
@@ -310,7 +313,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     },
   });
   const http = new HttpServer(
-    { store, exporter, sse, ingest: ingestCtx, actions, push, requestCancel, sources: { sources, clock: options.clock, version: VERSION } },
+    { store, exporter, sse, ingest: ingestCtx, actions, push, requestCancel, sources: { sources, clock: options.clock, version: options.version } },
     {
       host: options.host,
       port: options.port,

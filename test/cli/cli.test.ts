@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planRuns, DEFAULT_DEMO } from '../../electron/cli/demoScenario.ts';
 import { parseExposition, valueOf, find } from '../helpers/exposition.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../../electron/cli/bin.js');
+import { CLI_BIN as BIN } from '../helpers/cli.ts';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tw-cli-'));
 const children = new Set<ChildProcess>();
 afterAll(() => {
