@@ -67,6 +67,7 @@ function context(): IngestContext {
     stats: new IngestStats(),
     ledger: new SeqLedger(),
     limits: { maxLineBytes: 512, hardLineBytes: 4096 },
+    journal: { append: () => undefined },
     durable: () => Promise.resolve(),
     backlog: () => 0,
     maxBacklogBytes: 1 << 20,

@@ -18,10 +18,11 @@ import type { ServerLine } from '../../../shared/protocol/events.ts';
 import { REJECT_REASONS } from '../../../shared/protocol/reasons.ts';
 import type { RejectReason } from '../../../shared/protocol/reasons.ts';
 import type { RunStore } from '../store/runStore.ts';
+import type { Journal } from '../storage/journal.ts';
 import { LineSplitter } from './lineSplitter.ts';
 import type { LineSink } from './lineSplitter.ts';
 import type { IngestStats } from './stats.ts';
-import { tokenEquals } from '../http/auth.ts';
+import { tokenEquals } from '../auth/token.ts';
 
 export interface LineLimits {
   /** Longer lines are rejected (line_too_long) and skipped. */
@@ -55,7 +56,8 @@ export interface IngestContext {
   stats: IngestStats;
   ledger: SeqLedger;
   limits: LineLimits;
-  /** Resolves when every event applied so far is on disk (rejects when the disk failed). */
+  /** Every accepted event's received bytes go here, in the order the store applied them. */
+  journal: Pick<Journal, 'append'>;
   /** Resolves once what was appended is on disk; with `jobIds`, only those runs' logs. */
   durable: (jobIds?: Iterable<string>) => Promise<void>;
   /** Bytes applied but not yet on disk; readers pause above `maxBacklogBytes`. */
@@ -218,8 +220,10 @@ export class IngestSession implements LineSink {
         return;
       }
     }
-    const result = this.ctx.store.apply(event, undefined, this.clientId ?? undefined);
+    const receivedAt = this.ctx.store.clock.now();
+    const result = this.ctx.store.apply(event, receivedAt);
     if (result.ok) {
+      this.ctx.journal.append({ jobId: event.job_id, bytes, receivedAt, clientId: this.clientId ?? undefined, seq });
       this.accepted++;
       if (seq !== undefined || this.touches > 0 || this.trackAll) this.touch(event.job_id);
       this.ctx.stats.events[event.type]++;

@@ -91,6 +91,24 @@ export function encodeEventText(n: number, rt: number, e: IngestEvent, c?: strin
   return framed(json);
 }
 
+/**
+ * An event record around the bytes the client sent: the same record as encodeEventText, but
+ * its `e` is the received line itself, spliced in unchanged (it is one JSON object: it passed
+ * validation), so nothing is re-encoded. `c` comes before `e` so the line is the record's tail.
+ */
+export function encodeRawEventRecord(n: number, rt: number, raw: Uint8Array, c?: string): Buffer {
+  const prefix = `{"k":"ev","n":${n},"rt":${rt}${c === undefined ? '' : `,"c":${JSON.stringify(c)}`},"e":`;
+  const prefixBytes = Buffer.byteLength(prefix);
+  const buf = Buffer.allocUnsafe(9 + prefixBytes + raw.length + 2);
+  buf.write(prefix, 9);
+  buf.set(raw, 9 + prefixBytes);
+  buf[buf.length - 2] = 0x7d; // }
+  buf[buf.length - 1] = NL;
+  buf.write(crc32(buf.subarray(9, buf.length - 1)).toString(16).padStart(8, '0'), 0, 'latin1');
+  buf[8] = SPACE;
+  return buf;
+}
+
 function finiteValues(e: IngestEvent): boolean {
   const x = e as { loss?: number; mean_reward?: number; value?: number };
   return (x.loss === undefined || Number.isFinite(x.loss)) && (x.mean_reward === undefined || Number.isFinite(x.mean_reward)) && (x.value === undefined || Number.isFinite(x.value));

@@ -13,17 +13,16 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import type { FileHandle } from 'node:fs/promises';
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { IngestEvent } from '../../../shared/protocol/events.ts';
-import { isTerminalType } from '../../../shared/protocol/events.ts';
 import type { Clock } from '../clock.ts';
 import { Run, RunStore, emptyTotals, addTotals } from '../store/runStore.ts';
-import type { AgentTotals, RetireReason, StoreObserver } from '../store/runStore.ts';
+import type { AgentTotals, RetireReason } from '../store/runStore.ts';
+import type { Journal, JournalEntry } from './journal.ts';
 import { TEMP_SUFFIX, fsyncDirAsync, writeFileAtomic } from './atomicFile.ts';
 import { checkSnapshot } from '../../../shared/snapshot.ts';
 import type { Snapshot } from '../../../shared/snapshot.ts';
 import { encodeJson } from '../../../shared/api.ts';
 import { runFromSnapshot, setSeries } from '../snapshot/snapshots.ts';
-import { LOG_FORMAT_VERSION, decodeLog, encodeEventText, encodeRecordText, lastRecord, loggedEvent } from './record.ts';
+import { LOG_FORMAT_VERSION, decodeLog, encodeRawEventRecord, encodeRecordText, lastRecord, loggedEvent } from './record.ts';
 import { checkpointOf, runFromCheckpoint } from '../store/checkpoint.ts';
 import type { Checkpoint, EndRecord, LogRecord } from './record.ts';
 
@@ -103,6 +102,10 @@ class RunLog {
   opening: Promise<FileHandle> | null = null;
   /** Close once the pending writes are on disk (the run ended). */
   closeWhenFlushed = false;
+  /** The run's end record is written (or queued): nothing follows it. */
+  ended = false;
+  /** New: its header record is added when its first commit starts. */
+  needsHeader = false;
   /** Highest seq per client_id in this log. */
   readonly seqs = new Map<string, number>();
 
@@ -135,7 +138,7 @@ interface TotalsFile {
   retired_files: string[];
 }
 
-export class Storage implements StoreObserver {
+export class Storage implements Journal {
   readonly runsDir: string;
   readonly importsDir: string;
   readonly stats: StorageStats = {
@@ -194,7 +197,6 @@ export class Storage implements StoreObserver {
       throw err;
     }
     s.stats.startupSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    store.observer = s;
     store.seriesLoader = (run) => s.loadSeries(run);
     store.listen({ changed: () => undefined, removed: (jobId) => s.removed(jobId) });
     if (opts.enforceRetention) {
@@ -207,30 +209,31 @@ export class Storage implements StoreObserver {
 
   // ---------------------------------------------------------------- appends and group commit
 
-  applied(run: Run, event: IngestEvent, receivedAt: number, clientId?: string): void {
-    let log = this.logs.get(run.jobId);
+  /**
+   * An event the store accepted, as the bytes the client sent (the journal seam): framed into
+   * its run's log around those bytes, never re-encoded. Does no I/O and asks the store nothing:
+   * a new log's header (it names the agent) and whether the run ended are looked up when the
+   * commit starts (beforeCommit).
+   */
+  append(entry: JournalEntry): void {
+    let log = this.logs.get(entry.jobId);
     if (!log) {
-      log = new RunLog(run.jobId, path.join(this.runsDir, logFileName(run.jobId)), 0, 0);
-      this.logs.set(run.jobId, log);
-      this.append(log, { k: 'hdr', v: LOG_FORMAT_VERSION, job_id: run.jobId, agent_id: run.agentId });
+      log = new RunLog(entry.jobId, path.join(this.runsDir, logFileName(entry.jobId)), 0, 0);
+      this.logs.set(entry.jobId, log);
+      log.needsHeader = true;
     }
-    this.appendText(log, encodeEventText(++log.n, receivedAt, event, clientId));
-    log.noteSeq(clientId, event.seq);
-    if (isTerminalType(event.type)) {
-      this.append(log, endRecord(log, run));
-      log.closeWhenFlushed = true;
-      this.markLoaded(run);
-    }
+    this.queue(log, encodeRawEventRecord(++log.n, entry.receivedAt, entry.bytes, entry.clientId));
+    log.noteSeq(entry.clientId, entry.seq);
   }
 
-  private append(log: RunLog, rec: LogRecord): void {
-    this.appendText(log, encodeRecordText(rec));
+  private appendRecord(log: RunLog, rec: LogRecord): void {
+    this.queue(log, encodeRecordText(rec));
   }
 
-  /** Queues encoded records for the next group commit; they become bytes once, at write time. */
-  private appendText(log: RunLog, text: string): void {
-    log.pending.push(text);
-    log.pendingBytes += Buffer.byteLength(text);
+  /** Queues encoded records for the next group commit. */
+  private queue(log: RunLog, part: string | Buffer): void {
+    log.pending.push(part);
+    log.pendingBytes += typeof part === 'string' ? Buffer.byteLength(part) : part.length;
     this.dirty.add(log);
     if (!this.timer && !this.flushing) this.timer = this.schedule(this.opts.commitIntervalMs);
   }
@@ -274,9 +277,29 @@ export class Storage implements StoreObserver {
     return new Promise((resolve, reject) => this.waiters.push({ logs, resolve, reject }));
   }
 
+  /** New logs get their header first; runs that ended since the last commit their end record, after their last event. */
+  private beforeCommit(): void {
+    for (const log of this.dirty) {
+      if (log.needsHeader) {
+        log.needsHeader = false;
+        const header = encodeRecordText({ k: 'hdr', v: LOG_FORMAT_VERSION, job_id: log.jobId, agent_id: this.store.get(log.jobId)?.agentId ?? '' });
+        log.pending.unshift(header);
+        log.pendingBytes += Buffer.byteLength(header);
+      }
+      if (log.ended) continue;
+      const run = this.store.get(log.jobId);
+      if (!run || run.state === 'running') continue;
+      this.appendRecord(log, endRecord(log, run));
+      log.ended = true;
+      log.closeWhenFlushed = true;
+      this.markLoaded(run);
+    }
+  }
+
   private async flush(): Promise<void> {
     this.timer = null;
     if (this.flushing) return;
+    this.beforeCommit();
     const batch = [...this.dirty];
     this.dirty.clear();
     this.inFlight = new Set(batch);
@@ -514,6 +537,7 @@ export class Storage implements StoreObserver {
     if (!rec || rec.k !== 'end') return null;
     const run = runFromCheckpoint(rec.run);
     const log = new RunLog(run.jobId, file, size, rec.n);
+    log.ended = true;
     for (const [client, seq] of Object.entries(rec.seqs ?? {})) {
       log.noteSeq(client, seq);
       this.opts.onSeq?.(client, seq);
@@ -565,7 +589,8 @@ export class Storage implements StoreObserver {
     const run = this.store.get(jobId);
     if (run && run.state !== 'running') {
       // Ended, but the end record never made it to disk: write it now so the next start is quick.
-      this.append(log, endRecord(log, run));
+      this.appendRecord(log, endRecord(log, run));
+      log.ended = true;
       log.closeWhenFlushed = true;
       this.markLoaded(run);
     }
@@ -805,7 +830,6 @@ export class Storage implements StoreObserver {
     await Promise.all(this.removals);
     await this.totalsWrite;
     await Promise.all([...this.openHandles].map((log) => this.closeHandle(log)));
-    this.store.observer = null;
     this.unlock();
   }
 }

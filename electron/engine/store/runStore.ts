@@ -96,10 +96,6 @@ export type RetireReason = 'capacity' | 'age' | 'count' | 'bytes' | 'deleted';
 export const RETIRE_REASONS: readonly RetireReason[] = ['capacity', 'age', 'count', 'bytes', 'deleted'];
 
 /** Sees every accepted event, after the store applied it: the durable log. */
-export interface StoreObserver {
-  applied(run: Run, event: IngestEvent, receivedAt: number, clientId?: string): void;
-}
-
 export interface StoreListener {
   /** A run was created or changed (also on stall transitions). */
   changed(jobId: string): void;
@@ -125,6 +121,9 @@ export class Run {
   cancelReason: string | null = null;
   pid: number | null = null;
   params: Record<string, unknown> | null = null;
+  /** Sweep labels from job_created. */
+  tags: string[] = [];
+  group: string | null = null;
   /** What the live stream last announced, so a stall transition is announced once. */
   announcedStalled = false;
   readonly series = new Map<string, Series>();
@@ -192,6 +191,8 @@ export function storedFields(run: Run): StoredFields {
     error: run.error,
     cancel_reason: run.cancelReason,
     pid: run.pid,
+    tags: run.tags,
+    group: run.group,
   };
 }
 
@@ -209,7 +210,6 @@ export class RunStore {
   /** Every agent_id with runs or retired totals: bounded by maxAgents. */
   private readonly agentIds = new Set<string>();
   private readonly tally = { compactions: 0 };
-  observer: StoreObserver | null = null;
   /** Brings an ended run's series back into memory (storage sets it; without storage all are loaded). */
   seriesLoader: ((run: Run) => Promise<void>) | null = null;
 
@@ -237,8 +237,8 @@ export class RunStore {
     };
   }
 
-  /** `clientId` names the sender that said `hello`, so the log can rebuild de-duplication after a restart. */
-  apply(event: IngestEvent, receivedAt = this.opts.clock.now(), clientId?: string): ApplyResult {
+  /** Storage hears of accepted events from the caller (the journal seam, storage/journal.ts), not from here. */
+  apply(event: IngestEvent, receivedAt = this.opts.clock.now()): ApplyResult {
     let run = this.runs.get(event.job_id);
     if (run?.imported) {
       return {
@@ -286,7 +286,6 @@ export class RunStore {
       run.announcedStalled = false;
       run.eventCount++;
     }
-    this.observer?.applied(run, event, receivedAt, clientId);
     for (const l of this.listeners) l.changed(run.jobId);
     return implicit ? APPLIED_IMPLICIT : APPLIED;
   }
@@ -301,6 +300,8 @@ export class RunStore {
         if (e.budget_limit_usd !== undefined) run.budgetLimit = e.budget_limit_usd;
         if (e.params !== undefined) run.params = e.params;
         if (e.pid !== undefined) run.pid = e.pid;
+        if (e.tags !== undefined) run.tags = e.tags;
+        if (e.group !== undefined) run.group = e.group;
         return null;
       case 'job_completed':
       case 'job_failed':

@@ -17,6 +17,8 @@
 import type { EventOf } from '../../../shared/protocol/events.ts';
 import type { Clock } from '../clock.ts';
 import type { RunStore } from '../store/runStore.ts';
+import type { Journal } from '../storage/journal.ts';
+import { encodeJson } from '../../../shared/api.ts';
 import { APP_ARGS, GPU_ARGS, findOnPath, parseAppsCsv, parseGpuCsv, runSmi } from './nvidiaSmi.ts';
 import type { ComputeApp, GpuInfo } from './nvidiaSmi.ts';
 import { cpuRatio, hostBusyRatio, parseLoadavg, parseMeminfo, parseProcStat, procFs, readTree } from './procfs.ts';
@@ -42,6 +44,8 @@ export interface SystemSamplerOptions {
   log: (message: string) => void;
   /** Processes read per sample over all jobs; default MAX_PROCESSES_PER_SAMPLE. */
   maxProcesses?: number;
+  /** Where accepted samples are written (startEngine wires storage); without one they live in memory only. */
+  journal?: Pick<Journal, 'append'>;
 }
 
 export type GpuState = 'unknown' | 'none' | 'present' | 'failing';
@@ -182,7 +186,7 @@ export class SystemSampler {
       if (memory) event.host_mem_used_bytes = memory.usedBytes;
       if (load) event.host_load1 = load.load1;
       // A job that ended since the list was taken is refused by the store: nothing to do.
-      this.opts.store.apply(event, t);
+      if (this.opts.store.apply(event, t).ok) this.opts.journal?.append({ jobId: run.jobId, bytes: Buffer.from(encodeJson(event)), receivedAt: t });
     }
     this.status.jobs = live.size;
     for (const id of this.tracks.keys()) if (!live.has(id)) this.tracks.delete(id);

@@ -108,6 +108,24 @@ describe('restart', () => {
     expect([d.status, d.event_count, d.series['progress/iteration']!.v]).toEqual(['completed', 4, [1, 2]]);
   });
 
+  it('writes the bytes the client sent, unchanged, and replays them', async () => {
+    const e = await boot();
+    // Odd spacing, key order, an escaped character, a field the engine does not know, a NaN loss.
+    const sent = [
+      '{"type":"job_created",  "agent_id":"a","job_id":"raw","name":"caf\\u00e9 ü", "seq":1}',
+      '{"agent_id":"a","type":"training","job_id":"raw","loss":"NaN","iteration":2,"extra":{"k":[1, 2]},"seq":2}',
+    ];
+    const c = await StreamClient.to(e);
+    c.write(`${sent.join('\n')}\n`);
+    await c.until(() => c.replies.some((r) => r.type === 'ack' && r.seq === 2));
+    await c.close();
+    const log = readFileSync(logOf('raw'), 'utf8');
+    for (const line of sent) expect(log).toContain(`,"e":${line}}\n`);
+    const e2 = await restart();
+    const d = await detail(e2, 'raw');
+    expect([d.name, d.event_count, d.loss, d.series['training/loss']!.v]).toEqual(['café ü', 2, Number.NaN, [Number.NaN]]);
+  });
+
   it('refuses a second engine on the same data dir', async () => {
     await boot();
     await expect(startEngine({ port: 0, ingestPort: 0, socketPath: null, uiDir: null, dataDir: dir })).rejects.toThrow(

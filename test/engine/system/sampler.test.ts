@@ -76,7 +76,10 @@ describe('the system sampler, live', () => {
     const { root, waitFor, worker } = startTree();
     await waitFor('idle');
     const J = { job_id: 'burner', agent_id: 'ppo' };
-    expect(engine.store.apply({ type: 'job_created', ...J, pid: root.pid! })).toEqual({ ok: true, implicit: false });
+    const created = { type: 'job_created' as const, ...J, pid: root.pid! };
+    expect(engine.store.apply(created)).toEqual({ ok: true, implicit: false });
+    // Straight into the store, so also straight into the journal (what ingest does for every accepted event).
+    engine.storage.append({ jobId: J.job_id, bytes: Buffer.from(JSON.stringify(created)), receivedAt: engine.store.clock.now() });
 
     await engine.system.sample(); // first look: RSS, no CPU ratio yet (no interval)
     expect(points(engine, J.job_id, 'rss_bytes')).toBe(1);
