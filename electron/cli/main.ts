@@ -4,22 +4,22 @@
  */
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import type { ParseArgsConfig } from 'node:util';
 import { ROUTES } from '../../shared/api.ts';
 import { parseSourceFlag } from '../../shared/fleet.ts';
 import type { SourceInput } from '../../shared/fleet.ts';
 import { DEFAULT_PORTS, DEV_VERSION, defaultDataDir, defaultSocketPath, startEngine } from '../engine/index.ts';
+import { helpLines, integer, number, optionsFor, parseArgsConfig, rawValue } from './options.ts';
+import { UsageError, parseCommandLine } from './usage.ts';
 import type { EngineOptions } from '../engine/index.ts';
 import { formatAddr, parseAddr } from '../../clients/node/trainwatch.ts';
 import { tokenPath } from '../engine/auth/token.ts';
 import { runDemo } from './demo.ts';
-import { RunUsageError, runCommand as launchRun } from './run.ts';
+import { runCommand as launchRun } from './run.ts';
 import { DEFAULT_DEMO } from './demoScenario.ts';
 import { decideStart, launchElectron, probe } from './start.ts';
 import { CommandError, exportRunTo, formatRuns, importFile, listRuns, removeRun } from './runCommands.ts';
 
-export class UsageError extends Error {}
+export { UsageError };
 
 /**
  * What only the entry point knows (electron/cli/bin.ts, built to dist/cli/trainwatch.js): the
@@ -57,40 +57,17 @@ Usage:
   trainwatch help | --version
 
 serve options (environment variable in brackets):
-  --host HOST          HTTP and TCP ingest address                  [TRAINWATCH_HOST] (127.0.0.1)
-                       a non-loopback address needs --allow-remote, and turns --auth on
-  --allow-remote       allow a non-loopback --host (token auth is then always on)
-  --auth               require the token (<data-dir>/auth-token) for ingest and the API [TRAINWATCH_AUTH=1]
-  --metrics-token-file FILE  /metrics requires Authorization: Bearer <the token in FILE>
-  --port N             HTTP port: UI, /metrics, /api/v1             [TRAINWATCH_PORT] (${DEFAULT_PORTS.http})
-  --ingest-port N|off  TCP NDJSON ingest port                       [TRAINWATCH_INGEST_PORT] (${DEFAULT_PORTS.ingest})
-  --socket PATH|off    Unix socket for NDJSON ingest                [TRAINWATCH_SOCKET] ($XDG_RUNTIME_DIR/trainwatch.sock)
-  --data-dir DIR       where Trainwatch keeps its files             [TRAINWATCH_DATA_DIR] ($XDG_DATA_HOME/trainwatch)
-  --stall-after SECS   a running job silent this long is "stalled"  [TRAINWATCH_STALL_AFTER] (300)
-  --finished-ttl SECS  ended jobs leave per-job /metrics after this [TRAINWATCH_FINISHED_TTL] (600)
-  --push-ttl SECS      pushed groups leave /metrics this long after their last push; 0: never [TRAINWATCH_PUSH_TTL] (600)
-  --durability MODE    fsync: ack only what is on disk; none: no fsync [TRAINWATCH_DURABILITY] (fsync)
-  --source KIND=URL    watch other machines too (repeatable; docs/fleet.md): prometheus=http://host:9090
-                       or metrics=http://box:9478/metrics
-  --source-token-file FILE  bearer token for the --source just before it
-  --system-interval S  CPU/memory/GPU of each job's process every S seconds; 0: off [TRAINWATCH_SYSTEM_INTERVAL] (5)
+${helpLines(optionsFor('serve'))}
 
 ls, export, import and rm talk to the engine running on --data-dir [TRAINWATCH_DATA_DIR], or read
-the data dir directly when none runs; --url URL [TRAINWATCH_URL] names an engine explicitly.
+the data dir directly when none runs:
+${helpLines(optionsFor('data'))}
 
 run options:
-  --job-id ID          the job's id (a new one by default); the command gets it as TRAINWATCH_JOB_ID
-  --agent-id ID        the job's agent [TRAINWATCH_AGENT_ID] (the script's name)
-  --name NAME          a name for the UI (the command line)
-  --addr ADDR          engine ingest address [TRAINWATCH_ADDR] (the engine on --data-dir, else 127.0.0.1:${DEFAULT_PORTS.ingest})
-  --grace SECS         on cancel: SIGINT, then SIGTERM and SIGKILL this far apart (10)
-  --data-dir DIR       where to look for the running engine         [TRAINWATCH_DATA_DIR]
+${helpLines(optionsFor('run'))}
 
 demo options:
-  --addr ADDR          engine ingest address, HOST:PORT or a socket path [TRAINWATCH_ADDR] (127.0.0.1:${DEFAULT_PORTS.ingest})
-  --runs N             how many runs (${DEFAULT_DEMO.runs})
-  --speed X            play X times faster than real time (1)
-  --seed N             random seed (${DEFAULT_DEMO.seed})
+${helpLines(optionsFor('demo'))}
 `;
 
 type Out = { log: (s: string) => void; error: (s: string) => void };
@@ -131,35 +108,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
       out.error(`trainwatch: ${err.message}`);
       return 1;
     }
-    if (err instanceof UsageError || err instanceof RunUsageError) {
+    if (err instanceof UsageError) {
       out.error(`trainwatch: ${err.message}`);
       return 2;
     }
     out.error(`trainwatch: ${(err as Error).message}`);
     return 1;
-  }
-}
-
-function parse(args: string[], options: ParseArgsConfig['options']): Record<string, string | boolean | undefined> {
-  return parseWith(args, options, 0).values;
-}
-
-function parseWith(
-  args: string[],
-  options: ParseArgsConfig['options'],
-  positionals: number,
-): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
-  try {
-    const r = parseArgs({ args, options, strict: true, allowPositionals: positionals > 0 });
-    if (r.positionals.length > positionals) throw new UsageError(`unexpected argument: ${r.positionals[positionals]}`);
-    return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    const option = /'(-[^' ]*)/.exec((err as Error).message)?.[1] ?? '';
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option ${option}; try \`trainwatch help\``);
-    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(`option ${option} needs a value`);
-    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`unexpected argument: ${(err as Error).message.split("'")[1] ?? ''}`);
-    throw err;
   }
 }
 
@@ -172,73 +126,23 @@ function usage<T>(fn: () => T): T {
   }
 }
 
-function int(name: string, raw: string | undefined, min: number, max: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
-function num(name: string, raw: string | undefined, min: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min) throw new UsageError(`${name} must be a number >= ${min}, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
+/** The engine options of `trainwatch serve` (and the desktop app) from its flags and environment (options.ts). */
 export function serveOptions(args: string[], env: NodeJS.ProcessEnv): Partial<EngineOptions> {
-  const v = parse(args, {
-    host: { type: 'string' },
-    port: { type: 'string' },
-    'ingest-port': { type: 'string' },
-    socket: { type: 'string' },
-    'data-dir': { type: 'string' },
-    'stall-after': { type: 'string' },
-    'finished-ttl': { type: 'string' },
-    'push-ttl': { type: 'string' },
-    durability: { type: 'string' },
-    source: { type: 'string', multiple: true },
-    'source-token-file': { type: 'string', multiple: true },
-    'allow-remote': { type: 'boolean' },
-    auth: { type: 'boolean' },
-    'metrics-token-file': { type: 'string' },
-    'system-interval': { type: 'string' },
-  });
-  const pick = (flag: string, envName: string) => (v[flag] as string | undefined) ?? (env[envName] || undefined);
+  const rows = optionsFor('serve');
+  const { values } = parseCommandLine(args, parseArgsConfig(rows), 0);
   const opts: Partial<EngineOptions> = {};
-  const host = pick('host', 'TRAINWATCH_HOST');
-  if (host !== undefined) opts.host = host;
-  const port = int('--port', pick('port', 'TRAINWATCH_PORT'), 0, 65535);
-  if (port !== undefined) opts.port = port;
-  const ingestPort = pick('ingest-port', 'TRAINWATCH_INGEST_PORT');
-  if (ingestPort === 'off') opts.ingestPort = null;
-  else if (ingestPort !== undefined) opts.ingestPort = int('--ingest-port', ingestPort, 0, 65535)!;
-  const dataDir = pick('data-dir', 'TRAINWATCH_DATA_DIR') ?? defaultDataDir(env);
-  opts.dataDir = dataDir;
-  const socket = pick('socket', 'TRAINWATCH_SOCKET');
-  opts.socketPath = socket === 'off' ? null : (socket ?? defaultSocketPath(dataDir, env));
-  const stall = num('--stall-after', pick('stall-after', 'TRAINWATCH_STALL_AFTER'), 1);
-  if (stall !== undefined) opts.stallAfterSeconds = stall;
-  const ttl = num('--finished-ttl', pick('finished-ttl', 'TRAINWATCH_FINISHED_TTL'), 0);
-  if (ttl !== undefined) opts.finishedJobTtlSeconds = ttl;
-  const pushTtl = num('--push-ttl', pick('push-ttl', 'TRAINWATCH_PUSH_TTL'), 0);
-  if (pushTtl !== undefined) opts.pushTtlSeconds = pushTtl;
-  const durability = pick('durability', 'TRAINWATCH_DURABILITY');
-  if (durability !== undefined) {
-    if (durability !== 'fsync' && durability !== 'none') throw new UsageError(`--durability must be fsync or none, got ${JSON.stringify(durability)}`);
-    opts.durability = durability;
+  for (const row of rows) {
+    const raw = rawValue(row, values, env);
+    if (raw !== undefined) row.apply?.(opts, raw);
   }
+  opts.dataDir ??= defaultDataDir(env);
+  if (opts.socketPath === undefined) opts.socketPath = defaultSocketPath(opts.dataDir, env);
   const sources = sourceFlags(args);
   if (sources.length > 0) opts.sources = sources;
-  if (v['allow-remote'] === true) opts.allowRemote = true;
-  if (v.auth === true || env.TRAINWATCH_AUTH === '1') opts.auth = true;
-  if (typeof v['metrics-token-file'] === 'string') opts.metricsTokenFile = v['metrics-token-file'];
   const effectiveHost = opts.host ?? '127.0.0.1';
   if (!isLoopback(effectiveHost) && !opts.allowRemote) {
     throw new UsageError(`--host ${effectiveHost} is not a loopback address: add --allow-remote to expose Trainwatch to the network (token auth is then always on)`);
   }
-  const systemInterval = num('--system-interval', pick('system-interval', 'TRAINWATCH_SYSTEM_INTERVAL'), 0);
-  if (systemInterval !== undefined) opts.systemIntervalMs = Math.round(systemInterval * 1000);
   return opts;
 }
 
@@ -328,14 +232,14 @@ async function start(args: string[], env: NodeJS.ProcessEnv, out: Out, app: AppI
 }
 
 async function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv, out: Out, app: AppInfo): Promise<number> {
-  const common = { 'data-dir': { type: 'string' as const }, url: { type: 'string' as const } };
+  const common = parseArgsConfig(optionsFor('data'));
   const spec = {
     ls: { options: { ...common, json: { type: 'boolean' as const } }, positionals: 0, usage: 'trainwatch ls [--json]' },
     export: { options: { ...common, format: { type: 'string' as const }, out: { type: 'string' as const } }, positionals: 1, usage: 'trainwatch export JOB_ID [--format json|csv|prom] [--out FILE|-]' },
     import: { options: { ...common, as: { type: 'string' as const }, rename: { type: 'boolean' as const } }, positionals: 1, usage: 'trainwatch import FILE [--as JOB_ID | --rename]' },
     rm: { options: common, positionals: 1, usage: 'trainwatch rm JOB_ID' },
   }[command as 'ls' | 'export' | 'import' | 'rm'];
-  const { values: v, positionals } = parseWith(args, spec.options, spec.positionals);
+  const { values: v, positionals } = parseCommandLine(args, spec.options, spec.positionals);
   if (positionals.length < spec.positionals) throw new UsageError(`usage: ${spec.usage}`);
   const dataDir = (v['data-dir'] as string | undefined) ?? (env.TRAINWATCH_DATA_DIR || defaultDataDir(env));
   const url = (v.url as string | undefined) ?? (env.TRAINWATCH_URL || undefined);
@@ -368,16 +272,11 @@ async function runCommand(command: string, args: string[], env: NodeJS.ProcessEn
 }
 
 async function demo(args: string[], env: NodeJS.ProcessEnv, out: Out): Promise<number> {
-  const v = parse(args, {
-    addr: { type: 'string' },
-    runs: { type: 'string' },
-    speed: { type: 'string' },
-    seed: { type: 'string' },
-  });
-  const addr = usage(() => parseAddr((v.addr as string | undefined) ?? (env.TRAINWATCH_ADDR || `127.0.0.1:${DEFAULT_PORTS.ingest}`)));
-  const runs = int('--runs', v.runs as string | undefined, 1, 500) ?? DEFAULT_DEMO.runs;
-  const speed = num('--speed', v.speed as string | undefined, 0.01) ?? 1;
-  const seed = int('--seed', v.seed as string | undefined, 0, 2 ** 31) ?? DEFAULT_DEMO.seed;
+  const v = parseCommandLine(args, parseArgsConfig(optionsFor('demo')), 0).values as Record<string, string | undefined>;
+  const addr = usage(() => parseAddr(v.addr ?? (env.TRAINWATCH_ADDR || `127.0.0.1:${DEFAULT_PORTS.ingest}`)));
+  const runs = v.runs === undefined ? DEFAULT_DEMO.runs : integer('--runs', v.runs, 1, 500);
+  const speed = v.speed === undefined ? 1 : number('--speed', v.speed, 0.01);
+  const seed = v.seed === undefined ? DEFAULT_DEMO.seed : integer('--seed', v.seed, 0, 2 ** 31);
   const tag = `demo${Date.now().toString(36).slice(-5)}`;
   out.log(`Feeding ${runs} synthetic runs into ${formatAddr(addr)} at ${speed}x`);
   const result = await runDemo(addr, { ...DEFAULT_DEMO, runs, seed, tag, speed }, out.log, env);

@@ -25,6 +25,8 @@ import { requestCancel as requestCancelOf } from './cancelRequest.ts';
 import type { CancelOutcome } from './cancelRequest.ts';
 import { InheritedMapper } from './push/inherited.ts';
 import { DEFAULT_PUSH_OPTIONS, PushStore } from './push/pushStore.ts';
+import { ListenError } from './listenError.ts';
+import type { Listener } from './listenError.ts';
 import { writeFileAtomic } from './storage/atomicFile.ts';
 import { SourceManager } from './sources/manager.ts';
 import type { SourceInput } from '../../shared/fleet.ts';
@@ -38,7 +40,7 @@ import type { RetentionPolicy } from './storage/storage.ts';
 
 import { DEFAULT_HOST, DEFAULT_PORTS } from '../../shared/protocol/spec.ts';
 
-export { DEFAULT_PORTS };
+export { DEFAULT_PORTS, ListenError };
 
 /** The version an engine reports when its entry point did not say (tests, benchmarks). */
 export const DEV_VERSION = '0.0.0-dev';
@@ -349,11 +351,11 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
 
   try {
     httpAddr = await http.listen().catch((err: unknown) => {
-      throw listenError(err, `HTTP on ${options.host}:${options.port}`, '--port');
+      throw listenError(err, 'http', `HTTP on ${options.host}:${options.port}`, '--port');
     });
     if (options.ingestPort !== null) {
       tcp = await streams.listenTcp(options.host, options.ingestPort).catch((err: unknown) => {
-        throw listenError(err, `TCP ingest on ${options.host}:${options.ingestPort}`, '--ingest-port');
+        throw listenError(err, 'ingest', `TCP ingest on ${options.host}:${options.ingestPort}`, '--ingest-port');
       });
     }
     if (options.socketPath !== null) socket = await streams.listenUnix(options.socketPath);
@@ -398,9 +400,10 @@ async function openStorage(dataDir: string, open: () => Promise<Storage>): Promi
   }
 }
 
-function listenError(err: unknown, what: string, flag: string): Error {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') return new Error(`${what}: the address is already in use (another trainwatch serve?); choose another with ${flag}`);
-  if (code === 'EACCES') return new Error(`${what}: permission denied; choose a port above 1023 with ${flag}`);
-  return new Error(`${what}: ${(err as Error).message}`);
+function listenError(err: unknown, listener: Listener, what: string, flag: string): Error {
+  if (err instanceof ListenError) return err;
+  const code = (err as NodeJS.ErrnoException).code ?? 'UNKNOWN';
+  if (code === 'EADDRINUSE') return new ListenError(listener, code, `${what}: the address is already in use (another trainwatch serve?); choose another with ${flag}`);
+  if (code === 'EACCES') return new ListenError(listener, code, `${what}: permission denied; choose a port above 1023 with ${flag}`);
+  return new ListenError(listener, code, `${what}: ${(err as Error).message}`);
 }
