@@ -223,11 +223,12 @@ function menuCommands(
     }),
     importSnapshot: guarded('Cannot import the snapshot', async () => {
       const w = win();
-      const options = { properties: ['openFile' as const], filters: [{ name: 'Trainwatch snapshot', extensions: ['json'] }] };
+      // TensorBoard event files have no extension of their own (events.out.tfevents.<time>.<host>.<pid>.0).
+      const options = { properties: ['openFile' as const], filters: [{ name: 'Trainwatch snapshot', extensions: ['json'] }, { name: 'TensorBoard event file, Lightning metrics.csv', extensions: ['*'] }] };
       const choice = w && !w.isDestroyed() ? await dialog.showOpenDialog(w, options) : await dialog.showOpenDialog(options);
       const file = choice.filePaths[0];
       if (choice.canceled || file === undefined) return;
-      const r = await importSnapshotFile(engine.actions, file);
+      const r = await importSnapshotFile(engine.actions, file, engine.options.version);
       if (!r.ok) return problem('Cannot import the snapshot', r.message);
       show(runUrl(r.jobId));
       if (r.renamed) void message({ type: 'info', title: APP_NAME, message: `Imported as ${r.jobId}`, detail: 'A run with the snapshot’s job id exists already.' });
