@@ -16,7 +16,7 @@
  *
  * esbuild is Go-native and takes well under a second here.
  */
-import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -41,10 +41,13 @@ function common(): BuildOptions {
   };
 }
 
+/**
+ * Replaces the files in place, each by a rename, without emptying the folder first: a test run
+ * (test/globalSetup.ts) rebuilds while another may be spawning the command.
+ */
 export async function buildCli(outDir = CLI_OUT): Promise<{ bin: string }> {
-  rmSync(outDir, { recursive: true, force: true });
   const bin = path.join(outDir, 'trainwatch.js');
-  await build({
+  const result = await build({
     ...common(),
     entryPoints: [path.join(ROOT, 'electron/cli/bin.ts')],
     outfile: bin,
@@ -53,7 +56,14 @@ export async function buildCli(outDir = CLI_OUT): Promise<{ bin: string }> {
     target: TARGETS.cli,
     packages: 'external',
     banner: { js: '#!/usr/bin/env node' },
+    write: false,
   });
+  mkdirSync(outDir, { recursive: true });
+  for (const file of result.outputFiles) {
+    const tmp = `${file.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, file.contents, { mode: file.path === bin ? 0o755 : 0o644 });
+    renameSync(tmp, file.path);
+  }
   chmodSync(bin, 0o755);
   return { bin };
 }
