@@ -9,6 +9,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +26,23 @@ function env(): NodeJS.ProcessEnv {
   for (const [k, v] of Object.entries(process.env)) if (!k.toLowerCase().startsWith('npm_') && !k.startsWith('TRAINWATCH_')) out[k] = v;
   out.PATH = `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`;
   return out;
+}
+
+/**
+ * GET on a fresh connection: fetch's keep-alive pool may reuse a connection the server is just
+ * closing after its idle timeout (the demo runs longer than that), and fail with "other side closed".
+ */
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
 }
 
 let tmp: string;
@@ -97,18 +115,17 @@ describe('the installed package', () => {
   });
 
   it('serves the built app at /, not the help page', async () => {
-    const res = await fetch(`${url}/`);
-    const html = await res.text();
-    expect(res.status).toBe(200);
+    const { status, body: html } = await get(`${url}/`);
+    expect(status).toBe(200);
     expect(html).toContain('<div id="root"></div>');
     expect(html).toMatch(/<script type="module" crossorigin src="\.?\/assets\/[^"]+\.js"><\/script>/);
     expect(html).not.toContain('The UI is not built');
   });
 
   it('reports the package version in /metrics and the API the UI shows', async () => {
-    const exp = parseExposition(await (await fetch(`${url}/metrics`)).text());
+    const exp = parseExposition((await get(`${url}/metrics`)).body);
     expect(find(exp, 'trainwatch_build_info').map((s) => s.labels.version)).toEqual([PACKAGE_VERSION]);
-    const info = (await (await fetch(`${url}/api/v1/info`)).json()) as { version: string };
+    const info = JSON.parse((await get(`${url}/api/v1/info`)).body) as { version: string };
     expect(info.version).toBe(PACKAGE_VERSION);
   });
 
@@ -117,7 +134,7 @@ describe('the installed package', () => {
     expect([r.status, r.stderr]).toEqual([0, '']);
     const sent = Number(/sent (\d+) events, 0 rejected, acknowledged up to seq (\d+)/.exec(r.stdout)?.[1]);
     expect(r.stdout).toContain(`acknowledged up to seq ${sent}`);
-    const exp = parseExposition(await (await fetch(`${url}/metrics`)).text());
+    const exp = parseExposition((await get(`${url}/metrics`)).body);
     expect(find(exp, 'training_jobs_created_total').reduce((a, s) => a + s.value, 0)).toBe(3);
     expect(find(exp, 'trainwatch_ingest_events_total').reduce((a, s) => a + s.value, 0)).toBe(sent);
   });
