@@ -11,7 +11,7 @@ import type { SnapshotFormat } from '../../shared/snapshot.ts';
 import type { RunActions } from '../engine/snapshot/runActions.ts';
 import { MAX_SNAPSHOT_BYTES } from '../engine/snapshot/runActions.ts';
 import { encodeJson } from '../../shared/api.ts';
-import { VERSION } from '../engine/index.ts';
+import { DEV_VERSION } from '../engine/index.ts';
 import { isCsvLoggerFile, isEventsFile, prepareImport } from '../engine/importers/importPath.ts';
 import { parseHash, runHref } from '../../shared/route.ts';
 import { APP_ENTRY_URL, isAppUrl } from './appOrigin.ts';
@@ -79,8 +79,13 @@ export async function prepareExport(actions: Pick<RunActions, 'export'>, jobId: 
  * Imports a snapshot file as a read-only run. A taken id is not an error here: the run is
  * imported under a fresh one (the engine's `rename`), and the result says so.
  */
-export async function importSnapshotFile(actions: Pick<RunActions, 'import'>, file: string): Promise<FileResult<{ jobId: string; renamed: boolean }>> {
-  if (isEventsFile(path.basename(file)) || isCsvLoggerFile(path.basename(file))) return importLogFile(actions, file);
+/** `engineVersion` marks a converted log's snapshot as made by this app (the engine's options.version). */
+export async function importSnapshotFile(
+  actions: Pick<RunActions, 'import'>,
+  file: string,
+  engineVersion: string = DEV_VERSION,
+): Promise<FileResult<{ jobId: string; renamed: boolean }>> {
+  if (isEventsFile(path.basename(file)) || isCsvLoggerFile(path.basename(file))) return importLogFile(actions, file, engineVersion);
   let size: number;
   try {
     size = (await stat(file)).size;
@@ -102,8 +107,8 @@ export async function importSnapshotFile(actions: Pick<RunActions, 'import'>, fi
 }
 
 /** A TensorBoard event file or a Lightning metrics.csv (docs/import.md), named after its folder. */
-function importLogFile(actions: Pick<RunActions, 'import'>, file: string): FileResult<{ jobId: string; renamed: boolean }> {
-  const prepared = prepareImport(file, { engineVersion: VERSION });
+function importLogFile(actions: Pick<RunActions, 'import'>, file: string, engineVersion: string): FileResult<{ jobId: string; renamed: boolean }> {
+  const prepared = prepareImport(file, { engineVersion });
   if (!prepared.ok) return { ok: false, code: 'bad_log', message: prepared.message };
   if (prepared.kind !== 'runs' || prepared.runs.length !== 1) return { ok: false, code: 'bad_log', message: `${path.basename(file)} is not one run` };
   const out = actions.import(encodeJson(prepared.runs[0]!.snapshot), { rename: true });

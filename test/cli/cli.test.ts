@@ -12,7 +12,7 @@ import { planRuns, DEFAULT_DEMO } from '../../electron/cli/demoScenario.ts';
 import { parseExposition, valueOf, find } from '../helpers/exposition.ts';
 import { output } from '../helpers/wait.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../../electron/cli/bin.js');
+import { CLI_BIN as BIN } from '../helpers/cli.ts';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tw-cli-'));
 const children = new Set<ChildProcess>();
 afterAll(() => {

@@ -53,6 +53,14 @@ describe('against a live engine', () => {
   });
   afterAll(async () => engine.dispose());
 
+  it('sends sweep labels with job_created, and the run carries exactly them', async () => {
+    const c = client(addr);
+    c.start({ jobId: 'node-sweep', agentId: 'ts', tags: ['lr-sweep', 'ß-baseline'], group: 'sweep-12' }).finish();
+    expect(await c.flush(5_000)).toBe(true);
+    const run = (await (await fetch(`${engine.http.url}/api/v1/runs/node-sweep`)).json()) as { tags: string[]; group: string | null };
+    expect([run.tags, run.group]).toEqual([['lr-sweep', 'ß-baseline'], 'sweep-12']);
+  });
+
   it('reports a job with the job-scoped API, and /metrics shows exactly the values', async () => {
     const c = client(addr);
     const r = c.start({ jobId: 'node-ok', agentId: 'ts', totalIterations: 3, budgetLimitUsd: 10, name: 'from node', params: { seed: 1 } });

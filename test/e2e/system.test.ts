@@ -21,7 +21,7 @@ import { launchChromium, noChromium } from '../helpers/browser.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const UI_DIR = path.join(ROOT, 'dist', 'renderer');
-const BIN = path.join(ROOT, 'electron/cli/bin.js');
+import { CLI_BIN as BIN } from '../helpers/cli.ts';
 const skipReason = noChromium;
 
 const JOB = 'sys-ui';

@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { output } from '../helpers/wait.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../../electron/cli/bin.js');
+import { CLI_BIN as BIN } from '../helpers/cli.ts';
 
 export interface ServeProcess {
   child: ChildProcess;

@@ -10,7 +10,8 @@ import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync,
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT_DIR, startEngine } from '../../electron/engine/index.ts';
+import { startEngine } from '../../electron/engine/index.ts';
+import { ROOT_DIR } from '../helpers/cli.ts';
 import type { FleetRun, FleetRunDetail, FleetRunsResponse, SourceState } from '../../shared/fleet.ts';
 import { SOURCE_ROUTES } from '../../shared/fleet.ts';
 import { SERIES } from '../../shared/run.ts';

@@ -36,7 +36,8 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT_DIR, VERSION } from '../../electron/engine/index.ts';
+import { DEV_VERSION as VERSION } from '../../electron/engine/index.ts';
+import { ROOT_DIR } from '../helpers/cli.ts';
 import { PROTOCOL_VERSION } from '../../shared/protocol/events.ts';
 import { StreamClient, testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';

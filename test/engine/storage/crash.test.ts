@@ -14,7 +14,7 @@ import { rng } from '../../../electron/cli/demoScenario.ts';
 import type { RunSummary } from '../../../shared/run.ts';
 import { output, until } from '../../helpers/wait.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../../../electron/cli/bin.js');
+import { CLI_BIN as BIN } from '../../helpers/cli.ts';
 const ROUNDS = Number(process.env.TW_CRASH_ROUNDS ?? 6);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tw-crash-'));
 const children = new Set<ChildProcess>();
