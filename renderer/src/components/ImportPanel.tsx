@@ -94,7 +94,6 @@ export function ImportPanel() {
 }
 
 function ImportRow({ entry, onRetry }: { entry: ImportEntry; onRetry: (key: number, opts: { as?: string; rename?: boolean }) => void }) {
-  const [newId, setNewId] = useState(entry.state === 'failed' ? (entry.clash?.suggestion ?? '') : '');
   return (
     <li className={`import-result import-${entry.state}`} data-testid="import-result" data-file={entry.name} data-state={entry.state}>
       <span className="import-file">{entry.name}</span> <span className="muted">({KIND_LABEL[entry.kind]})</span>{' '}
@@ -122,28 +121,34 @@ function ImportRow({ entry, onRetry }: { entry: ImportEntry; onRetry: (key: numb
           <span className="action-error" role="alert" data-testid="import-error">
             {entry.text}
           </span>
-          {entry.clash && (
-            <form
-              className="import-clash"
-              data-testid="import-clash"
-              onSubmit={(ev) => {
-                ev.preventDefault();
-                if (newId.trim() !== '') onRetry(entry.key, { as: newId.trim() });
-              }}
-            >
-              <label>
-                Import as a new id <input value={newId} onChange={(ev) => setNewId(ev.currentTarget.value)} placeholder="new run id" data-testid="import-new-id" />
-              </label>
-              <button type="submit" disabled={newId.trim() === ''} data-testid="import-as">
-                Import as this id
-              </button>
-              <button type="button" className="link-button" onClick={() => onRetry(entry.key, { ...entry.opts, rename: true })} data-testid="import-rename">
-                or let Trainwatch pick one
-              </button>
-            </form>
-          )}
+          {entry.clash && <ClashForm suggestion={entry.clash.suggestion} onAs={(as) => onRetry(entry.key, { as })} onRename={() => onRetry(entry.key, { ...entry.opts, rename: true })} />}
         </>
       )}
     </li>
+  );
+}
+
+/** A taken id's way on: another id (prefilled with `<id>-2`), or one Trainwatch picks. */
+function ClashForm({ suggestion, onAs, onRename }: { suggestion: string; onAs: (as: string) => void; onRename: () => void }) {
+  const [newId, setNewId] = useState(suggestion);
+  return (
+    <form
+      className="import-clash"
+      data-testid="import-clash"
+      onSubmit={(ev) => {
+        ev.preventDefault();
+        if (newId.trim() !== '') onAs(newId.trim());
+      }}
+    >
+      <label>
+        Import as a new id <input value={newId} onChange={(ev) => setNewId(ev.currentTarget.value)} placeholder="new run id" data-testid="import-new-id" />
+      </label>
+      <button type="submit" disabled={newId.trim() === ''} data-testid="import-as">
+        Import as this id
+      </button>
+      <button type="button" className="link-button" onClick={onRename} data-testid="import-rename">
+        or let Trainwatch pick one
+      </button>
+    </form>
   );
 }
