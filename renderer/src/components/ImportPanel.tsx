@@ -4,7 +4,7 @@ import { runHref } from '../../../shared/route.ts';
 import { fileSource, useImports } from '../api/useImports.ts';
 import type { ImportEntry } from '../model/imports.ts';
 
-const KIND_LABEL = { snapshot: 'snapshot', tfevents: 'TensorBoard event file', csv: 'metrics.csv' } as const;
+const KIND_LABEL = { snapshot: 'snapshot', tfevents: 'TensorBoard event file', csv: 'Lightning CSV' } as const;
 
 /**
  * The Overview's Import…: a file picker and drag-and-drop onto the page, for snapshots,
