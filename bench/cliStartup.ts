@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../test/helpers/engine.ts';
+import { freePort } from './common.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const VARIANTS = {
