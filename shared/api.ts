@@ -5,6 +5,7 @@
  */
 import type { RunDetail, RunSummary } from './run.ts';
 import type { SnapshotFormat } from './snapshot.ts';
+import type { ImportOptions, ImportedFile } from './import.ts';
 
 export const API_PREFIX = '/api/v1';
 
@@ -189,4 +190,10 @@ export interface MonitorApi {
   exportRun(jobId: string, format: SnapshotFormat): Promise<ExportedFile>;
   /** The runs a sweep filter covers, with params and final/best metrics (GET /api/v1/sweep). */
   sweep(filter?: SweepFilter): Promise<SweepRun[]>;
+  /**
+   * Imports one file as a read-only run (shared/import.ts): a snapshot, a TensorBoard event file
+   * or a Lightning metrics.csv, by its name. A taken id fails with `run_exists` unless `opts`
+   * names another (`as`) or asks for a free one (`rename`).
+   */
+  importFile(name: string, bytes: Uint8Array, opts?: ImportOptions): Promise<ImportedFile>;
 }
