@@ -5,7 +5,6 @@
  */
 import type { RunDetail, RunSummary } from './run.ts';
 import type { SnapshotFormat } from './snapshot.ts';
-import type { ImportOptions, ImportedFile } from './import.ts';
 
 export const API_PREFIX = '/api/v1';
 
@@ -196,4 +195,31 @@ export interface MonitorApi {
    * names another (`as`) or asks for a free one (`rename`).
    */
   importFile(name: string, bytes: Uint8Array, opts?: ImportOptions): Promise<ImportedFile>;
+}
+
+/** How a file is imported: under another id (`as`), or a free one Trainwatch picks where the id is taken. */
+export interface ImportOptions {
+  as?: string;
+  rename?: boolean;
+}
+
+/** What one imported log held and what it left out (docs/import.md "The report"). */
+export interface ImportReport {
+  job_id: string;
+  files: string[];
+  records: number;
+  scalars: { tag: string; points: number }[];
+  params: string[];
+  texts: { tag: string; entries: number }[];
+  /** Data the run cannot show (histograms, images, ...), by kind and tag, counted. */
+  not_shown: { kind: string; tag: string; records: number }[];
+  /** What the reader had to decide (a cut-short last record, hparams lines it could not read). */
+  notes: string[];
+}
+
+/** A file imported: the run's id, whether it had to take a fresh one, and for a log its report. */
+export interface ImportedFile {
+  job_id: string;
+  renamed: boolean;
+  report: ImportReport | null;
 }

@@ -27,32 +27,9 @@ export function importKindOf(name: string): ImportKind {
 /** The longest file name the IPC import takes (a file system allows 255 bytes). */
 export const IMPORT_NAME_MAX = 1024;
 
-/** How a file is imported: under another id (`as`), or a free one Trainwatch picks where the id is taken. */
-export interface ImportOptions {
-  as?: string;
-  rename?: boolean;
-}
-
-/** What one imported log held and what it left out (docs/import.md "The report"). */
-export interface ImportReport {
-  job_id: string;
-  files: string[];
-  records: number;
-  scalars: { tag: string; points: number }[];
-  params: string[];
-  texts: { tag: string; entries: number }[];
-  /** Data the run cannot show (histograms, images, ...), by kind and tag, counted. */
-  not_shown: { kind: string; tag: string; records: number }[];
-  /** What the reader had to decide (a cut-short last record, hparams lines it could not read). */
-  notes: string[];
-}
-
-/** A file imported: the run's id, whether it had to take a fresh one, and for a log its report. */
-export interface ImportedFile {
-  job_id: string;
-  renamed: boolean;
-  report: ImportReport | null;
-}
+// The wire types live with the API contract (shared/api.ts), which this module's callers also use.
+export type { ImportOptions, ImportReport, ImportedFile } from './api.ts';
+import type { ImportOptions, ImportReport } from './api.ts';
 
 /**
  * The id a log is imported under when the user named none. The browser hands over a file's
