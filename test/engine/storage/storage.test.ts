@@ -119,6 +119,7 @@ describe('restart', () => {
     c.write(`${sent.join('\n')}\n`);
     await c.until(() => c.replies.some((r) => r.type === 'ack' && r.seq === 2));
     await c.close();
+    await e.storage.idle(); // moved from the journal into the run's log
     const log = readFileSync(logOf('raw'), 'utf8');
     for (const line of sent) expect(log).toContain(`,"e":${line}}\n`);
     const e2 = await restart();
