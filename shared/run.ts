@@ -87,6 +87,9 @@ export interface RunSummary {
   error: string | null;
   cancel_reason: string | null;
   pid: number | null;
+  /** Sweep labels the client sent on job_created ([] and null when it sent none). */
+  tags: string[];
+  group: string | null;
 }
 
 /** One series, columnar: parallel arrays of time (Unix seconds), value and optional step. */

@@ -77,6 +77,9 @@ export const snapshotSchema = z.object({
     cancel_reason: text(LIMITS.messageLength).nullable(),
     pid: finite.int().nullable(),
     params: z.record(z.string(), z.unknown()).nullable(),
+    // Snapshots written before sweep labels existed have neither field: they import unlabelled.
+    tags: z.array(z.string().min(1).max(LIMITS.tagLength)).max(LIMITS.tagCount).default([]),
+    group: z.string().min(1).max(LIMITS.groupLength).nullable().default(null),
   }),
   summary: z.object({
     phases: z.object(Object.fromEntries(PHASES.map((p) => [p, phaseSummary])) as Record<Phase, typeof phaseSummary>),

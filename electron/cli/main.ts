@@ -12,7 +12,7 @@ import type { SourceInput } from '../../shared/fleet.ts';
 import { DEFAULT_PORTS, ROOT_DIR, VERSION, defaultDataDir, defaultSocketPath, startEngine } from '../engine/index.ts';
 import type { EngineOptions } from '../engine/index.ts';
 import { formatAddr, parseAddr } from '../../clients/node/trainwatch.ts';
-import { tokenPath } from '../engine/http/auth.ts';
+import { tokenPath } from '../engine/auth/token.ts';
 import { runDemo } from './demo.ts';
 import { RunUsageError, runCommand as launchRun } from './run.ts';
 import { DEFAULT_DEMO } from './demoScenario.ts';

@@ -4,11 +4,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { tokenPath } from '../engine/http/auth.ts';
+import { tokenPath } from '../engine/auth/token.ts';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PORTS, defaultDataDir } from '../engine/index.ts';
 import { runningEngine } from '../engine/history.ts';
-import { defaultAgentId, launch } from '../engine/launcher/launcher.ts';
+import { defaultAgentId, launch } from './launcher.ts';
 import { LIMITS } from '../../shared/protocol/events.ts';
 import { formatAddr, parseAddr } from '../../clients/node/trainwatch.ts';
 

@@ -12,7 +12,7 @@ import { openHistory, runningEngine } from '../engine/history.ts';
 import type { History } from '../engine/history.ts';
 import { MAX_SNAPSHOT_BYTES } from '../engine/snapshot/runActions.ts';
 import { writeFileAtomic } from '../engine/storage/atomicFile.ts';
-import { tokenPath } from '../engine/http/auth.ts';
+import { tokenPath } from '../engine/auth/token.ts';
 
 export class CommandError extends Error {}
 

@@ -22,14 +22,14 @@ import { StreamServer } from './ingest/streamServer.ts';
 import { DEFAULT_STORE_OPTIONS, RunStore } from './store/runStore.ts';
 import { DEFAULT_STORAGE_OPTIONS, Storage } from './storage/storage.ts';
 import { RunActions } from './snapshot/runActions.ts';
-import { requestCancel as requestCancelOf } from './launcher/cancelRequest.ts';
-import type { CancelOutcome } from './launcher/cancelRequest.ts';
+import { requestCancel as requestCancelOf } from './cancelRequest.ts';
+import type { CancelOutcome } from './cancelRequest.ts';
 import { InheritedMapper } from './push/inherited.ts';
 import { DEFAULT_PUSH_OPTIONS, PushStore } from './push/pushStore.ts';
 import { writeFileAtomic } from './storage/atomicFile.ts';
 import { SourceManager } from './sources/manager.ts';
 import type { SourceInput } from '../../shared/fleet.ts';
-import { loadOrCreateToken, readTokenFile, tokenPath } from './http/auth.ts';
+import { loadOrCreateToken, readTokenFile, tokenPath } from './auth/token.ts';
 import { engineLimits } from './limits.ts';
 import { DEFAULT_SYSTEM_INTERVAL_MS, SystemSampler } from './system/sampler.ts';
 

@@ -10,12 +10,12 @@ import path from 'node:path';
 import type { SnapshotFormat } from '../../shared/snapshot.ts';
 import type { RunActions } from '../engine/snapshot/runActions.ts';
 import { MAX_SNAPSHOT_BYTES } from '../engine/snapshot/runActions.ts';
-import { parseHash, runHref } from '../../renderer/src/model/route.ts';
+import { parseHash, runHref } from '../../shared/route.ts';
 import { APP_ENTRY_URL, isAppUrl } from './appOrigin.ts';
 
 export type FileResult<T> = ({ ok: true } & T) | { ok: false; code: string; message: string };
 
-/** The run the window is showing (its URL hash, renderer/src/model/route.ts), or null. */
+/** The run the window is showing (its URL hash, shared/route.ts), or null. */
 export function jobIdFromWindowUrl(url: string): string | null {
   if (!isAppUrl(url)) return null;
   const route = parseHash(new URL(url).hash);

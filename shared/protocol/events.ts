@@ -38,6 +38,10 @@ export const LIMITS = {
   messageLength: 8192,
   scalarNameLength: 128,
   paramsDepth: 8,
+  /** Sweep labels on job_created: at most `tagCount` tags of 1..`tagLength` characters each. */
+  tagCount: 64,
+  tagLength: 128,
+  groupLength: 256,
   /** Anything above this is read as milliseconds (year 5138 in seconds). */
   maxTimestamp: 1e11,
 } as const;
@@ -93,6 +97,15 @@ function depthAtMost(value: unknown, max: number): boolean {
   return true;
 }
 
+/** A sweep label (a tag, a group): like an id, it names runs in filters, URLs and CSV files. */
+const label = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((s) => !CONTROL_CHARS.test(s), why('invalid_value', 'must not contain control characters'))
+    .refine(wellFormed, why('invalid_value', 'must be valid Unicode (no lone surrogates)'));
+
 const params = z
   .record(z.string(), z.unknown())
   .refine((p) => depthAtMost(p, LIMITS.paramsDepth), why('too_deep', `must be nested at most ${LIMITS.paramsDepth} levels deep`));
@@ -118,6 +131,9 @@ export const eventSchemas = {
     params: params.optional(),
     /** The training process, so the system sampler can watch it. */
     pid: z.number().int().min(1).optional(),
+    /** Sweep labels (wandb.init(tags=, group=)): the sweep view picks and compares runs by them. */
+    tags: z.array(label(LIMITS.tagLength)).max(LIMITS.tagCount).optional(),
+    group: label(LIMITS.groupLength).optional(),
   }),
   job_completed: z.object({ type: z.literal('job_completed'), ...common }),
   job_failed: z.object({ type: z.literal('job_failed'), ...common, error: text(LIMITS.messageLength).optional() }),

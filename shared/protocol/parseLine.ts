@@ -101,10 +101,11 @@ function fromIssue(issue: z.core.$ZodIssue | undefined, type?: string): Rejectio
       if (issue.input === undefined) return reject('missing_field', `${where} is required`);
       if (typeof issue.input === 'number' && !Number.isFinite(issue.input)) return reject('non_finite', `${where} must be a finite number`);
       if (issue.expected === 'int') return reject('wrong_type', `${where} must be an integer, got ${issue.input as number}`);
-      return reject('wrong_type', `${where} must be a ${issue.expected}, got ${describe(issue.input)}`);
+      return reject('wrong_type', `${where} must be ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}, got ${describe(issue.input)}`);
     }
     case 'too_big':
       if (issue.origin === 'string') return reject('field_too_long', `${where} is longer than ${String(issue.maximum)} characters`);
+      if (issue.origin === 'array') return reject('invalid_value', `${where} has more than ${String(issue.maximum)} entries`);
       return reject('invalid_value', `${where} must be <= ${String(issue.maximum)}`);
     case 'too_small':
       if (issue.origin === 'string') return reject('missing_field', `${where} must not be empty`);

@@ -18,13 +18,14 @@ import { testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
 import { startFleet } from '../helpers/fleet.ts';
 import type { Fleet } from '../helpers/fleet.ts';
-import { freePort, hasPrometheus, poll } from '../helpers/prometheus.ts';
+import { missingPrometheus } from '../helpers/parts.ts';
+import { freePort, poll } from '../helpers/prometheus.ts';
 import { launchChromium, noChromium } from '../helpers/browser.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const UI_DIR = path.join(ROOT, 'dist', 'renderer');
 const RESULTS_DIR = path.join(ROOT, 'test-results');
-const skipReason = noChromium ?? (!hasPrometheus ? 'no Prometheus (apt-get install prometheus)' : null);
+const skipReason = noChromium ?? missingPrometheus();
 
 const text = async (page: Page, selector: string): Promise<string> => ((await page.locator(selector).first().textContent()) ?? '').trim();
 

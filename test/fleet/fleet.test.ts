@@ -19,7 +19,8 @@ import { rawRequest, testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
 import { byInstanceAndJob, compared, startFleet } from '../helpers/fleet.ts';
 import type { Compared, Fleet } from '../helpers/fleet.ts';
-import { freePort, hasPrometheus, poll, tinyServer } from '../helpers/prometheus.ts';
+import { missingPrometheus } from '../helpers/parts.ts';
+import { freePort, poll, tinyServer } from '../helpers/prometheus.ts';
 
 async function api<T>(engine: TestEngine, route: string, init?: RequestInit): Promise<{ status: number; body: T }> {
   const res = await fetch(`${engine.http.url}${route}`, init);
@@ -38,7 +39,9 @@ function addSource(engine: TestEngine, source: Record<string, unknown>) {
 const fleetRuns = async (engine: TestEngine, id: string) => (await api<FleetRunsResponse>(engine, SOURCE_ROUTES.runs(id))).body;
 const asCompared = (runs: FleetRun[]): Compared[] => runs.map((r) => compared(r.instance, r)).sort(byInstanceAndJob);
 
-describe.skipIf(!hasPrometheus)('fleet: three engines, a real Prometheus, the app watching through its source API', () => {
+const skipReason = missingPrometheus();
+
+describe.skipIf(skipReason !== null)(`fleet: three engines, a real Prometheus, the app watching through its source API${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   let fleet: Fleet;
   let app: TestEngine;
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT_DIR } from '../../electron/engine/index.ts';
 import { replaceOnce } from '../helpers/fleet.ts';
-import { PROMTOOL, hasPrometheus } from '../helpers/prometheus.ts';
+import { PROMTOOL, missingPromtool } from '../helpers/parts.ts';
 
 const PROM_DIR = path.join(ROOT_DIR, 'docs', 'prometheus');
 
@@ -19,7 +19,9 @@ function check(file: string): { status: number | null; output: string } {
   return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
 }
 
-describe.skipIf(!hasPrometheus)('promtool check config: the fleet configs in docs/prometheus', () => {
+const skipReason = missingPromtool();
+
+describe.skipIf(skipReason !== null)(`promtool check config: the fleet configs in docs/prometheus${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'tw-promtool-'));
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

@@ -3,7 +3,7 @@
  * training-metrics module (test/engine/push/fixtures/original_metrics.py, prometheus_client as
  * it is) served over HTTP by Python, scraped by the engine. Its jobs show with their values.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,11 +11,11 @@ import type { FleetRunsResponse } from '../../shared/fleet.ts';
 import { SOURCE_ROUTES } from '../../shared/fleet.ts';
 import { testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
+import { SYSTEM_PYTHON, missingPrometheusClient } from '../helpers/parts.ts';
 import { poll } from '../helpers/prometheus.ts';
 
-const SYSTEM_PYTHON = process.env.TRAINWATCH_TEST_SYSTEM_PYTHON ?? '/usr/bin/python3';
 const FIXTURES = path.join(import.meta.dirname, '..', 'engine', 'push', 'fixtures');
-const hasClient = spawnSync(SYSTEM_PYTHON, ['-c', 'import prometheus_client'], { encoding: 'utf8' }).status === 0;
+const skipReason = missingPrometheusClient();
 
 const SERVICE = `
 import sys
@@ -44,7 +44,7 @@ print(server.server_address[1], flush=True)
 server.serve_forever()
 `;
 
-describe.skipIf(!hasClient)(`the original Python service's /metrics as a source (needs ${SYSTEM_PYTHON} with prometheus_client)`, () => {
+describe.skipIf(skipReason !== null)(`the original Python service's /metrics as a source${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   let app: TestEngine;
   let python: ChildProcess;
   let port: number;

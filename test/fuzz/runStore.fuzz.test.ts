@@ -7,7 +7,6 @@
  * lints a sample of them.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseValue } from '../../shared/protocol/parseLine.ts';
@@ -18,6 +17,7 @@ import { Exporter } from '../../electron/engine/exporter/exporter.ts';
 import { IngestStats } from '../../electron/engine/ingest/stats.ts';
 import { ManualClock } from '../../electron/engine/clock.ts';
 import { find, parseExposition, semanticProblems } from '../helpers/exposition.ts';
+import { PROMTOOL, missingPromtool } from '../helpers/parts.ts';
 import { eventObject } from './arbitraries.ts';
 
 type State = 'running' | 'completed' | 'failed' | 'cancelled';
@@ -46,7 +46,6 @@ function predict(model: Map<string, ModelJob>, e: IngestEvent): string | null {
   return null;
 }
 
-const PROMTOOL = process.env.PROMTOOL_PATH ?? '/usr/bin/promtool';
 
 const step = fc.oneof({ weight: 12, arbitrary: eventObject().map((o) => ({ kind: 'event' as const, o })) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 900 }).map((s) => ({ kind: 'tick' as const, s })) });
 
@@ -93,7 +92,7 @@ describe('the run store against a model', () => {
       }),
       { numRuns: 150 },
     );
-    if (existsSync(PROMTOOL)) {
+    if (missingPromtool() === null) {
       expect(samples).toHaveLength(5);
       for (const body of samples) {
         const r = spawnSync(PROMTOOL, ['check', 'metrics'], { input: body, encoding: 'utf8' });

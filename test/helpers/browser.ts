@@ -1,15 +1,16 @@
 /**
  * Debian's Chromium for the browser tests, driven by playwright-core (TOOLCHAIN.md: no browser
- * downloads here). Suites skip with `noChromium` as their one-line reason when it is absent.
+ * downloads here). Suites skip with `noChromium` as their one-line reason when it is absent;
+ * under CI=true importing this module throws that reason instead (./parts.ts).
  */
-import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
+import { CHROMIUM_PATH, missingChromium } from './parts.ts';
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export { CHROMIUM_PATH };
 
 /** Why the browser suites cannot run here, or null when they can. */
-export const noChromium: string | null = existsSync(CHROMIUM_PATH) ? null : `no Chromium at ${CHROMIUM_PATH} (apt-get install chromium, or set CHROMIUM_PATH)`;
+export const noChromium: string | null = missingChromium();
 
 /** Headless, quiet (no background traffic), as root in a container (--no-sandbox). */
 export function launchChromium(): Promise<Browser> {

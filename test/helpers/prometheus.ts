@@ -4,18 +4,17 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './engine.ts';
+import { PROMETHEUS, PROMTOOL } from './parts.ts';
 
 export { freePort };
 
-export const PROMETHEUS = process.env.PROMETHEUS_PATH ?? '/usr/bin/prometheus';
-export const PROMTOOL = process.env.PROMTOOL_PATH ?? '/usr/bin/promtool';
-export const hasPrometheus = existsSync(PROMETHEUS) && existsSync(PROMTOOL);
+export { PROMETHEUS, PROMTOOL };
 
 export async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, log: () => string = () => ''): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -32,7 +32,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,7 +40,8 @@ import { ROOT_DIR, VERSION } from '../../electron/engine/index.ts';
 import { PROTOCOL_VERSION } from '../../shared/protocol/events.ts';
 import { StreamClient, testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
-import { PROMETHEUS, freePort, poll } from '../helpers/prometheus.ts';
+import { PROMETHEUS, missingPrometheus } from '../helpers/parts.ts';
+import { freePort, poll } from '../helpers/prometheus.ts';
 
 const PROM_DIR = path.join(ROOT_DIR, 'docs', 'prometheus');
 const GRAFANA_DIR = path.join(ROOT_DIR, 'docs', 'grafana');
@@ -400,7 +401,9 @@ const usesRecordedSeries = (expr: string) => /\b[a-z_]+:[a-z0-9_:]+/.test(expr.r
 
 // --------------------------------------------------------------------------------- the setup
 
-describe.skipIf(!existsSync(PROMETHEUS))(`Prometheus evaluates the monitoring kit against a live engine (needs ${PROMETHEUS}: apt-get install prometheus)`, () => {
+const skipReason = missingPrometheus();
+
+describe.skipIf(skipReason !== null)(`Prometheus evaluates the monitoring kit against a live engine${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   let engine: TestEngine;
   let prometheus: ChildProcess | undefined;
   let prometheusExit: Promise<void> | undefined;

@@ -3,18 +3,18 @@
  * The one accepted finding is the inherited gauge `training_iteration_total` (see METRICS.md).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoTimeline, DEFAULT_DEMO } from '../../electron/cli/demoScenario.ts';
 import { StreamClient, scrape, testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
 import { semanticProblems } from '../helpers/exposition.ts';
+import { PROMTOOL, missingPromtool } from '../helpers/parts.ts';
 
-const PROMTOOL = process.env.PROMTOOL_PATH ?? '/usr/bin/promtool';
+const skipReason = missingPromtool();
 const OM_ACCEPT = 'application/openmetrics-text;version=1.0.0';
 const EXPECTED_FINDING = 'training_iteration_total non-counter metrics should not have "_total" suffix';
 
-describe.skipIf(!existsSync(PROMTOOL))(`promtool check metrics (needs ${PROMTOOL}: apt-get install prometheus)`, () => {
+describe.skipIf(skipReason !== null)(`promtool check metrics${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   let engine: TestEngine;
   beforeAll(async () => {
     // Without prom-client's default metrics: promtool rejects its nodejs_*_total gauges, which are not ours.

@@ -6,14 +6,15 @@
  * Prometheus.)
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT_DIR } from '../../electron/engine/index.ts';
 import { METRIC_LIST } from '../../shared/catalog.ts';
+import { PROMTOOL, missingPromtool } from '../helpers/parts.ts';
 
-const PROMTOOL = process.env.PROMTOOL_PATH ?? '/usr/bin/promtool';
+const skipReason = missingPromtool();
 const PROM_DIR = path.join(ROOT_DIR, 'docs', 'prometheus');
 const RULES = readFileSync(path.join(PROM_DIR, 'rules.yml'), 'utf8');
 const TESTS = readFileSync(path.join(PROM_DIR, 'rules.test.yml'), 'utf8');
@@ -51,7 +52,7 @@ function metricNames(text: string): string[] {
   return [...new Set([...bare.matchAll(/\b((?:training|trainwatch)_[a-z0-9_]+|up)\b/g)].map((m) => m[1]!))];
 }
 
-describe.skipIf(!existsSync(PROMTOOL))(`docs/prometheus with promtool (needs ${PROMTOOL}: apt-get install prometheus)`, () => {
+describe.skipIf(skipReason !== null)(`docs/prometheus with promtool${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   it('promtool check rules accepts rules.yml: 14 rules', () => {
     expect(promtool('check', 'rules', path.join(PROM_DIR, 'rules.yml'))).toEqual({
       status: 0,

@@ -34,6 +34,8 @@ function run(jobId: string, over: Partial<RunSummary> = {}): RunSummary {
     error: null,
     cancel_reason: null,
     pid: null,
+    tags: [],
+    group: null,
     ...over,
   };
 }

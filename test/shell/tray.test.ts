@@ -12,7 +12,7 @@ function run(jobId: string, over: Partial<RunSummary> = {}): RunSummary {
     job_id: jobId, agent_id: 'ppo', name: null, status: 'running', implicit: false, imported: false,
     started_at: NOW - 1_000, ended_at: null, last_event_at: NOW - 10, event_count: 1,
     current_iteration: null, total_iterations: null, budget_usage_usd: null, budget_limit_usd: null,
-    budget_utilization_percent: null, loss: null, mean_reward: null, error: null, cancel_reason: null, pid: null,
+    budget_utilization_percent: null, loss: null, mean_reward: null, error: null, cancel_reason: null, pid: null, tags: [], group: null,
     ...over,
   };
 }

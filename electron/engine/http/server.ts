@@ -17,13 +17,14 @@ import type { ServerLine } from '../../../shared/protocol/events.ts';
 import type { RunStore } from '../store/runStore.ts';
 import { CONTENT_SECURITY_POLICY, HostGuard, INGEST_CONTENT_TYPES, SECURITY_HEADERS, mediaType } from './security.ts';
 import type { SseHub } from './sse.ts';
-import { bearer, cookieToken, sessionCookie, tokenEquals } from './auth.ts';
+import { tokenEquals } from '../auth/token.ts';
+import { bearer, cookieToken, sessionCookie } from './auth.ts';
 import { MAX_SNAPSHOT_BYTES } from '../snapshot/runActions.ts';
 import type { ActionError, RunActions } from '../snapshot/runActions.ts';
 import { SNAPSHOT_FORMATS } from '../../../shared/snapshot.ts';
 import { LIMITS } from '../../../shared/protocol/events.ts';
 import type { PushStore } from '../push/pushStore.ts';
-import type { CancelOutcome } from '../launcher/cancelRequest.ts';
+import type { CancelOutcome } from '../cancelRequest.ts';
 import type { SnapshotFormat } from '../../../shared/snapshot.ts';
 import { handleSources, isSourcesPath } from '../sources/routes.ts';
 import type { SourceRouteContext } from '../sources/routes.ts';
@@ -36,7 +37,7 @@ export interface HttpServerOptions {
   maxBodyBytes: number;
   maxConnections: number;
   info: () => EngineInfo;
-  /** Token auth (electron/engine/http/auth.ts): null leaves ingest and the API open (loopback). */
+  /** Token auth (electron/engine/auth/token.ts): null leaves ingest and the API open (loopback). */
   authToken?: string | null;
   /** `--metrics-token-file`: /metrics then needs this bearer token. */
   metricsToken?: string | null;

@@ -22,7 +22,7 @@ import type { Journal } from '../storage/journal.ts';
 import { LineSplitter } from './lineSplitter.ts';
 import type { LineSink } from './lineSplitter.ts';
 import type { IngestStats } from './stats.ts';
-import { tokenEquals } from '../http/auth.ts';
+import { tokenEquals } from '../auth/token.ts';
 
 export interface LineLimits {
   /** Longer lines are rejected (line_too_long) and skipped. */

@@ -93,6 +93,8 @@ export function runFromReading(sourceId: string, r: JobReading, fallback: { stat
     error: null,
     cancel_reason: null,
     pid: null,
+    tags: [],
+    group: null,
   };
 }
 

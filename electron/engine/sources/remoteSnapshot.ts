@@ -36,6 +36,8 @@ export async function exportRemoteRun(detail: FleetRunDetail, format: SnapshotFo
     error: detail.error,
     cancel_reason: detail.cancel_reason,
     pid: null,
+    tags: detail.tags,
+    group: detail.group,
     params: { source: detail.source_id, instance: detail.instance },
     phases,
   });

@@ -30,6 +30,9 @@ export function runFromCheckpoint(c: Checkpoint): Run {
   run.cancelReason = c.cancel_reason;
   run.pid = c.pid;
   run.params = c.params;
+  // Checkpoints written before sweep labels existed have neither field.
+  run.tags = c.tags ?? [];
+  run.group = c.group ?? null;
   for (const [phase, h] of Object.entries(c.phases)) run.phases[phase as keyof typeof run.phases] = { counts: [...h.counts], sumMicros: h.sumMicros, count: h.count };
   run.seriesLoaded = false;
   return run;

@@ -121,6 +121,9 @@ export class Run {
   cancelReason: string | null = null;
   pid: number | null = null;
   params: Record<string, unknown> | null = null;
+  /** Sweep labels from job_created. */
+  tags: string[] = [];
+  group: string | null = null;
   /** What the live stream last announced, so a stall transition is announced once. */
   announcedStalled = false;
   readonly series = new Map<string, Series>();
@@ -188,6 +191,8 @@ export function storedFields(run: Run): StoredFields {
     error: run.error,
     cancel_reason: run.cancelReason,
     pid: run.pid,
+    tags: run.tags,
+    group: run.group,
   };
 }
 
@@ -295,6 +300,8 @@ export class RunStore {
         if (e.budget_limit_usd !== undefined) run.budgetLimit = e.budget_limit_usd;
         if (e.params !== undefined) run.params = e.params;
         if (e.pid !== undefined) run.pid = e.pid;
+        if (e.tags !== undefined) run.tags = e.tags;
+        if (e.group !== undefined) run.group = e.group;
         return null;
       case 'job_completed':
       case 'job_failed':

@@ -13,7 +13,7 @@ import { createRoot } from 'react-dom/client';
 import { useState } from 'react';
 import type { SeriesData } from '../../../shared/run.ts';
 import { SmoothedChart } from '../components/TrainingPanel.tsx';
-import { DEFAULT_CHART_OPTIONS } from '../model/route.ts';
+import { DEFAULT_CHART_OPTIONS } from '../../../shared/route.ts';
 import '../styles.css';
 
 const lossAt = (i: number) => 1 / i + (i % 7) / 100;

@@ -4,7 +4,7 @@ import type { RunDetail, RunSummary } from '../../../shared/run.ts';
 import type { BudgetForecast } from '../model/budget.ts';
 import { formatCount, formatPercent, formatUsd } from '../model/format.ts';
 import { mergeLines, seriesXY } from '../model/lines.ts';
-import type { ChartOptions } from '../model/route.ts';
+import type { ChartOptions } from '../../../shared/route.ts';
 import { Gauge } from './Gauge.tsx';
 import { SeriesChart } from './SeriesChart.tsx';
 import type { Guide } from './SeriesChart.tsx';

@@ -1,5 +1,5 @@
-import { X_MODES } from '../model/route.ts';
-import type { ChartOptions, XMode } from '../model/route.ts';
+import { X_MODES } from '../../../shared/route.ts';
+import type { ChartOptions, XMode } from '../../../shared/route.ts';
 
 const X_LABEL: Record<XMode, string> = { step: 'Step', relative: 'Relative', wall: 'Wall time' };
 

@@ -2,7 +2,7 @@ import { memo, useMemo } from 'react';
 import { useActiveTooltipLabel, useIsTooltipActive, useXAxisScale, useYAxisScale } from 'recharts';
 import { linePath, rowIndexAt } from '../model/linePath.ts';
 import type { Row } from '../model/lines.ts';
-import type { LineSpec } from './SeriesChart.tsx';
+import type { LineSpec } from './chartTypes.ts';
 
 /** Stroke of a line spec, as SeriesChart's recharts Lines draw it. */
 export const lineStroke = (l: LineSpec) => ({

@@ -9,7 +9,7 @@ import type { RunDetail, SeriesData } from '../../../shared/run.ts';
 import { formatCount, formatDuration } from '../model/format.ts';
 import { mergeLines, seriesXY } from '../model/lines.ts';
 import { SLOWDOWN_RATIO, bucketLabels, histogramOf, rollingQuantiles, slowdown } from '../model/quantiles.ts';
-import type { ChartOptions } from '../model/route.ts';
+import type { ChartOptions } from '../../../shared/route.ts';
 import { PanelBoundary } from './PanelBoundary.tsx';
 import { SeriesChart } from './SeriesChart.tsx';
 

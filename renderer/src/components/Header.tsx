@@ -1,7 +1,7 @@
 import type { EngineInfo } from '../../../shared/api.ts';
 import type { ConnectionState } from '../api/useRuns.ts';
-import { EXPORTER_HREF, OVERVIEW_HREF } from '../model/route.ts';
-import type { Route } from '../model/route.ts';
+import { EXPORTER_HREF, OVERVIEW_HREF } from '../../../shared/route.ts';
+import type { Route } from '../../../shared/route.ts';
 import { ConnectionIndicator } from './ConnectionIndicator.tsx';
 import { FLEET_HREF } from '../model/fleetRoute.ts';
 

@@ -1,6 +1,6 @@
 import { RUN_STATUSES } from '../../../shared/run.ts';
 import type { RunStatus } from '../../../shared/run.ts';
-import type { RunFilter } from '../model/route.ts';
+import type { RunFilter } from '../../../shared/route.ts';
 import { STATUS_LOOK } from '../model/status.ts';
 
 interface Props {

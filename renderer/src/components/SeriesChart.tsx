@@ -3,26 +3,14 @@ import { CartesianGrid, Legend, Line, LineChart, ReferenceArea, ReferenceLine, T
 import type { Row } from '../model/lines.ts';
 import { nearestTick } from '../model/sync.ts';
 import { RunTimeDomain } from './runTimeAxis.ts';
-import type { XMode } from '../model/route.ts';
+import type { XMode } from '../../../shared/route.ts';
 import { niceTicks } from '../model/chartTicks.ts';
 import { DenseLines, lineStroke } from './DenseLines.tsx';
+import type { Guide, LineSpec } from './chartTypes.ts';
 import { pointBudget, rowsForBudget } from '../model/pixels.ts';
 import { axisFormatter, formatCompact, formatCount, formatElapsed, formatMetric } from '../model/format.ts';
 
-export interface LineSpec {
-  key: string;
-  label: string;
-  color: string;
-  /** The raw curve under a smoothed one: thin and faint, as in TensorBoard. */
-  faint?: boolean;
-  dashed?: boolean;
-}
-
-export interface Guide {
-  y: number;
-  label: string;
-  tone: 'warn' | 'over';
-}
+export type { Guide, LineSpec } from './chartTypes.ts';
 
 export interface SeriesChartProps {
   title: string;

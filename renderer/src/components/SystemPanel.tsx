@@ -3,7 +3,7 @@ import type { SystemField } from '../../../shared/protocol/events.ts';
 import { SERIES } from '../../../shared/run.ts';
 import type { RunDetail } from '../../../shared/run.ts';
 import { lastValue, mergeLines, seriesXY } from '../model/lines.ts';
-import type { ChartOptions, XMode } from '../model/route.ts';
+import type { ChartOptions, XMode } from '../../../shared/route.ts';
 import { PanelBoundary } from './PanelBoundary.tsx';
 import { SeriesChart } from './SeriesChart.tsx';
 import type { LineSpec } from './SeriesChart.tsx';

@@ -3,7 +3,7 @@ import { SERIES } from '../../../shared/run.ts';
 import type { RunDetail, SeriesData } from '../../../shared/run.ts';
 import { formatMetric } from '../model/format.ts';
 import { lastValue, mergeLines, scalarNames, seriesXY } from '../model/lines.ts';
-import type { ChartOptions } from '../model/route.ts';
+import type { ChartOptions } from '../../../shared/route.ts';
 import { emaSmooth } from '../model/smoothing.ts';
 import { PanelBoundary } from './PanelBoundary.tsx';
 import { SeriesChart } from './SeriesChart.tsx';

@@ -1,6 +1,6 @@
 import { useMemo, useSyncExternalStore } from 'react';
-import { formatHash, parseHash } from '../model/route.ts';
-import type { Route } from '../model/route.ts';
+import { formatHash, parseHash } from '../../../shared/route.ts';
+import type { Route } from '../../../shared/route.ts';
 
 function subscribe(onChange: () => void): () => void {
   window.addEventListener('hashchange', onChange);

@@ -3,7 +3,7 @@
  * with a column per line. Pure, no React; table-driven tests in test/renderer/model/lines.test.ts.
  */
 import type { SeriesData } from '../../../shared/run.ts';
-import type { XMode } from './route.ts';
+import type { XMode } from '../../../shared/route.ts';
 
 export interface XY {
   x: number[];

@@ -4,7 +4,7 @@
  */
 import type { RunStatus, RunSummary } from '../../../shared/run.ts';
 import { budgetPercent, displayName, progressFraction } from './overview.ts';
-import type { RunFilter, SortKey, SortSpec } from './route.ts';
+import type { RunFilter, SortKey, SortSpec } from '../../../shared/route.ts';
 
 /** Rows the overview mounts at first (and adds per "Show more"); sort and filter cover every run. */
 export const TABLE_PAGE = 100;

@@ -12,8 +12,8 @@ import { formatDuration, formatMetric } from '../model/format.ts';
 import { lineColor, mergeLines, seriesXY } from '../model/lines.ts';
 import type { LineInput } from '../model/lines.ts';
 import { displayName } from '../model/overview.ts';
-import { OVERVIEW_HREF, runHref } from '../model/route.ts';
-import type { ChartOptions } from '../model/route.ts';
+import { OVERVIEW_HREF, runHref } from '../../../shared/route.ts';
+import type { ChartOptions } from '../../../shared/route.ts';
 import type { RunIndex } from '../model/runIndex.ts';
 import { emaSmooth } from '../model/smoothing.ts';
 

@@ -15,7 +15,7 @@ import { TrainingPanel } from '../components/TrainingPanel.tsx';
 import { useNow } from '../hooks/useNow.ts';
 import { budgetForecast } from '../model/budget.ts';
 import { formatDuration, formatMetric, formatRelative, formatTimestamp } from '../model/format.ts';
-import type { ChartOptions } from '../model/route.ts';
+import type { ChartOptions } from '../../../shared/route.ts';
 import { FLEET_HREF } from '../model/fleetRoute.ts';
 
 const FORMAT_LABEL = { json: 'JSON snapshot', csv: 'CSV', prom: 'Prometheus text' } as const;

@@ -25,8 +25,8 @@ import { budgetForecast } from '../model/budget.ts';
 import { formatCount, formatDuration, formatMetric, formatRelative, formatTimestamp, formatUsd } from '../model/format.ts';
 import { displayName } from '../model/overview.ts';
 import { runProgress } from '../model/progress.ts';
-import { DEFAULT_OVERVIEW, OVERVIEW_HREF } from '../model/route.ts';
-import type { ChartOptions } from '../model/route.ts';
+import { DEFAULT_OVERVIEW, OVERVIEW_HREF } from '../../../shared/route.ts';
+import type { ChartOptions } from '../../../shared/route.ts';
 
 interface Props {
   jobId: string;

@@ -4,13 +4,13 @@
  * both formats with push groups in it (promtool too, where it is installed).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawRequest, scrape, testEngine } from '../../helpers/engine.ts';
 import type { TestEngine } from '../../helpers/engine.ts';
 import { find, semanticProblems, valueOf } from '../../helpers/exposition.ts';
+import { PROMTOOL, missingPromtool } from '../../helpers/parts.ts';
 
-const PROMTOOL = process.env.PROMTOOL_PATH ?? '/usr/bin/promtool';
+const promtoolSkip = missingPromtool();
 
 let engine: TestEngine;
 beforeAll(async () => {
@@ -178,7 +178,7 @@ describe('/metrics with push groups', () => {
     }
   });
 
-  it.skipIf(!existsSync(PROMTOOL))(`passes promtool check metrics with only the inherited finding (needs ${PROMTOOL})`, async () => {
+  it.skipIf(promtoolSkip !== null)(`passes promtool check metrics with only the inherited finding${promtoolSkip ? ` (skipped: ${promtoolSkip})` : ''}`, async () => {
     const { body } = await scrape(engine);
     const r = spawnSync(PROMTOOL, ['check', 'metrics'], { input: body, encoding: 'utf8' });
     expect({ status: r.status, output: `${r.stdout}${r.stderr}`.trim() }).toEqual({

@@ -3,16 +3,16 @@
  * with push_to_gateway, pushadd_to_gateway and delete_from_gateway to a live engine, exactly as
  * it would to a Pushgateway, and /metrics shows the values.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawRequest, scrape, testEngine } from '../../helpers/engine.ts';
 import type { TestEngine } from '../../helpers/engine.ts';
 import { buckets, find, semanticProblems, valueOf } from '../../helpers/exposition.ts';
+import { SYSTEM_PYTHON, missingPrometheusClient } from '../../helpers/parts.ts';
 
-const SYSTEM_PYTHON = process.env.TRAINWATCH_TEST_SYSTEM_PYTHON ?? '/usr/bin/python3';
 const FIXTURES = path.join(import.meta.dirname, 'fixtures');
-const hasClient = spawnSync(SYSTEM_PYTHON, ['-c', 'import prometheus_client'], { encoding: 'utf8' }).status === 0;
+const skipReason = missingPrometheusClient();
 
 /**
  * Runs Python with the original metrics module importable (GATEWAY is the engine's address).
@@ -33,7 +33,7 @@ async function python(engine: TestEngine, code: string): Promise<{ status: numbe
   return { status, stdout, stderr };
 }
 
-describe.skipIf(!hasClient)(`push_to_gateway from the real prometheus_client (needs ${SYSTEM_PYTHON} with python3-prometheus-client: apt-get install python3-prometheus-client)`, () => {
+describe.skipIf(skipReason !== null)(`push_to_gateway from the real prometheus_client${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   let engine: TestEngine;
   beforeAll(async () => {
     engine = await testEngine();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SeriesData } from '../../../shared/run.ts';
 import { lastValue, lineColor, mergeLines, scalarNames, seriesXY } from '../../../renderer/src/model/lines.ts';
-import type { XMode } from '../../../renderer/src/model/route.ts';
+import type { XMode } from '../../../shared/route.ts';
 
 const s = (t: number[], v: number[], step?: (number | null)[]): SeriesData => ({ t, v, ...(step ? { step } : {}), points: t.length, recorded: t.length });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CHART_OPTIONS, DEFAULT_OVERVIEW, formatHash, parseHash, runHref } from '../../../renderer/src/model/route.ts';
-import type { Route } from '../../../renderer/src/model/route.ts';
+import { DEFAULT_CHART_OPTIONS, DEFAULT_OVERVIEW, formatHash, parseHash, runHref } from '../../../shared/route.ts';
+import type { Route } from '../../../shared/route.ts';
 
 const overview = (over: Partial<Extract<Route, { page: 'overview' }>> = {}): Route => ({ page: 'overview', ...DEFAULT_OVERVIEW, ...over });
 

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../../shared/run.ts';
 import { agentsOf, filterRows, groupByAgent, sortRows } from '../../../renderer/src/model/runsTable.ts';
 import type { TableRow } from '../../../renderer/src/model/runsTable.ts';
-import type { RunFilter, SortSpec } from '../../../renderer/src/model/route.ts';
+import type { RunFilter, SortSpec } from '../../../shared/route.ts';
 
 function summary(job_id: string, over: Partial<RunSummary> = {}): RunSummary {
   return {
     job_id, agent_id: 'ppo', name: null, status: 'running', implicit: false, imported: false, started_at: 100, ended_at: null, last_event_at: 100,
     event_count: 1, current_iteration: null, total_iterations: null, budget_usage_usd: null, budget_limit_usd: null, budget_utilization_percent: null,
-    loss: null, mean_reward: null, error: null, cancel_reason: null, pid: null, ...over,
+    loss: null, mean_reward: null, error: null, cancel_reason: null, pid: null, tags: [], group: null, ...over,
   };
 }
 const row = (run: RunSummary, eta: number | null = null, elapsed = 0): TableRow => ({ run, eta, elapsed });

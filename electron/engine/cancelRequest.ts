@@ -4,7 +4,7 @@
  * a cancel line on their stream connections, and records nothing itself. The job ends when its
  * process reports job_cancelled (a client, or `trainwatch run` after signalling its child).
  */
-import type { RunStore } from '../store/runStore.ts';
+import type { RunStore } from './store/runStore.ts';
 
 export const DEFAULT_CANCEL_REASON = 'cancelled from Trainwatch';
 

@@ -21,8 +21,8 @@
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, ENV } from '../../../clients/node/trainwatch.ts';
-import type { Run } from '../../../clients/node/trainwatch.ts';
+import { Client, ENV } from '../../clients/node/trainwatch.ts';
+import type { Run } from '../../clients/node/trainwatch.ts';
 
 export interface LaunchOptions {
   command: string;

@@ -11,11 +11,11 @@
  * repeated parameters. Anything unknown or malformed falls back to the default for that field,
  * never to an error page: a hand-edited link should still open something useful.
  */
-import { RUN_STATUSES } from '../../../shared/run.ts';
-import type { RunStatus } from '../../../shared/run.ts';
+import { RUN_STATUSES } from './run.ts';
+import type { RunStatus } from './run.ts';
 
-// Self-contained on purpose (shared/ imports only): the desktop shell compiles this file on its
-// own to read the open run from a window's URL (electron/shell/runFiles.ts).
+// In shared/ because two layers read it: the renderer keeps its location here, and the desktop
+// shell reads the open run from a window's URL (electron/shell/runFiles.ts).
 
 export const SORT_KEYS = ['name', 'agent', 'status', 'progress', 'budget', 'loss', 'reward', 'eta', 'elapsed', 'started'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
