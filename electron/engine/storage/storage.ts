@@ -9,7 +9,7 @@
  * disk is loud (error counter, lastError, log line) and events are then not acknowledged.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,7 +18,9 @@ import { Run, RunStore, emptyTotals, addTotals } from '../store/runStore.ts';
 import type { AgentTotals, RetireReason } from '../store/runStore.ts';
 import type { Journal, JournalEntry } from './journal.ts';
 import { DEFAULT_SEGMENT_BYTES, SegmentWriter, listSegments, segmentName } from './segments.ts';
-import { TEMP_SUFFIX, fsyncDirAsync, writeFileAtomic } from './atomicFile.ts';
+import { TEMP_SUFFIX, fsyncDirAsync, replaceFileAsync, writeFileAtomic } from './atomicFile.ts';
+import { CHECKPOINT_EXT, decodeRunCheckpoint, encodeRunCheckpoint } from './runCheckpoint.ts';
+import type { RunCheckpoint } from './runCheckpoint.ts';
 import { checkSnapshot } from '../../../shared/snapshot.ts';
 import type { Snapshot } from '../../../shared/snapshot.ts';
 import { encodeJson } from '../../../shared/api.ts';
@@ -52,6 +54,10 @@ export interface StorageOptions {
   segmentBytes: number;
   /** How long committed records wait in the journal before compaction moves them into run logs. */
   compactIntervalMs: number;
+  /** A running run is checkpointed once it has this many events past its last checkpoint... */
+  checkpointEvery: number;
+  /** ...and this many seconds (engine clock) have passed since it; and always at a clean stop. */
+  checkpointIntervalSeconds: number;
   /** Ended runs whose series stay in memory; others are read back from disk when asked for. */
   maxLoadedEndedRuns: number;
   retention: RetentionPolicy;
@@ -69,6 +75,8 @@ export const DEFAULT_STORAGE_OPTIONS: Omit<StorageOptions, 'dataDir' | 'clock' |
   commitIntervalMs: 0,
   segmentBytes: DEFAULT_SEGMENT_BYTES,
   compactIntervalMs: 1_000,
+  checkpointEvery: 1_000,
+  checkpointIntervalSeconds: 10,
   maxLoadedEndedRuns: 64,
   retention: DEFAULT_RETENTION,
   retentionIntervalMs: 60_000,
@@ -86,6 +94,11 @@ export interface StorageStats {
   recovery: Record<RecoveryKind, number>;
   restoredRuns: number;
   replayedRuns: number;
+  /** Running runs restored from a checkpoint at start-up (their log replayed from there on). */
+  checkpointedRuns: number;
+  /** Events replayed at start-up (run logs and journal). */
+  replayedEvents: number;
+  checkpointsWritten: number;
   startupSeconds: number;
 }
 
@@ -112,6 +125,10 @@ class RunLog {
   ended = false;
   /** The run was deleted: nothing more goes to its log. */
   removed = false;
+  /** The newest checkpoint covers events 1..ckN; taken at ckAt (engine clock); one written at a time. */
+  ckN = 0;
+  ckAt = 0;
+  ckWriting = false;
   /** Records the compaction in flight wrote (released once their log is fsync'd). */
   compacted = 0;
   /** Highest seq per client_id in this log. */
@@ -135,6 +152,11 @@ class RunLog {
     public size: number,
     public n: number,
   ) {}
+}
+
+/** Where a run log's checkpoint lives: next to it. */
+function checkpointFile(logFile: string): string {
+  return logFile.slice(0, -LOG_EXT.length) + CHECKPOINT_EXT;
 }
 
 /** A file name for any job id: readable prefix plus a hash, so ids with / or .. are harmless. */
@@ -164,6 +186,9 @@ export class Storage implements Journal {
     recovery: { torn_tail: 0, corrupt_record: 0, corrupt_file: 0, temp_file: 0, replay_rejected: 0 },
     restoredRuns: 0,
     replayedRuns: 0,
+    checkpointedRuns: 0,
+    replayedEvents: 0,
+    checkpointsWritten: 0,
     startupSeconds: 0,
   };
   readonly journalDir: string;
@@ -185,6 +210,7 @@ export class Storage implements Journal {
   private readonly toCompact = new Set<RunLog>();
   private compactTimer: { cancel: () => void } | null = null;
   private compacting: Promise<void> | null = null;
+  private readonly checkpoints = new Set<Promise<void>>();
   private readonly loaded = new Map<string, Run>();
   private readonly loading = new Map<string, Promise<void>>();
   private retiredFiles: string[] = [];
@@ -432,6 +458,7 @@ export class Storage implements Journal {
       }
       if (this.toCompact.size === 0) this.recovered('run logs');
       for (const log of done) this.release(log);
+      for (const log of done) this.checkpoint(log, false);
       await this.deleteSegments();
     })();
     this.compacting = run;
@@ -478,6 +505,8 @@ export class Storage implements Journal {
     if (ending) {
       log.ended = true;
       this.markLoaded(run);
+      // The end record restores the run now; an old checkpoint would only be read and dropped.
+      await unlink(checkpointFile(log.file)).catch(() => undefined);
     }
     // Records committed while this write was in flight stay queued for the next compaction.
     log.compacted = count;
@@ -492,6 +521,34 @@ export class Storage implements Journal {
     log.queued.splice(0, n);
     log.queuedSegs.splice(0, n);
     if (log.queued.length > 0) this.toCompact.add(log);
+  }
+
+  /**
+   * Writes a running run's checkpoint when it is due (or `force`, at a clean stop): only while
+   * everything the run has is in its log, so the state and the log offset describe the same
+   * events. The encoding copies the series columns (no per-point work); the write is async.
+   */
+  private checkpoint(log: RunLog, force: boolean): void {
+    const run = this.store.get(log.jobId);
+    if (!run || run.state !== 'running' || run.imported || !log.settled || log.removed || log.ended || log.ckWriting || log.size === 0) return;
+    const now = this.opts.clock.now();
+    if (log.n <= log.ckN) return;
+    if (!force && (log.n - log.ckN < this.opts.checkpointEvery || now - log.ckAt < this.opts.checkpointIntervalSeconds)) return;
+    const n = log.n;
+    const buf = encodeRunCheckpoint(run, n, log.size, log.seqs);
+    log.ckWriting = true;
+    const p = replaceFileAsync(checkpointFile(log.file), buf)
+      .then(() => {
+        log.ckN = n;
+        log.ckAt = now;
+        this.stats.checkpointsWritten++;
+      })
+      .catch((err: unknown) => this.failed(err as Error, 'run logs'))
+      .finally(() => {
+        log.ckWriting = false;
+        this.checkpoints.delete(p);
+      });
+    this.checkpoints.add(p);
   }
 
   /** Segments whose every record is in a run log (not the one being written). */
@@ -527,8 +584,9 @@ export class Storage implements Journal {
       }
       await this.compacting;
       await Promise.all(this.removals);
+      await Promise.all(this.checkpoints);
       await this.totalsWrite;
-      const busy = (this.timer && this.retryMs.journal === 0) || this.committing || (this.compactTimer && this.retryMs.logs === 0) || this.compacting || this.removals.size > 0 || this.totalsWrite;
+      const busy = (this.timer && this.retryMs.journal === 0) || this.committing || (this.compactTimer && this.retryMs.logs === 0) || this.compacting || this.removals.size > 0 || this.checkpoints.size > 0 || this.totalsWrite;
       if (!busy) return;
     }
   }
@@ -613,6 +671,7 @@ export class Storage implements Journal {
 
     const restored: Run[] = [];
     const replay: Array<{ file: string; records: Array<Record<string, unknown>> }> = [];
+    const resumed: Array<{ first: number; resume: () => void }> = [];
     for (const name of names.filter((n) => n.endsWith(LOG_EXT))) {
       const file = path.join(this.runsDir, name);
       // Something else where a log belongs (a folder): its run's records stay in the journal.
@@ -620,6 +679,12 @@ export class Storage implements Journal {
       const cold = this.tryCheckpoint(file);
       if (cold) {
         restored.push(cold);
+        rmSync(checkpointFile(file), { force: true });
+        continue;
+      }
+      const resume = this.fromRunCheckpoint(file);
+      if (resume) {
+        resumed.push(resume);
         continue;
       }
       const records = this.readRecords(file);
@@ -629,9 +694,94 @@ export class Storage implements Journal {
     for (const run of restored) this.store.restore(run);
     this.stats.restoredRuns = restored.length;
 
-    // Running (or never checkpointed) runs: replay their events in order, as they arrived.
-    replay.sort((a, b) => firstTime(a.records) - firstTime(b.records));
-    for (const { file, records } of replay) this.replay(file, records);
+    // Running runs: from their checkpoints, or their events replayed; in the order they began.
+    const all = [...resumed, ...replay.map(({ file, records }) => ({ first: firstTime(records), resume: () => this.replay(file, records) }))];
+    all.sort((a, b) => a.first - b.first);
+    for (const { resume } of all) resume();
+  }
+
+  /**
+   * A running run from its checkpoint plus the log's records after it (resumed in start order);
+   * null when there is no usable checkpoint (the log is then replayed whole). A damaged
+   * checkpoint is moved aside.
+   */
+  private fromRunCheckpoint(file: string): { first: number; resume: () => void } | null {
+    const ckFile = checkpointFile(file);
+    let buf: Buffer;
+    try {
+      buf = readFileSync(ckFile);
+    } catch {
+      return null;
+    }
+    const size = statSync(file).size;
+    const ck = decodeRunCheckpoint(buf);
+    const problem = typeof ck === 'string' ? ck : ck.offset > size ? `it covers ${ck.offset} bytes of a ${size}-byte log` : null;
+    if (problem !== null || typeof ck === 'string') {
+      const aside = this.moveAside(ckFile);
+      this.stats.recovery.corrupt_file++;
+      this.opts.warn(`storage: checkpoint ${ckFile} cannot be used (${problem}); moved aside to ${aside}, the run is replayed from its log`);
+      return null;
+    }
+    return { first: ck.run.startedAt, resume: () => this.resume(file, size, ck) };
+  }
+
+  private resume(file: string, size: number, ck: RunCheckpoint): void {
+    const run = ck.run;
+    const log = new RunLog(run.jobId, file, size, ck.n);
+    log.ckN = ck.n;
+    log.ckAt = this.opts.clock.now();
+    for (const [client, seq] of Object.entries(ck.seqs)) {
+      log.noteSeq(client, seq);
+      this.opts.onSeq?.(client, seq);
+    }
+    this.logs.set(run.jobId, log);
+    this.store.restore(run);
+    // The log's records after the checkpoint: read from its offset only.
+    const tail = Buffer.alloc(size - ck.offset);
+    const fd = openSync(file, 'r');
+    try {
+      readSync(fd, tail, 0, tail.length, ck.offset);
+    } finally {
+      closeSync(fd);
+    }
+    const decoded = decodeLog(tail);
+    if (decoded.corrupt > 0) {
+      this.stats.recovery.corrupt_record += decoded.corrupt;
+      this.opts.warn(`storage: ${decoded.corrupt} damaged record(s) skipped in ${file}`);
+    }
+    if (decoded.tornTail) {
+      truncateSync(file, ck.offset + decoded.goodLength);
+      log.size = ck.offset + decoded.goodLength;
+      this.stats.recovery.torn_tail++;
+      this.opts.warn(`storage: cut a torn record of ${tail.length - decoded.goodLength} bytes from the end of ${file}`);
+    }
+    this.replayRecords(log, decoded.records.map((r) => r.rec));
+    this.stats.checkpointedRuns++;
+  }
+
+  /** Applies a log's event records past `log.n` to the store, noting seqs. */
+  private replayRecords(log: RunLog, records: Array<Record<string, unknown>>): void {
+    for (const rec of records) {
+      if (rec.k !== 'ev') continue;
+      const n = typeof rec.n === 'number' ? rec.n : log.n + 1;
+      if (n <= log.n) continue;
+      log.n = n;
+      this.stats.replayedEvents++;
+      const event = loggedEvent(rec);
+      const rt = typeof rec.rt === 'number' ? rec.rt : this.opts.clock.now();
+      const result = event ? this.store.apply(event, rt) : null;
+      if (!result?.ok) this.stats.recovery.replay_rejected++;
+      const client = typeof rec.c === 'string' ? rec.c : undefined;
+      const seq = event?.seq;
+      log.noteSeq(client, seq);
+      if (client !== undefined && seq !== undefined) this.opts.onSeq?.(client, seq);
+    }
+    const run = this.store.get(log.jobId);
+    if (run && run.state !== 'running') {
+      // Ended, but the end record never made it to disk: compaction writes it, so the next start is quick.
+      this.toCompact.add(log);
+      this.markLoaded(run);
+    }
   }
 
   /** An ended run from its end record alone, or null when the log needs a full read. */
@@ -685,25 +835,8 @@ export class Storage implements Journal {
     const header = records[0]!;
     const jobId = header.job_id as string;
     const log = new RunLog(jobId, file, statSync(file).size, 0);
-    for (const rec of records) {
-      if (rec.k !== 'ev') continue;
-      log.n = typeof rec.n === 'number' ? rec.n : log.n + 1;
-      const event = loggedEvent(rec);
-      const rt = typeof rec.rt === 'number' ? rec.rt : this.opts.clock.now();
-      const result = event ? this.store.apply(event, rt) : null;
-      if (!result?.ok) this.stats.recovery.replay_rejected++;
-      const client = typeof rec.c === 'string' ? rec.c : undefined;
-      const seq = event?.seq;
-      log.noteSeq(client, seq);
-      if (client !== undefined && seq !== undefined) this.opts.onSeq?.(client, seq);
-    }
     this.logs.set(jobId, log);
-    const run = this.store.get(jobId);
-    if (run && run.state !== 'running') {
-      // Ended, but the end record never made it to disk: compaction writes it, so the next start is quick.
-      this.toCompact.add(log);
-      this.markLoaded(run);
-    }
+    this.replayRecords(log, records);
     this.stats.replayedRuns++;
   }
 
@@ -743,6 +876,7 @@ export class Storage implements Journal {
           this.logs.set(jobId, log);
         }
         log.n = rec.n;
+        this.stats.replayedEvents++;
         const event = loggedEvent(rec);
         const result = event ? this.store.apply(event, typeof rec.rt === 'number' ? rec.rt : this.opts.clock.now()) : null;
         // A run deleted after this record was committed: its counts are in the totals already.
@@ -919,6 +1053,7 @@ export class Storage implements Journal {
   }
 
   private retireLog(log: RunLog): void {
+    rmSync(checkpointFile(log.file), { force: true });
     if (log.size === 0) {
       // Never compacted into a log: only the totals (and the tombstone) need saving; its
       // records in the journal find no run when they are replayed.
@@ -1018,6 +1153,9 @@ export class Storage implements Journal {
     if (this.pending.length > 0) await this.commit();
     await this.compacting;
     if (this.toCompact.size > 0) await this.compact();
+    // A clean stop checkpoints every running run: the next start replays nothing.
+    for (const log of this.logs.values()) this.checkpoint(log, true);
+    await Promise.all(this.checkpoints);
     await Promise.all(this.removals);
     await this.totalsWrite;
     await this.journal.close();
