@@ -806,6 +806,14 @@ export class Storage implements Journal {
       this.stats.recovery.corrupt_record += decoded.corrupt;
       this.opts.warn(`storage: ${decoded.corrupt} damaged record(s) skipped in ${file}`);
     }
+    if (buf.indexOf(0x0a) < 0) {
+      // Created, then a crash before its first record was whole (no line end at all): its
+      // records are still in the journal. Anything with a line in it is evidence, kept below.
+      unlinkSync(file);
+      this.stats.recovery.torn_tail++;
+      this.opts.warn(`storage: removed ${file}, cut short before its first record (its events are replayed from the journal)`);
+      return null;
+    }
     const header = decoded.records[0]?.rec;
     if (!header || header.k !== 'hdr' || typeof header.job_id !== 'string' || typeof header.agent_id !== 'string') {
       const aside = this.moveAside(file);
