@@ -100,8 +100,12 @@ const LOCK_FILE = 'lock';
 const lockedHere = new Set<string>();
 /** A quick look at a log's end reads this much; an end record larger than that means a full read. */
 const TAIL_BYTES = 256 * 1024;
-/** Run logs compaction writes at once: open file handles stay bounded by this (plus the journal's one). */
-const COMPACT_PARALLEL = 8;
+/**
+ * Run logs compaction writes at once: open file handles stay bounded by this (plus the
+ * journal's one). Small on purpose: file I/O runs on libuv's thread pool (4 threads by default),
+ * and the journal's write + fdatasync, which acks wait for, must not queue behind compaction's.
+ */
+const COMPACT_PARALLEL = 2;
 
 class RunLog {
   /** Records appended but not yet committed to the journal. */
