@@ -95,7 +95,7 @@ describe.skipIf(!canMount)(`a full disk${mountSkip}`, () => {
     const info = (await (await fetch(`${p.url}/api/v1/info`)).json()) as EngineInfo;
     expect(info.storage.last_error).toMatch(/ENOSPC/);
     expect(p.output()).toContain(
-      '\ntrainwatch: storage: writing run logs failed: ENOSPC: no space left on device, write; the events are kept and retried, and not acknowledged until they are on disk\n',
+      '\ntrainwatch: storage: writing the journal failed: ENOSPC: no space left on device, write; the events are kept and retried, and not acknowledged until they are on disk\n',
     );
     expect((await fetch(`${p.url}/healthz`)).status).toBe(200);
 
@@ -137,7 +137,7 @@ describe.skipIf(!canMount)(`a read-only data dir${mountSkip}`, () => {
     expect(snapshotDir(dataDir)).toEqual(before);
   });
   // Turning the file system read-only under a running engine cannot be staged here: the kernel
-  // refuses `remount,ro` (EBUSY) while the engine holds its logs open for writing. The same
+  // refuses `remount,ro` (EBUSY) while the engine holds its journal open for writing. The same
   // path (a write that fails, storage_failed, retry, recovery) is covered with a real kernel
   // error in test/engine/storage/diskFailure.test.ts and with ENOSPC above.
 });

@@ -4,7 +4,7 @@
  * target, fsync the directory (so the rename itself is durable).
  */
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 export const TEMP_SUFFIX = '.tmp';
@@ -48,4 +48,24 @@ export async function fsyncDirAsync(dir: string): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * writeFileAtomic off the event loop, without the directory fsync: for files where losing the
+ * rename in a crash only means the previous version is used (run checkpoints).
+ */
+export async function replaceFileAsync(file: string, data: Buffer, mode = 0o600): Promise<void> {
+  const tmp = `${file}.${process.pid}${TEMP_SUFFIX}`;
+  const fh = await open(tmp, 'w', mode);
+  try {
+    let off = 0;
+    while (off < data.length) off += (await fh.write(data, off, data.length - off)).bytesWritten;
+    await fh.datasync();
+  } catch (err) {
+    await fh.close();
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await fh.close();
+  await rename(tmp, file);
 }

@@ -28,6 +28,8 @@ export interface HeaderRecord {
 /** An accepted event as the engine received it: `n` numbers the run's events, `rt` is receive time. */
 export interface EventRecord {
   k: 'ev';
+  /** The run (journal records; run logs written before the journal lack it). */
+  j?: string;
   n: number;
   rt: number;
   e: IngestEvent;
@@ -92,12 +94,14 @@ export function encodeEventText(n: number, rt: number, e: IngestEvent, c?: strin
 }
 
 /**
- * An event record around the bytes the client sent: the same record as encodeEventText, but
- * its `e` is the received line itself, spliced in unchanged (it is one JSON object: it passed
- * validation), so nothing is re-encoded. `c` comes before `e` so the line is the record's tail.
+ * An event record around the bytes the client sent: the same record as encodeEventText, plus
+ * the run's id in `j` (journal segments hold every run's records), and its `e` is the received
+ * line itself, spliced in unchanged (it is one JSON object: it passed validation), so nothing is
+ * re-encoded. `e` comes last, so the received line is the record's tail. The same bytes serve
+ * the journal and, moved unchanged by compaction, the run's log.
  */
-export function encodeRawEventRecord(n: number, rt: number, raw: Uint8Array, c?: string): Buffer {
-  const prefix = `{"k":"ev","n":${n},"rt":${rt}${c === undefined ? '' : `,"c":${JSON.stringify(c)}`},"e":`;
+export function encodeRawEventRecord(jobId: string, n: number, rt: number, raw: Uint8Array, c?: string): Buffer {
+  const prefix = `{"k":"ev","j":${JSON.stringify(jobId)},"n":${n},"rt":${rt}${c === undefined ? '' : `,"c":${JSON.stringify(c)}`},"e":`;
   const prefixBytes = Buffer.byteLength(prefix);
   const buf = Buffer.allocUnsafe(9 + prefixBytes + raw.length + 2);
   buf.write(prefix, 9);

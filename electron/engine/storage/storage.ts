@@ -9,15 +9,20 @@
  * disk is loud (error counter, lastError, log line) and events are then not acknowledged.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../clock.ts';
 import { Run, RunStore, emptyTotals, addTotals } from '../store/runStore.ts';
-import type { AgentTotals, RetireReason } from '../store/runStore.ts';
+import type { AgentTotals } from '../store/runStore.ts';
+import { DEFAULT_RETENTION, selectForRetention } from './retention.ts';
+import type { EndedRun, RetentionPolicy } from './retention.ts';
 import type { Journal, JournalEntry } from './journal.ts';
-import { TEMP_SUFFIX, fsyncDirAsync, writeFileAtomic } from './atomicFile.ts';
+import { DEFAULT_SEGMENT_BYTES, SegmentWriter, listSegments, segmentName } from './segments.ts';
+import { TEMP_SUFFIX, fsyncDirAsync, replaceFileAsync, writeFileAtomic } from './atomicFile.ts';
+import { CHECKPOINT_EXT, decodeRunCheckpoint, encodeRunCheckpoint } from './runCheckpoint.ts';
+import type { RunCheckpoint } from './runCheckpoint.ts';
 import { checkSnapshot } from '../../../shared/snapshot.ts';
 import type { Snapshot } from '../../../shared/snapshot.ts';
 import { encodeJson } from '../../../shared/api.ts';
@@ -26,20 +31,8 @@ import { LOG_FORMAT_VERSION, decodeLog, encodeRawEventRecord, encodeRecordText, 
 import { checkpointOf, runFromCheckpoint } from '../store/checkpoint.ts';
 import type { Checkpoint, EndRecord, LogRecord } from './record.ts';
 
-export interface RetentionPolicy {
-  /** Ended runs older than this (by end time) are deleted. */
-  maxAgeSeconds: number;
-  /** At most this many ended runs are kept (the oldest go first). */
-  maxRuns: number;
-  /** Run logs may use at most this many bytes together (the oldest ended runs go first). */
-  maxBytes: number;
-}
-
-export const DEFAULT_RETENTION: RetentionPolicy = {
-  maxAgeSeconds: 90 * 24 * 3600,
-  maxRuns: 1_000,
-  maxBytes: 2 * 1024 ** 3,
-};
+export type { RetentionPolicy } from './retention.ts';
+export { DEFAULT_RETENTION } from './retention.ts';
 
 export interface StorageOptions {
   dataDir: string;
@@ -47,8 +40,14 @@ export interface StorageOptions {
   durability: 'fsync' | 'none';
   /** Group commit: appends wait this long to share one write + fsync; 0: the end of this event-loop turn. */
   commitIntervalMs: number;
-  /** Run logs kept open at once; the least recently used are closed beyond it. */
-  maxOpenFiles: number;
+  /** A journal segment is closed and a new one begun past this size. */
+  segmentBytes: number;
+  /** How long committed records wait in the journal before compaction moves them into run logs. */
+  compactIntervalMs: number;
+  /** A running run is checkpointed once it has this many events past its last checkpoint... */
+  checkpointEvery: number;
+  /** ...and this many seconds (engine clock) have passed since it; and always at a clean stop. */
+  checkpointIntervalSeconds: number;
   /** Ended runs whose series stay in memory; others are read back from disk when asked for. */
   maxLoadedEndedRuns: number;
   retention: RetentionPolicy;
@@ -64,7 +63,10 @@ export interface StorageOptions {
 export const DEFAULT_STORAGE_OPTIONS: Omit<StorageOptions, 'dataDir' | 'clock' | 'warn' | 'onSeq'> = {
   durability: 'fsync',
   commitIntervalMs: 0,
-  maxOpenFiles: 256,
+  segmentBytes: DEFAULT_SEGMENT_BYTES,
+  compactIntervalMs: 1_000,
+  checkpointEvery: 1_000,
+  checkpointIntervalSeconds: 10,
   maxLoadedEndedRuns: 64,
   retention: DEFAULT_RETENTION,
   retentionIntervalMs: 60_000,
@@ -82,6 +84,11 @@ export interface StorageStats {
   recovery: Record<RecoveryKind, number>;
   restoredRuns: number;
   replayedRuns: number;
+  /** Running runs restored from a checkpoint at start-up (their log replayed from there on). */
+  checkpointedRuns: number;
+  /** Events replayed at start-up (run logs and journal). */
+  replayedEvents: number;
+  checkpointsWritten: number;
   startupSeconds: number;
 }
 
@@ -93,25 +100,44 @@ const LOCK_FILE = 'lock';
 const lockedHere = new Set<string>();
 /** A quick look at a log's end reads this much; an end record larger than that means a full read. */
 const TAIL_BYTES = 256 * 1024;
+/**
+ * Run logs compaction writes at once: open file handles stay bounded by this (plus the
+ * journal's one). Small on purpose: file I/O runs on libuv's thread pool (4 threads by default),
+ * and the journal's write + fdatasync, which acks wait for, must not queue behind compaction's.
+ */
+const COMPACT_PARALLEL = 2;
 
 class RunLog {
-  /** Encoded records not yet written: text from the hot path, bytes left by a partial write. */
-  pending: Array<string | Buffer> = [];
-  pendingBytes = 0;
-  handle: FileHandle | null = null;
-  opening: Promise<FileHandle> | null = null;
-  /** Close once the pending writes are on disk (the run ended). */
-  closeWhenFlushed = false;
-  /** The run's end record is written (or queued): nothing follows it. */
+  /** Records appended but not yet committed to the journal. */
+  uncommitted = 0;
+  /** Committed records (in the journal) not yet in this log, and the segment each is in. */
+  queued: Buffer[] = [];
+  queuedSegs: number[] = [];
+  /** A compaction write failed part way: cut the file back to `size` before the next one. */
+  torn = false;
+  /** The run's end record is written: nothing follows it. */
   ended = false;
-  /** New: its header record is added when its first commit starts. */
-  needsHeader = false;
+  /** The run was deleted: nothing more goes to its log. */
+  removed = false;
+  /** The newest checkpoint covers events 1..ckN; taken at ckAt (engine clock); one written at a time. */
+  ckN = 0;
+  ckAt = 0;
+  ckWriting = false;
+  /** Records the compaction in flight wrote (released once their log is fsync'd). */
+  compacted = 0;
   /** Highest seq per client_id in this log. */
   readonly seqs = new Map<string, number>();
+  /** The open commit generation of this run's newest append (durable() waits for it). */
+  gen = 0;
 
   noteSeq(clientId: string | undefined, seq: number | undefined): void {
     if (clientId === undefined || seq === undefined) return;
     if (seq > (this.seqs.get(clientId) ?? -1)) this.seqs.set(clientId, seq);
+  }
+
+  /** Everything of this run is in its log (nothing in memory only, nothing only in the journal). */
+  get settled(): boolean {
+    return this.uncommitted === 0 && this.queued.length === 0;
   }
 
   constructor(
@@ -120,6 +146,11 @@ class RunLog {
     public size: number,
     public n: number,
   ) {}
+}
+
+/** Where a run log's checkpoint lives: next to it. */
+function checkpointFile(logFile: string): string {
+  return logFile.slice(0, -LOG_EXT.length) + CHECKPOINT_EXT;
 }
 
 /** A file name for any job id: readable prefix plus a hash, so ids with / or .. are harmless. */
@@ -149,25 +180,39 @@ export class Storage implements Journal {
     recovery: { torn_tail: 0, corrupt_record: 0, corrupt_file: 0, temp_file: 0, replay_rejected: 0 },
     restoredRuns: 0,
     replayedRuns: 0,
+    checkpointedRuns: 0,
+    replayedEvents: 0,
+    checkpointsWritten: 0,
     startupSeconds: 0,
   };
+  readonly journalDir: string;
   private readonly logs = new Map<string, RunLog>();
-  private readonly dirty = new Set<RunLog>();
-  private readonly openHandles = new Set<RunLog>();
-  /** Who waits for what: `logs` null waits for every log, else only for those. */
-  private waiters: Array<{ logs: Set<RunLog> | null; resolve: () => void; reject: (err: Error) => void }> = [];
-  /** The logs the commit in progress is writing. */
-  private inFlight = new Set<RunLog>();
+  /** Records appended since the last commit, and whose they are. */
+  private pending: Buffer[] = [];
+  private pendingLogs: RunLog[] = [];
+  private pendingSize = 0;
+  /** Commit generations: appends join `gen`; `committedGen` is the newest on disk. */
+  private gen = 1;
+  private committedGen = 0;
+  /** Who waits for which generation. */
+  private waiters: Array<{ target: number; resolve: () => void; reject: (err: Error) => void }> = [];
   private timer: { cancel: () => void } | null = null;
-  private flushing: Promise<void> | null = null;
+  private committing: Promise<void> | null = null;
+  private journal!: SegmentWriter;
+  /** Records per segment not yet in their run's log. */
+  private readonly segRefs = new Map<number, number>();
+  private readonly toCompact = new Set<RunLog>();
+  private compactTimer: { cancel: () => void } | null = null;
+  private compacting: Promise<void> | null = null;
+  private readonly checkpoints = new Set<Promise<void>>();
   private readonly loaded = new Map<string, Run>();
   private readonly loading = new Map<string, Promise<void>>();
   private retiredFiles: string[] = [];
   private totalsWrite: Promise<void> | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
-  /** Backoff after a failed commit (0: none), and the last failure logged. */
-  private retryMs = 0;
-  private lastWarned: string | null = null;
+  /** Backoff after a failed write (0: none), and the last failure logged, for the journal and for run logs. */
+  private readonly retryMs = { journal: 0, logs: 0 };
+  private readonly lastWarned: { journal: string | null; logs: string | null } = { journal: null, logs: null };
   private readonly removals = new Set<Promise<void>>();
   private closed = false;
   private readonly opts: StorageOptions;
@@ -179,6 +224,7 @@ export class Storage implements Journal {
     this.opts = opts;
     this.runsDir = path.join(opts.dataDir, 'runs');
     this.importsDir = path.join(opts.dataDir, 'imported');
+    this.journalDir = path.join(opts.dataDir, 'journal');
   }
 
   /** Opens (or creates) a data dir, recovers every run into the store, then starts logging. */
@@ -187,10 +233,13 @@ export class Storage implements Journal {
     const started = process.hrtime.bigint();
     mkdirSync(s.runsDir, { recursive: true, mode: 0o700 });
     mkdirSync(s.importsDir, { recursive: true, mode: 0o700 });
+    mkdirSync(s.journalDir, { recursive: true, mode: 0o700 });
     s.lock();
     try {
       s.recoverTotals();
       s.recoverRuns();
+      const next = s.recoverJournal();
+      s.journal = new SegmentWriter(s.journalDir, next, opts.segmentBytes, opts.durability === 'fsync');
       s.recoverImports();
     } catch (err) {
       s.unlock();
@@ -199,6 +248,8 @@ export class Storage implements Journal {
     s.stats.startupSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     store.seriesLoader = (run) => s.loadSeries(run);
     store.listen({ changed: () => undefined, removed: (jobId) => s.removed(jobId) });
+    // What the journal held goes into run logs now, and spent segments go.
+    if (s.toCompact.size > 0 || s.segRefs.size > 0) s.scheduleCompaction(0);
     if (opts.enforceRetention) {
       s.enforceRetention();
       s.retentionTimer = setInterval(() => s.enforceRetention(), opts.retentionIntervalMs);
@@ -207,220 +258,331 @@ export class Storage implements Journal {
     return s;
   }
 
-  // ---------------------------------------------------------------- appends and group commit
+  // ---------------------------------------------------------------- the journal and group commit
 
   /**
-   * An event the store accepted, as the bytes the client sent (the journal seam): framed into
-   * its run's log around those bytes, never re-encoded. Does no I/O and asks the store nothing:
-   * a new log's header (it names the agent) and whether the run ended are looked up when the
-   * commit starts (beforeCommit).
+   * An event the store accepted, as the bytes the client sent (the journal seam): framed once
+   * around those bytes, never re-encoded, and queued for the next group commit. Does no I/O and
+   * asks the store nothing.
    */
   append(entry: JournalEntry): void {
     let log = this.logs.get(entry.jobId);
     if (!log) {
       log = new RunLog(entry.jobId, path.join(this.runsDir, logFileName(entry.jobId)), 0, 0);
       this.logs.set(entry.jobId, log);
-      log.needsHeader = true;
     }
-    this.queue(log, encodeRawEventRecord(++log.n, entry.receivedAt, entry.bytes, entry.clientId));
+    const rec = encodeRawEventRecord(entry.jobId, ++log.n, entry.receivedAt, entry.bytes, entry.clientId);
     log.noteSeq(entry.clientId, entry.seq);
-  }
-
-  private appendRecord(log: RunLog, rec: LogRecord): void {
-    this.queue(log, encodeRecordText(rec));
-  }
-
-  /** Queues encoded records for the next group commit. */
-  private queue(log: RunLog, part: string | Buffer): void {
-    log.pending.push(part);
-    log.pendingBytes += typeof part === 'string' ? Buffer.byteLength(part) : part.length;
-    this.dirty.add(log);
-    if (!this.timer && !this.flushing) this.timer = this.schedule(this.opts.commitIntervalMs);
+    log.uncommitted++;
+    log.gen = this.gen;
+    this.pending.push(rec);
+    this.pendingLogs.push(log);
+    this.pendingSize += rec.length;
+    if (!this.timer && !this.committing) this.timer = this.schedule(this.opts.commitIntervalMs, () => void this.commit());
   }
 
   /**
-   * The next group commit: after `delayMs`, or with 0 right after this turn of the event loop
-   * (setImmediate), so everything the sockets delivered in this turn shares one commit, and
-   * whatever arrives while a commit is in flight shares the next one.
+   * `fn` after `delayMs`, or with 0 right after this turn of the event loop (setImmediate), so
+   * everything the sockets delivered in this turn shares one commit, and whatever arrives while
+   * a commit is in flight shares the next one.
    */
-  private schedule(delayMs: number): { cancel: () => void } {
+  private schedule(delayMs: number, fn: () => void): { cancel: () => void } {
     if (delayMs <= 0) {
-      const h = setImmediate(() => void this.flush());
+      const h = setImmediate(fn);
       return { cancel: () => clearImmediate(h) };
     }
-    const t = setTimeout(() => void this.flush(), delayMs);
+    const t = setTimeout(fn, delayMs);
     return { cancel: () => clearTimeout(t) };
   }
 
-  /** Bytes accepted but not yet written: the ingest side pauses readers when this grows. */
+  /** Bytes accepted but not yet in the journal: the ingest side pauses readers when this grows. */
   get pendingBytes(): number {
-    let n = 0;
-    for (const log of this.dirty) n += log.pendingBytes;
-    return n;
+    return this.pendingSize;
   }
 
   /**
-   * Resolves once everything appended so far is written (and fsync'd, with durability on); with
-   * `jobIds`, only what was appended to those runs' logs. Rejects when one of those logs failed
-   * to write: a run whose log cannot be written costs the clients of other runs nothing.
+   * Resolves once everything appended so far is in the journal (and fsync'd, with durability
+   * on); with `jobIds`, what was appended for those runs. Rejects when that commit failed: the
+   * records are kept and retried, and nothing that waits for them is acknowledged meanwhile.
    */
   durable(jobIds?: Iterable<string>): Promise<void> {
-    let logs: Set<RunLog> | null = null;
-    if (jobIds !== undefined) {
-      logs = new Set();
+    let target = 0;
+    if (jobIds === undefined) {
+      if (this.pending.length > 0) target = this.gen;
+      else if (this.committing) target = this.gen - 1;
+    } else {
       for (const id of jobIds) {
         const log = this.logs.get(id);
-        if (log && (this.dirty.has(log) || this.inFlight.has(log))) logs.add(log);
+        if (log && log.uncommitted > 0 && log.gen > target) target = log.gen;
       }
-      if (logs.size === 0) return Promise.resolve();
-    } else if (this.dirty.size === 0 && !this.flushing) return Promise.resolve();
-    return new Promise((resolve, reject) => this.waiters.push({ logs, resolve, reject }));
-  }
-
-  /** New logs get their header first; runs that ended since the last commit their end record, after their last event. */
-  private beforeCommit(): void {
-    for (const log of this.dirty) {
-      if (log.needsHeader) {
-        log.needsHeader = false;
-        const header = encodeRecordText({ k: 'hdr', v: LOG_FORMAT_VERSION, job_id: log.jobId, agent_id: this.store.get(log.jobId)?.agentId ?? '' });
-        log.pending.unshift(header);
-        log.pendingBytes += Buffer.byteLength(header);
-      }
-      if (log.ended) continue;
-      const run = this.store.get(log.jobId);
-      if (!run || run.state === 'running') continue;
-      this.appendRecord(log, endRecord(log, run));
-      log.ended = true;
-      log.closeWhenFlushed = true;
-      this.markLoaded(run);
     }
+    if (target <= this.committedGen) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ target, resolve, reject }));
   }
 
-  private async flush(): Promise<void> {
+  /** One group commit: every pending record, one write and one fdatasync. */
+  private async commit(): Promise<void> {
     this.timer = null;
-    if (this.flushing) return;
-    this.beforeCommit();
-    const batch = [...this.dirty];
-    this.dirty.clear();
-    this.inFlight = new Set(batch);
-    const waiters = this.waiters;
-    this.waiters = [];
+    if (this.committing || this.pending.length === 0) return;
+    const gen = this.gen++;
+    const parts = this.pending;
+    const logs = this.pendingLogs;
+    this.pending = [];
+    this.pendingLogs = [];
+    const bytes = this.pendingSize;
+    this.pendingSize = 0;
     const run = (async () => {
-      const results = await Promise.allSettled(batch.map((log) => this.write(log)));
-      this.inFlight = new Set();
-      const failures = new Map<RunLog, Error>();
-      results.forEach((r, i) => {
-        if (r.status === 'rejected') failures.set(batch[i]!, r.reason as Error);
-      });
-      const failed = failures.size > 0 ? [...failures.values()][0]! : null;
+      let segment: number;
+      try {
+        segment = await this.journal.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes));
+      } catch (err) {
+        this.failed(err as Error, 'the journal');
+        // Nothing is dropped: the records go back to the front of the queue, for the retry
+        // (with backoff), and everything that waits for them is refused for now.
+        this.pending = parts.concat(this.pending);
+        this.pendingLogs = logs.concat(this.pendingLogs);
+        this.pendingSize += bytes;
+        for (const log of logs) log.gen = this.gen;
+        this.stats.commits++;
+        this.settleWaiters(gen, err as Error);
+        return;
+      }
       this.stats.commits++;
-      if (failed) {
-        const err = failed;
-        this.stats.writeErrors++;
-        this.stats.lastError = `${new Date().toISOString()} ${err.message}`;
-        // One line per kind of failure, not one per retry.
-        if (err.message !== this.lastWarned) {
-          this.lastWarned = err.message;
-          this.opts.warn(`storage: writing run logs failed: ${err.message}; the events are kept and retried, and not acknowledged until they are on disk`);
-        }
-        this.retryMs = Math.min(1_000, this.retryMs === 0 ? 50 : this.retryMs * 2);
-      } else {
-        this.retryMs = 0;
-        this.lastWarned = null;
+      this.stats.bytesWritten += bytes;
+      this.recovered('the journal');
+      let refs = 0;
+      for (let i = 0; i < parts.length; i++) {
+        const log = logs[i]!;
+        log.uncommitted--;
+        if (log.removed) continue;
+        refs++;
+        log.queued.push(parts[i]!);
+        log.queuedSegs.push(segment);
+        this.toCompact.add(log);
       }
-      for (const w of waiters) {
-        const own = w.logs === null ? failed : ([...w.logs].map((l) => failures.get(l)).find((e) => e !== undefined) ?? null);
-        if (own) w.reject(own);
-        else w.resolve();
-      }
+      this.segRefs.set(segment, (this.segRefs.get(segment) ?? 0) + refs);
+      this.committedGen = gen;
+      this.settleWaiters(gen, null);
+      this.scheduleCompaction();
     })();
-    this.flushing = run;
+    this.committing = run;
     await run;
-    this.flushing = null;
-    if (this.dirty.size > 0 && !this.closed) this.timer ??= this.schedule(this.retryMs || this.opts.commitIntervalMs);
-    // Waiters that came during the flush whose logs have nothing left to write: their data was
-    // in it. The others wait for the next commit (a log that failed is dirty again, for its retry).
-    if (this.waiters.length > 0) {
-      const still: typeof this.waiters = [];
-      for (const w of this.waiters) {
-        const pending = w.logs === null ? this.dirty.size > 0 : [...w.logs].some((l) => this.dirty.has(l));
-        if (pending) still.push(w);
-        else w.resolve();
-      }
-      this.waiters = still;
-    }
+    this.committing = null;
+    if (this.pending.length > 0 && !this.closed) this.timer ??= this.schedule(this.retryMs.journal || this.opts.commitIntervalMs, () => void this.commit());
   }
 
-  private async write(log: RunLog): Promise<void> {
-    const parts = log.pending;
-    log.pending = [];
-    log.pendingBytes = 0;
-    // One buffer per log and commit: the records of a whole batch become bytes in one go.
-    const buf = parts.every((p) => typeof p === 'string') ? Buffer.from(parts.join('')) : Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
-    const bytes = buf.length;
+  private settleWaiters(gen: number, err: Error | null): void {
+    const still: typeof this.waiters = [];
+    for (const w of this.waiters) {
+      if (w.target > gen) still.push(w);
+      else if (err) w.reject(err);
+      else w.resolve();
+    }
+    this.waiters = still;
+  }
+
+  /** A write failed: counted, reported once per kind of failure (not per retry), retried with backoff. */
+  private failed(err: Error, what: 'the journal' | 'run logs'): void {
+    this.stats.writeErrors++;
+    this.stats.lastError = `${new Date(this.opts.clock.now() * 1000).toISOString()} ${err.message}`;
+    const key = what === 'the journal' ? 'journal' : 'logs';
+    if (err.message !== this.lastWarned[key]) {
+      this.lastWarned[key] = err.message;
+      this.opts.warn(
+        what === 'the journal'
+          ? `storage: writing the journal failed: ${err.message}; the events are kept and retried, and not acknowledged until they are on disk`
+          : `storage: writing run logs failed: ${err.message}; the events are safe in the journal and are retried`,
+      );
+    }
+    this.retryMs[key] = Math.min(1_000, this.retryMs[key] === 0 ? 50 : this.retryMs[key] * 2);
+  }
+
+  private recovered(what: 'the journal' | 'run logs'): void {
+    const key = what === 'the journal' ? 'journal' : 'logs';
+    this.retryMs[key] = 0;
+    this.lastWarned[key] = null;
+  }
+
+  // ---------------------------------------------------------------- compaction into run logs
+
+  private scheduleCompaction(delayMs = this.opts.compactIntervalMs): void {
+    if (this.compactTimer || this.compacting || this.closed) return;
+    this.compactTimer = this.schedule(delayMs, () => {
+      this.compactTimer = null;
+      void this.compact();
+    });
+  }
+
+  /**
+   * Moves committed records from the journal into their runs' logs, off the ack path: per run
+   * one open, one write, one fdatasync, one close, a few runs at a time (open handles stay at
+   * COMPACT_PARALLEL + the journal's one, whatever the number of runs). Then deletes the
+   * segments whose records are all in run logs.
+   */
+  private compact(): Promise<void> {
+    if (this.compacting) return this.compacting;
+    const run = (async () => {
+      const batch = [...this.toCompact];
+      this.toCompact.clear();
+      let created = false;
+      const done: RunLog[] = [];
+      let next = 0;
+      const worker = async () => {
+        while (next < batch.length) {
+          const log = batch[next++]!;
+          try {
+            if (await this.compactLog(log)) created = true;
+            done.push(log);
+          } catch (err) {
+            this.toCompact.add(log);
+            this.failed(err as Error, 'run logs');
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(COMPACT_PARALLEL, batch.length) }, worker));
+      if (created) {
+        try {
+          await fsyncDirAsync(this.runsDir);
+        } catch (err) {
+          // The new logs' names may not be durable: keep their segments until a later try.
+          this.failed(err as Error, 'run logs');
+          for (const log of done) this.toCompact.add(log);
+          return;
+        }
+      }
+      if (this.toCompact.size === 0) this.recovered('run logs');
+      for (const log of done) this.release(log);
+      for (const log of done) this.checkpoint(log, false);
+      await this.deleteSegments();
+    })();
+    this.compacting = run;
+    return run.finally(() => {
+      this.compacting = null;
+      if (this.toCompact.size > 0) this.scheduleCompaction(this.retryMs.logs || this.opts.compactIntervalMs);
+    });
+  }
+
+  /** Appends one run's committed records to its log; true when the file is new. */
+  private async compactLog(log: RunLog): Promise<boolean> {
+    if (log.removed) return false;
+    const count = log.queued.length;
+    const parts = log.queued.slice();
+    const isNew = log.size === 0;
+    if (isNew) parts.unshift(Buffer.from(encodeRecordText({ k: 'hdr', v: LOG_FORMAT_VERSION, job_id: log.jobId, agent_id: this.store.get(log.jobId)?.agentId ?? '' })));
+    // A run that ended (its terminal event is in this batch or an earlier one) gets its end
+    // record after its last event, so the next start restores it without replaying it.
+    const run = this.store.get(log.jobId);
+    const ending = !log.ended && log.uncommitted === 0 && run !== undefined && run.state !== 'running';
+    if (ending) parts.push(Buffer.from(encodeRecordText(endRecord(log, run))));
+    if (parts.length === 0) return false;
+    const buf = Buffer.concat(parts);
+    const fh = await open(log.file, 'a', 0o600);
     let written = 0;
     try {
-      const fh = await this.handle(log);
-      // A write may write less than asked (a full disk, a signal): finish or fail loudly.
-      while (written < bytes) {
-        const { bytesWritten } = await fh.write(buf, written, bytes - written);
+      if (log.torn) {
+        await fh.truncate(log.size);
+        log.torn = false;
+      }
+      while (written < buf.length) {
+        const { bytesWritten } = await fh.write(buf, written, buf.length - written);
         if (bytesWritten === 0) throw new Error(`could not write to ${log.file}`);
         written += bytesWritten;
       }
       if (this.opts.durability === 'fsync') await fh.datasync();
     } catch (err) {
-      // Nothing is dropped: what did not reach the disk goes back to the front of the queue and
-      // is retried (with backoff), so the log stays whole once the disk recovers. A record cut
-      // in the middle by a partial write is skipped as damaged by recovery; the rest follows it.
-      const rest = buf.subarray(written);
-      log.pending = [rest, ...log.pending];
-      log.pendingBytes += bytes - written;
-      log.size += written;
-      this.dirty.add(log);
+      if (written > 0) log.torn = true;
       throw err;
+    } finally {
+      await fh.close();
     }
-    log.size += bytes;
-    this.stats.bytesWritten += bytes;
-    if (log.closeWhenFlushed && log.pending.length === 0) await this.closeHandle(log);
+    log.size += buf.length;
+    if (ending) {
+      log.ended = true;
+      this.markLoaded(run);
+      // The end record restores the run now; an old checkpoint would only be read and dropped.
+      await unlink(checkpointFile(log.file)).catch(() => undefined);
+    }
+    // Records committed while this write was in flight stay queued for the next compaction.
+    log.compacted = count;
+    return isNew;
   }
 
-  private async handle(log: RunLog): Promise<FileHandle> {
-    if (log.handle) return log.handle;
-    if (!log.opening) {
-      // Nothing written to it yet by this engine: a new file (a log restored from disk has a size).
-      const isNew = log.size === 0;
-      log.opening = open(log.file, 'a', 0o600).then(async (fh) => {
-        // The new file's directory entry must survive a crash too; off the event loop, since
-        // a new job's first commit otherwise stalls every connection for a disk round trip.
-        if (isNew) await fsyncDirAsync(this.runsDir).catch(async (err: unknown) => {
-          await fh.close();
-          throw err;
-        });
-        return fh;
+  /** The records a compaction wrote are in the log: their segments lose a reference. */
+  private release(log: RunLog): void {
+    const n = log.compacted;
+    log.compacted = 0;
+    for (const seg of log.queuedSegs.slice(0, n)) this.segRefs.set(seg, (this.segRefs.get(seg) ?? 1) - 1);
+    log.queued.splice(0, n);
+    log.queuedSegs.splice(0, n);
+    if (log.queued.length > 0) this.toCompact.add(log);
+  }
+
+  /**
+   * Writes a running run's checkpoint when it is due (or `force`, at a clean stop): only while
+   * everything the run has is in its log, so the state and the log offset describe the same
+   * events. The encoding copies the series columns (no per-point work); the write is async.
+   */
+  private checkpoint(log: RunLog, force: boolean): void {
+    const run = this.store.get(log.jobId);
+    if (!run || run.state !== 'running' || run.imported || !log.settled || log.removed || log.ended || log.ckWriting || log.size === 0) return;
+    const now = this.opts.clock.now();
+    if (log.n <= log.ckN) return;
+    if (!force && (log.n - log.ckN < this.opts.checkpointEvery || now - log.ckAt < this.opts.checkpointIntervalSeconds)) return;
+    const n = log.n;
+    const buf = encodeRunCheckpoint(run, n, log.size, log.seqs);
+    log.ckWriting = true;
+    const p = replaceFileAsync(checkpointFile(log.file), buf)
+      .then(() => {
+        log.ckN = n;
+        log.ckAt = now;
+        this.stats.checkpointsWritten++;
+      })
+      .catch((err: unknown) => this.failed(err as Error, 'run logs'))
+      .finally(() => {
+        log.ckWriting = false;
+        this.checkpoints.delete(p);
       });
-    }
-    try {
-      log.handle = await log.opening;
-    } finally {
-      log.opening = null;
-    }
-    this.openHandles.add(log);
-    if (this.openHandles.size > this.opts.maxOpenFiles) {
-      for (const other of this.openHandles) {
-        if (other !== log && other.pending.length === 0 && !this.dirty.has(other)) {
-          await this.closeHandle(other);
-          break;
-        }
+    this.checkpoints.add(p);
+  }
+
+  /** Segments whose every record is in a run log (not the one being written). */
+  private async deleteSegments(): Promise<void> {
+    for (const [seg, refs] of this.segRefs) {
+      if (refs > 0 || seg === this.journal.id) continue;
+      this.segRefs.delete(seg);
+      try {
+        await unlink(path.join(this.journalDir, segmentName(seg)));
+      } catch {
+        // already gone; a segment left behind is only replayed (and skipped) at the next start
       }
     }
-    return log.handle;
   }
 
-  private async closeHandle(log: RunLog): Promise<void> {
-    const fh = log.handle;
-    log.handle = null;
-    this.openHandles.delete(log);
-    if (fh) await fh.close();
+  /**
+   * Resolves when all storage work started so far has finished: the pending commit, the
+   * compaction it schedules, deletions, the totals file. Failed work is retried later on its
+   * own timer; idle() does not wait for a disk to come back.
+   */
+  async idle(): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      if (this.timer) {
+        this.timer.cancel();
+        this.timer = null;
+        await this.commit();
+      }
+      await this.committing;
+      if (this.compactTimer) {
+        this.compactTimer.cancel();
+        this.compactTimer = null;
+        await this.compact();
+      }
+      await this.compacting;
+      await Promise.all(this.removals);
+      await Promise.all(this.checkpoints);
+      await this.totalsWrite;
+      const busy = (this.timer && this.retryMs.journal === 0) || this.committing || (this.compactTimer && this.retryMs.logs === 0) || this.compacting || this.removals.size > 0 || this.checkpoints.size > 0 || this.totalsWrite;
+      if (!busy) return;
+    }
   }
 
   // ---------------------------------------------------------------- recovery
@@ -503,11 +665,20 @@ export class Storage implements Journal {
 
     const restored: Run[] = [];
     const replay: Array<{ file: string; records: Array<Record<string, unknown>> }> = [];
+    const resumed: Array<{ first: number; resume: () => void }> = [];
     for (const name of names.filter((n) => n.endsWith(LOG_EXT))) {
       const file = path.join(this.runsDir, name);
+      // Something else where a log belongs (a folder): its run's records stay in the journal.
+      if (!statSync(file).isFile()) continue;
       const cold = this.tryCheckpoint(file);
       if (cold) {
         restored.push(cold);
+        rmSync(checkpointFile(file), { force: true });
+        continue;
+      }
+      const resume = this.fromRunCheckpoint(file);
+      if (resume) {
+        resumed.push(resume);
         continue;
       }
       const records = this.readRecords(file);
@@ -517,9 +688,94 @@ export class Storage implements Journal {
     for (const run of restored) this.store.restore(run);
     this.stats.restoredRuns = restored.length;
 
-    // Running (or never checkpointed) runs: replay their events in order, as they arrived.
-    replay.sort((a, b) => firstTime(a.records) - firstTime(b.records));
-    for (const { file, records } of replay) this.replay(file, records);
+    // Running runs: from their checkpoints, or their events replayed; in the order they began.
+    const all = [...resumed, ...replay.map(({ file, records }) => ({ first: firstTime(records), resume: () => this.replay(file, records) }))];
+    all.sort((a, b) => a.first - b.first);
+    for (const { resume } of all) resume();
+  }
+
+  /**
+   * A running run from its checkpoint plus the log's records after it (resumed in start order);
+   * null when there is no usable checkpoint (the log is then replayed whole). A damaged
+   * checkpoint is moved aside.
+   */
+  private fromRunCheckpoint(file: string): { first: number; resume: () => void } | null {
+    const ckFile = checkpointFile(file);
+    let buf: Buffer;
+    try {
+      buf = readFileSync(ckFile);
+    } catch {
+      return null;
+    }
+    const size = statSync(file).size;
+    const ck = decodeRunCheckpoint(buf);
+    const problem = typeof ck === 'string' ? ck : ck.offset > size ? `it covers ${ck.offset} bytes of a ${size}-byte log` : null;
+    if (problem !== null || typeof ck === 'string') {
+      const aside = this.moveAside(ckFile);
+      this.stats.recovery.corrupt_file++;
+      this.opts.warn(`storage: checkpoint ${ckFile} cannot be used (${problem}); moved aside to ${aside}, the run is replayed from its log`);
+      return null;
+    }
+    return { first: ck.run.startedAt, resume: () => this.resume(file, size, ck) };
+  }
+
+  private resume(file: string, size: number, ck: RunCheckpoint): void {
+    const run = ck.run;
+    const log = new RunLog(run.jobId, file, size, ck.n);
+    log.ckN = ck.n;
+    log.ckAt = this.opts.clock.now();
+    for (const [client, seq] of Object.entries(ck.seqs)) {
+      log.noteSeq(client, seq);
+      this.opts.onSeq?.(client, seq);
+    }
+    this.logs.set(run.jobId, log);
+    this.store.restore(run);
+    // The log's records after the checkpoint: read from its offset only.
+    const tail = Buffer.alloc(size - ck.offset);
+    const fd = openSync(file, 'r');
+    try {
+      readSync(fd, tail, 0, tail.length, ck.offset);
+    } finally {
+      closeSync(fd);
+    }
+    const decoded = decodeLog(tail);
+    if (decoded.corrupt > 0) {
+      this.stats.recovery.corrupt_record += decoded.corrupt;
+      this.opts.warn(`storage: ${decoded.corrupt} damaged record(s) skipped in ${file}`);
+    }
+    if (decoded.tornTail) {
+      truncateSync(file, ck.offset + decoded.goodLength);
+      log.size = ck.offset + decoded.goodLength;
+      this.stats.recovery.torn_tail++;
+      this.opts.warn(`storage: cut a torn record of ${tail.length - decoded.goodLength} bytes from the end of ${file}`);
+    }
+    this.replayRecords(log, decoded.records.map((r) => r.rec));
+    this.stats.checkpointedRuns++;
+  }
+
+  /** Applies a log's event records past `log.n` to the store, noting seqs. */
+  private replayRecords(log: RunLog, records: Array<Record<string, unknown>>): void {
+    for (const rec of records) {
+      if (rec.k !== 'ev') continue;
+      const n = typeof rec.n === 'number' ? rec.n : log.n + 1;
+      if (n <= log.n) continue;
+      log.n = n;
+      this.stats.replayedEvents++;
+      const event = loggedEvent(rec);
+      const rt = typeof rec.rt === 'number' ? rec.rt : this.opts.clock.now();
+      const result = event ? this.store.apply(event, rt) : null;
+      if (!result?.ok) this.stats.recovery.replay_rejected++;
+      const client = typeof rec.c === 'string' ? rec.c : undefined;
+      const seq = event?.seq;
+      log.noteSeq(client, seq);
+      if (client !== undefined && seq !== undefined) this.opts.onSeq?.(client, seq);
+    }
+    const run = this.store.get(log.jobId);
+    if (run && run.state !== 'running') {
+      // Ended, but the end record never made it to disk: compaction writes it, so the next start is quick.
+      this.toCompact.add(log);
+      this.markLoaded(run);
+    }
   }
 
   /** An ended run from its end record alone, or null when the log needs a full read. */
@@ -554,6 +810,14 @@ export class Storage implements Journal {
       this.stats.recovery.corrupt_record += decoded.corrupt;
       this.opts.warn(`storage: ${decoded.corrupt} damaged record(s) skipped in ${file}`);
     }
+    if (buf.indexOf(0x0a) < 0) {
+      // Created, then a crash before its first record was whole (no line end at all): its
+      // records are still in the journal. Anything with a line in it is evidence, kept below.
+      unlinkSync(file);
+      this.stats.recovery.torn_tail++;
+      this.opts.warn(`storage: removed ${file}, cut short before its first record (its events are replayed from the journal)`);
+      return null;
+    }
     const header = decoded.records[0]?.rec;
     if (!header || header.k !== 'hdr' || typeof header.job_id !== 'string' || typeof header.agent_id !== 'string') {
       const aside = this.moveAside(file);
@@ -573,28 +837,73 @@ export class Storage implements Journal {
     const header = records[0]!;
     const jobId = header.job_id as string;
     const log = new RunLog(jobId, file, statSync(file).size, 0);
-    for (const rec of records) {
-      if (rec.k !== 'ev') continue;
-      log.n = typeof rec.n === 'number' ? rec.n : log.n + 1;
-      const event = loggedEvent(rec);
-      const rt = typeof rec.rt === 'number' ? rec.rt : this.opts.clock.now();
-      const result = event ? this.store.apply(event, rt) : null;
-      if (!result?.ok) this.stats.recovery.replay_rejected++;
-      const client = typeof rec.c === 'string' ? rec.c : undefined;
-      const seq = event?.seq;
-      log.noteSeq(client, seq);
-      if (client !== undefined && seq !== undefined) this.opts.onSeq?.(client, seq);
-    }
     this.logs.set(jobId, log);
-    const run = this.store.get(jobId);
-    if (run && run.state !== 'running') {
-      // Ended, but the end record never made it to disk: write it now so the next start is quick.
-      this.appendRecord(log, endRecord(log, run));
-      log.ended = true;
-      log.closeWhenFlushed = true;
-      this.markLoaded(run);
-    }
+    this.replayRecords(log, records);
     this.stats.replayedRuns++;
+  }
+
+  /**
+   * Replays the journal's records that are not in their run's log yet (a record's `n` is past
+   * the log's last), in the order they were committed, and queues them for compaction. Torn
+   * tails are cut, damaged records skipped and counted. Returns the id for the next segment.
+   */
+  private recoverJournal(): number {
+    const ids = listSegments(this.journalDir);
+    for (const id of ids) {
+      const file = path.join(this.journalDir, segmentName(id));
+      const buf = readFileSync(file);
+      const decoded = decodeLog(buf);
+      if (decoded.corrupt > 0) {
+        this.stats.recovery.corrupt_record += decoded.corrupt;
+        this.opts.warn(`storage: ${decoded.corrupt} damaged record(s) skipped in ${file}`);
+      }
+      if (decoded.tornTail) {
+        truncateSync(file, decoded.goodLength);
+        this.stats.recovery.torn_tail++;
+        this.opts.warn(`storage: cut a torn record of ${buf.length - decoded.goodLength} bytes from the end of ${file}`);
+      }
+      let refs = 0;
+      let start = 0;
+      const touched = new Set<RunLog>();
+      for (const { rec, end } of decoded.records) {
+        const bytes = buf.subarray(start, end);
+        start = end;
+        const jobId = rec.j;
+        if (rec.k !== 'ev' || typeof jobId !== 'string' || typeof rec.n !== 'number') continue;
+        let log = this.logs.get(jobId);
+        // Already in the run's log (compacted before the crash), or written twice (a retried commit).
+        if (log && rec.n <= log.n) continue;
+        if (!log) {
+          log = new RunLog(jobId, path.join(this.runsDir, logFileName(jobId)), 0, 0);
+          this.logs.set(jobId, log);
+        }
+        log.n = rec.n;
+        this.stats.replayedEvents++;
+        const event = loggedEvent(rec);
+        const result = event ? this.store.apply(event, typeof rec.rt === 'number' ? rec.rt : this.opts.clock.now()) : null;
+        // A run deleted after this record was committed: its counts are in the totals already.
+        if (!this.store.get(jobId)) {
+          if (log.size === 0) this.logs.delete(jobId);
+          continue;
+        }
+        if (!result?.ok) this.stats.recovery.replay_rejected++;
+        const client = typeof rec.c === 'string' ? rec.c : undefined;
+        log.noteSeq(client, event?.seq);
+        if (client !== undefined && event?.seq !== undefined) this.opts.onSeq?.(client, event.seq);
+        log.queued.push(Buffer.from(bytes));
+        log.queuedSegs.push(id);
+        this.toCompact.add(log);
+        touched.add(log);
+        refs++;
+      }
+      // Every segment is listed, referenced or not, so that spent ones are deleted too.
+      this.segRefs.set(id, refs);
+      for (const log of touched) {
+        const run = this.store.get(log.jobId);
+        if (run && run.state !== 'running') this.markLoaded(run);
+      }
+    }
+    return (ids.at(-1) ?? 0) + 1;
   }
 
   /** A whole run rebuilt from its log in a scratch store (for its counts or its series). */
@@ -704,7 +1013,7 @@ export class Storage implements Journal {
     while (this.loaded.size > this.opts.maxLoadedEndedRuns) {
       const [oldestId, oldest] = this.loaded.entries().next().value as [string, Run];
       const log = this.logs.get(oldestId);
-      if (log && (log.pending.length > 0 || this.dirty.has(log))) break; // not on disk yet
+      if (log && !log.settled) break; // not in its run log yet
       this.loaded.delete(oldestId);
       if (oldest.state !== 'running' && this.store.get(oldestId) === oldest) {
         oldest.series.clear();
@@ -729,13 +1038,16 @@ export class Storage implements Journal {
       }
       return;
     }
-    // Its last records may still be on their way to disk (a run retired right after it ended):
-    // let them land, then close and delete.
-    if (log.pending.length > 0 || this.dirty.has(log) || this.flushing) {
-      const removal = this.durable()
-        .catch(() => undefined)
-        .then(() => this.retireLog(log))
-        .finally(() => this.removals.delete(removal));
+    // Records not yet in its log are dropped: the run is gone (its counts are in the totals,
+    // its id a tombstone, so replaying them from the journal after a crash finds no run to add
+    // them to). A compaction writing its log finishes before the log is renamed away.
+    log.removed = true;
+    for (const seg of log.queuedSegs) this.segRefs.set(seg, (this.segRefs.get(seg) ?? 1) - 1);
+    log.queued = [];
+    log.queuedSegs = [];
+    this.toCompact.delete(log);
+    if (this.compacting) {
+      const removal = this.compacting.then(() => this.retireLog(log)).finally(() => this.removals.delete(removal));
       this.removals.add(removal);
     } else {
       this.retireLog(log);
@@ -743,7 +1055,13 @@ export class Storage implements Journal {
   }
 
   private retireLog(log: RunLog): void {
-    void this.closeHandle(log);
+    rmSync(checkpointFile(log.file), { force: true });
+    if (log.size === 0) {
+      // Never compacted into a log: only the totals (and the tombstone) need saving; its
+      // records in the journal find no run when they are replayed.
+      this.scheduleTotalsWrite();
+      return;
+    }
     const retiredName = `${path.basename(log.file)}${RETIRED_EXT}`;
     try {
       renameSync(log.file, path.join(this.runsDir, retiredName));
@@ -790,25 +1108,15 @@ export class Storage implements Journal {
     writeFileAtomic(path.join(this.opts.dataDir, TOTALS_FILE), `${JSON.stringify(body)}\n`);
   }
 
-  /** Deletes ended runs past the retention policy; returns how many. */
+  /** Deletes ended runs past the retention policy (selectForRetention); returns how many. */
   enforceRetention(): number {
-    const { maxAgeSeconds, maxRuns, maxBytes } = this.opts.retention;
-    const now = this.opts.clock.now();
-    const ended = [...this.store.values()].filter((r) => r.state !== 'running' && !r.imported).sort((a, b) => (a.endedAt ?? 0) - (b.endedAt ?? 0));
-    let bytes = 0;
-    for (const log of this.logs.values()) bytes += log.size + log.pendingBytes;
-    let count = ended.length;
+    const ended: EndedRun[] = [];
+    for (const r of this.store.values()) if (r.state !== 'running' && !r.imported) ended.push({ jobId: r.jobId, endedAt: r.endedAt ?? 0 });
+    const sizes = new Map<string, number>();
+    for (const log of this.logs.values()) sizes.set(log.jobId, log.size);
     let retired = 0;
-    for (const run of ended) {
-      const reason: RetireReason | null =
-        now - (run.endedAt ?? now) > maxAgeSeconds ? 'age' : count > maxRuns ? 'count' : bytes > maxBytes ? 'bytes' : null;
-      if (!reason) break;
-      const size = this.logs.get(run.jobId)?.size ?? 0;
-      if (this.store.retire(run.jobId, reason)) {
-        retired++;
-        count--;
-        bytes -= size;
-      }
+    for (const { jobId, reason } of selectForRetention(ended, sizes, this.opts.retention, this.opts.clock.now())) {
+      if (this.store.retire(jobId, reason)) retired++;
     }
     return retired;
   }
@@ -816,20 +1124,39 @@ export class Storage implements Journal {
   get diskBytes(): number {
     let n = 0;
     for (const log of this.logs.values()) n += log.size;
-    return n;
+    return n + this.journal.size;
   }
 
+  /**
+   * Commits what is pending, moves everything into run logs and deletes the spent journal
+   * segments, so a clean stop leaves nothing to replay. What cannot be written now stays in the
+   * journal for the next start.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.closed = true;
     if (this.retentionTimer) clearInterval(this.retentionTimer);
+    await this.idle();
+    this.closed = true;
     this.timer?.cancel();
     this.timer = null;
-    await this.flushing;
-    if (this.dirty.size > 0) await this.flush();
+    this.compactTimer?.cancel();
+    this.compactTimer = null;
+    await this.committing;
+    if (this.pending.length > 0) await this.commit();
+    await this.compacting;
+    if (this.toCompact.size > 0) await this.compact();
+    // A clean stop checkpoints every running run: the next start replays nothing.
+    for (const log of this.logs.values()) this.checkpoint(log, true);
+    await Promise.all(this.checkpoints);
     await Promise.all(this.removals);
     await this.totalsWrite;
-    await Promise.all([...this.openHandles].map((log) => this.closeHandle(log)));
+    await this.journal.close();
+    const active = this.journal.id;
+    if ((this.segRefs.get(active) ?? 0) === 0 && this.pending.length === 0) {
+      this.segRefs.set(active, 0);
+      this.journal.id = Number.NaN; // none active now: deleteSegments may take it
+      await this.deleteSegments();
+    }
     this.unlock();
   }
 }

@@ -21,6 +21,24 @@ interface Pt {
   i: number;
 }
 
+/** A point as [t, v, step, arrival]; a non-finite number may come back from JSON as null or a string. */
+type PtState = [number | string | null, number | string | null, number | string | null, number];
+
+/** A series' scalars for a checkpoint (its columns travel as raw float64). */
+export interface SeriesState {
+  cap: number;
+  step: boolean;
+  n: number;
+  recorded: number;
+  bucket: number;
+  filled: number;
+  lo: PtState;
+  hi: PtState;
+  odd: PtState | null;
+  last: PtState | null;
+  lastStored: boolean;
+}
+
 export class Series {
   private t: Float64Array;
   private v: Float64Array;
@@ -87,6 +105,56 @@ export class Series {
       this.lastStored = kept.includes(p);
       this.filled = 0;
     }
+  }
+
+  /**
+   * Everything this series holds, as plain data plus its stored columns (copies), for a
+   * checkpoint; `fromState` rebuilds an equal series. The open bucket's points keep their
+   * arrival order `i`, which also says which of lo/hi/odd/last are one and the same point.
+   */
+  toState(): { meta: SeriesState; columns: Float64Array[] } {
+    const pt = (p: Pt | null) => (p ? [p.t, p.v, p.s, p.i] as PtState : null);
+    const meta: SeriesState = {
+      cap: this.cap, step: this.s !== null, n: this.n, recorded: this.recorded, bucket: this.bucket, filled: this.filled,
+      lo: pt(this.lo)!, hi: pt(this.hi)!, odd: pt(this.odd), last: pt(this.last), lastStored: this.lastStored,
+    };
+    const columns = [this.t.slice(0, this.n), this.v.slice(0, this.n)];
+    if (this.s) columns.push(this.s.slice(0, this.n));
+    return { meta, columns };
+  }
+
+  static fromState(meta: SeriesState, columns: Float64Array[], tally?: { compactions: number }): Series {
+    const x = new Series(meta.cap, meta.step, tally);
+    const size = Math.max(meta.n, Math.min(INITIAL_CAPACITY, meta.cap));
+    x.t = new Float64Array(size);
+    x.v = new Float64Array(size);
+    x.t.set(columns[0]!.subarray(0, meta.n));
+    x.v.set(columns[1]!.subarray(0, meta.n));
+    if (meta.step) {
+      x.s = new Float64Array(size);
+      x.s.set(columns[2]!.subarray(0, meta.n));
+    }
+    x.n = meta.n;
+    x.recorded = meta.recorded;
+    x.bucket = meta.bucket;
+    x.filled = meta.filled;
+    const byArrival = new Map<number, Pt>();
+    const pt = (p: PtState | null): Pt | null => {
+      if (!p) return null;
+      let q = byArrival.get(p[3]);
+      if (!q) {
+        // Non-finite numbers come back from JSON as null or as strings ("NaN", "Infinity").
+        q = { t: Number(p[0] ?? Number.NaN), v: Number(p[1] ?? Number.NaN), s: Number(p[2] ?? Number.NaN), i: p[3] };
+        byArrival.set(p[3], q);
+      }
+      return q;
+    };
+    x.lo = pt(meta.lo)!;
+    x.hi = pt(meta.hi)!;
+    x.odd = pt(meta.odd);
+    x.last = pt(meta.last);
+    x.lastStored = meta.lastStored;
+    return x;
   }
 
   lastValue(): number | undefined {

@@ -146,7 +146,12 @@ export interface TreeSample {
   truncated: boolean;
 }
 
-/** Reads /proc (or, in tests, a copy): null for a file or folder that is gone or unreadable. */
+/**
+ * Reads /proc (or, in tests, a copy): null for a file or folder that is not there (a process
+ * that exited, no /proc at all) or that we may not read. Other failures (EMFILE: no descriptor
+ * left, EIO) throw: they say nothing about /proc, and the sample that met them fails and is
+ * retried at the next interval.
+ */
 export interface ProcFs {
   read(relPath: string): string | null;
   list(relPath: string): string[] | null;
@@ -157,18 +162,26 @@ export function procFs(root = '/proc'): ProcFs {
     read(rel) {
       try {
         return readFileSync(`${root}/${rel}`, 'utf8');
-      } catch {
-        return null;
+      } catch (err) {
+        return absent(err);
       }
     },
     list(rel) {
       try {
         return readdirSync(`${root}/${rel}`);
-      } catch {
-        return null;
+      } catch (err) {
+        return absent(err);
       }
     },
   };
+}
+
+/** What means "not there" in /proc: gone (ENOENT, ESRCH for a dying process), not a folder, or not ours to read. */
+const ABSENT = new Set(['ENOENT', 'ESRCH', 'ENOTDIR', 'EACCES', 'EPERM']);
+
+function absent(err: unknown): null {
+  if (ABSENT.has((err as NodeJS.ErrnoException).code ?? '')) return null;
+  throw err;
 }
 
 /** At most this many processes are followed in one tree (a fork bomb must not stall the engine). */

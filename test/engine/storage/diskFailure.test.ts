@@ -1,9 +1,9 @@
 /**
  * A disk that fails is loud and honest: events stay visible but are not acknowledged, the error
- * is counted and reported, and the engine keeps going. The failure is real: the runs folder is
- * replaced by a plain file, so opening a new run's log fails in the kernel (ENOTDIR).
+ * is counted and reported, and the engine keeps going. The failures are real: the journal's
+ * folder replaced by a plain file (ENOTDIR), a folder where a run's log must go (EISDIR).
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EngineInfo } from '../../../shared/api.ts';
@@ -22,7 +22,8 @@ describe('a failing disk', () => {
   it('answers storage_failed instead of an ack, counts it, reports it, and recovers when the disk does', async () => {
     const warnings: string[] = [];
     engine = await testEngine({ warn: (m) => warnings.push(m) });
-    const runs = path.join(engine.options.dataDir, 'runs');
+    // The journal's folder becomes a file: the first commit cannot create its segment.
+    const runs = path.join(engine.options.dataDir, 'journal');
     renameSync(runs, `${runs}.away`);
     writeFileSync(runs, 'not a directory');
 
@@ -47,7 +48,7 @@ describe('a failing disk', () => {
     const info = (await (await fetch(`${engine.http.url}/api/v1/info`)).json()) as EngineInfo;
     expect(info.storage.write_errors).toBeGreaterThanOrEqual(1);
     expect(info.storage.last_error).toMatch(/ENOTDIR/);
-    expect(warnings.join('\n')).toMatch(/writing run logs failed: ENOTDIR/);
+    expect(warnings.join('\n')).toMatch(/writing the journal failed: ENOTDIR/);
 
     // The HTTP path says 503 and gives no ack.
     const res = await rawRequest(engine, {
@@ -88,46 +89,28 @@ describe('a failing disk', () => {
     expect(engine.storage.stats.recovery).toMatchObject({ corrupt_file: 0, corrupt_record: 0, torn_tail: 0 });
   });
 
-  it("one run's log that cannot be written costs only its own clients their acks, not another run's", async () => {
-    engine = await testEngine({ warn: () => undefined });
+  it("a run's log that cannot be written costs no acks: its events wait in the journal, survive a restart, and reach the log once it can be written", async () => {
+    const warnings: string[] = [];
+    engine = await testEngine({ warn: (m) => warnings.push(m) });
     // A directory where the run's log must go: opening it fails in the kernel (EISDIR), for this run only.
     const blocked = path.join(engine.options.dataDir, 'runs', logFileName('broken'));
     mkdirSync(blocked);
-    const line = (e: Record<string, unknown>) => `${JSON.stringify(e)}\n`;
-    const healthy = await StreamClient.to(engine);
-    const hurt = await StreamClient.to(engine);
-    healthy.write(line({ type: 'hello', client_id: 'healthy' }));
-    hurt.write(line({ type: 'hello', client_id: 'hurt' }));
-
-    hurt.write(line({ type: 'job_created', job_id: 'broken', agent_id: 'a', seq: 1 }));
-    await hurt.until(() => hurt.replies.some((r) => r.type === 'error'));
-    expect(hurt.replies.filter((r) => r.type !== 'hello')).toEqual([
-      { type: 'error', line: 0, seq: 1, reason: 'storage_failed', message: expect.stringMatching(/^events up to seq 1 were applied but could not be written to disk \(EISDIR: .*\); they are not acknowledged$/) },
-    ]);
-
-    // While that log keeps failing (and is retried), another run's client is acknowledged as usual.
-    healthy.write(line({ type: 'job_created', job_id: 'fine', agent_id: 'a', seq: 1 }) + line({ type: 'progress', job_id: 'fine', agent_id: 'a', current_iteration: 2, seq: 2 }));
-    await healthy.until(() => healthy.replies.some((r) => r.type === 'ack' || r.type === 'error'));
-    expect(healthy.replies.filter((r) => r.type !== 'hello')).toEqual([{ type: 'ack', seq: 2 }]);
-
-    // The hurt client's acks stay refused while its run's log cannot be written, even for an
-    // event of another run: an ack is cumulative and would cover seq 1.
-    hurt.write(line({ type: 'job_created', job_id: 'other', agent_id: 'a', seq: 2 }));
-    await hurt.until(() => hurt.replies.filter((r) => r.type === 'error').length === 2);
-    expect(hurt.replies.at(-1)).toMatchObject({ type: 'error', seq: 2, reason: 'storage_failed' });
-
-    // The disk comes back for it: the retry lands and acks flow again.
-    rmSync(blocked, { recursive: true });
-    hurt.write(line({ type: 'progress', job_id: 'broken', agent_id: 'a', current_iteration: 5, seq: 3 }));
-    await hurt.until(() => hurt.replies.some((r) => r.type === 'ack'));
-    expect(hurt.replies.at(-1)).toEqual({ type: 'ack', seq: 3 });
-    expect(valueOf((await scrape(engine)).exp, 'trainwatch_ingest_errors_total', { reason: 'storage_failed' })).toBe(2);
-    await healthy.close();
-    await hurt.close();
+    const c = await StreamClient.to(engine);
+    expect(await c.send({ type: 'job_created', job_id: 'broken', agent_id: 'a' }, { type: 'progress', job_id: 'broken', agent_id: 'a', current_iteration: 2 })).toEqual([{ type: 'ack', seq: 2 }]);
+    await c.close();
+    await engine.storage.idle();
+    expect(warnings).toEqual([expect.stringMatching(/^storage: writing run logs failed: EISDIR: .*; the events are safe in the journal and are retried$/)]);
+    expect(engine.storage.stats.writeErrors).toBeGreaterThanOrEqual(1);
 
     const dir = engine.options.dataDir;
     await engine.stop();
+    engine = await testEngine({ dataDir: dir, warn: () => undefined });
+    expect(engine.store.get('broken')).toMatchObject({ state: 'running', currentIteration: 2, eventCount: 2 });
+    rmSync(blocked, { recursive: true });
+    await engine.storage.idle();
+    expect(readFileSync(path.join(dir, 'runs', logFileName('broken')), 'utf8').split('\n').filter((l) => l.includes('"k":"ev"'))).toHaveLength(2);
+    await engine.stop();
     engine = await testEngine({ dataDir: dir });
-    expect([engine.store.get('broken')?.currentIteration, engine.store.get('fine')?.currentIteration, engine.store.get('other')?.state]).toEqual([5, 2, 'running']);
+    expect(engine.store.get('broken')).toMatchObject({ state: 'running', currentIteration: 2, eventCount: 2 });
   });
 });

@@ -82,7 +82,8 @@ describe('restart', () => {
     const pick = (body: string) => body.split('\n').filter((l) => /^training_(jobs_|iteration_duration|budget|loss|iteration_)/.test(l)).join('\n');
     expect(pick(after.metrics)).toBe(pick(before.metrics));
     expect(e2.storage.stats.restoredRuns).toBe(2); // the two ended runs, from their end records
-    expect(e2.storage.stats.replayedRuns).toBe(1); // the running one, event by event
+    // The running one, from the checkpoint the clean stop wrote: nothing replayed.
+    expect([e2.storage.stats.checkpointedRuns, e2.storage.stats.replayedRuns, e2.storage.stats.replayedEvents]).toEqual([1, 0, 0]);
     expect(warnings).toEqual([]);
   });
 
@@ -119,6 +120,7 @@ describe('restart', () => {
     c.write(`${sent.join('\n')}\n`);
     await c.until(() => c.replies.some((r) => r.type === 'ack' && r.seq === 2));
     await c.close();
+    await e.storage.idle(); // moved from the journal into the run's log
     const log = readFileSync(logOf('raw'), 'utf8');
     for (const line of sent) expect(log).toContain(`,"e":${line}}\n`);
     const e2 = await restart();
@@ -149,6 +151,21 @@ describe('damage', () => {
     expect(warnings.join('\n')).toMatch(/cut a torn record of \d+ bytes from the end of .*t-[0-9a-f]{16}\.twlog/);
   });
 
+  it('removes a log that a crash cut short before its first whole record (its events are in the journal)', async () => {
+    await boot();
+    await restart(); // the runs folder exists
+    await engine!.stop();
+    engine = null;
+    writeFileSync(logOf('empty'), '');
+    writeFileSync(logOf('half'), 'bab0f5d0 {"k":"hdr","v":1,"job_');
+    const e = await boot();
+    expect([existsSync(logOf('empty')), existsSync(logOf('half')), e.storage.stats.recovery.torn_tail, e.storage.stats.recovery.corrupt_file, e.store.size]).toEqual([false, false, 2, 0, 0]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^storage: removed .*(empty|half)-[0-9a-f]+\.twlog, cut short before its first record \(its events are replayed from the journal\)$/),
+      expect.stringMatching(/^storage: removed .*(empty|half)-[0-9a-f]+\.twlog, cut short before its first record \(its events are replayed from the journal\)$/),
+    ]);
+  });
+
   it('loses only the record with a flipped byte', async () => {
     const e = await boot();
     await feed(e, { type: 'job_created', ...J('f') }, ...[1, 2, 3, 4, 5].map((i) => ({ type: 'progress', ...J('f'), current_iteration: i })));
@@ -161,6 +178,8 @@ describe('damage', () => {
     const offset = lines.slice(0, 4).join('\n').length + 1 + 20;
     buf[offset] = buf[offset]! ^ 0x01;
     writeFileSync(file, buf);
+    // The clean stop checkpointed the running run (holding iteration 3): without it the log is replayed.
+    rmSync(file.replace(/\.twlog$/, '.twck'));
     const e2 = await boot();
     const d = await detail(e2, 'f');
     expect(d.series['progress/iteration']!.v).toEqual([1, 2, 4, 5]);

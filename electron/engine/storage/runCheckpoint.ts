@@ -1,0 +1,107 @@
+/**
+ * Checkpoints of running runs (docs/storage.md, "Checkpoints"): `runs/<log name>.twck`, the
+ * whole state of a run after its log's first `n` events (summary fields, histograms, params,
+ * every series with its folding state), and the log's byte offset just past event `n`. Start-up
+ * restores a running run from it and replays only the log's records after that offset, instead
+ * of every event the run ever sent.
+ *
+ * Binary, so that taking one costs a copy of the series columns, not a JSON encoding of every
+ * point:
+ *
+ *     "TWCK" | u32 version | u32 header length | header JSON | float64 columns | u32 crc32
+ *
+ * The header lists the series in column order; each series has `n` times, `n` values and, with
+ * steps, `n` steps (little-endian float64). The CRC covers everything before it: a damaged or
+ * torn checkpoint is ignored (the run is replayed from its log), never half-used.
+ */
+import { crc32 } from 'node:zlib';
+import { encodeJson } from '../../../shared/api.ts';
+import type { Checkpoint } from './record.ts';
+import { Series } from '../store/series.ts';
+import type { SeriesState } from '../store/series.ts';
+import type { Run } from '../store/runStore.ts';
+import { checkpointOf, runFromCheckpoint } from '../store/checkpoint.ts';
+
+export const CHECKPOINT_EXT = '.twck';
+const MAGIC = 'TWCK';
+const VERSION = 1;
+
+interface Header {
+  n: number;
+  /** Bytes of the run log that hold events 1..n (and its header): replay starts here. */
+  offset: number;
+  run: Checkpoint;
+  scalar_count: number;
+  seqs: Record<string, number>;
+  series: Array<[string, SeriesState]>;
+}
+
+export interface RunCheckpoint {
+  n: number;
+  offset: number;
+  run: Run;
+  seqs: Record<string, number>;
+}
+
+export function encodeRunCheckpoint(run: Run, n: number, offset: number, seqs: ReadonlyMap<string, number>): Buffer {
+  const series: Array<[string, SeriesState]> = [];
+  const columns: Float64Array[] = [];
+  for (const [key, s] of run.series) {
+    const state = s.toState();
+    series.push([key, state.meta]);
+    columns.push(...state.columns);
+  }
+  const header: Header = { n, offset, run: checkpointOf(run), scalar_count: run.scalarCount, seqs: Object.fromEntries(seqs), series };
+  // encodeJson: a NaN loss is written as "NaN", as everywhere on disk (JSON would make it null).
+  const json = Buffer.from(encodeJson(header));
+  const parts: Buffer[] = [Buffer.from(MAGIC, 'latin1'), u32(VERSION), u32(json.length), json];
+  for (const c of columns) parts.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+  const body = Buffer.concat(parts);
+  return Buffer.concat([body, u32(crc32(body))]);
+}
+
+/** The checkpoint in `buf`, or null with the reason it cannot be used. */
+export function decodeRunCheckpoint(buf: Buffer): RunCheckpoint | string {
+  if (buf.length < 16 || buf.toString('latin1', 0, 4) !== MAGIC) return 'not a checkpoint';
+  if (crc32(buf.subarray(0, buf.length - 4)) !== buf.readUInt32LE(buf.length - 4)) return 'checksum mismatch';
+  if (buf.readUInt32LE(4) !== VERSION) return `unknown version ${buf.readUInt32LE(4)}`;
+  const len = buf.readUInt32LE(8);
+  let header: Header;
+  try {
+    header = JSON.parse(buf.toString('utf8', 12, 12 + len)) as Header;
+  } catch (err) {
+    return `unreadable header (${(err as Error).message})`;
+  }
+  if (!Number.isSafeInteger(header.n) || !Number.isSafeInteger(header.offset) || !Array.isArray(header.series) || typeof header.run?.job_id !== 'string') return 'unexpected header';
+  const run = runFromCheckpoint(header.run);
+  run.seriesLoaded = true;
+  run.scalarCount = header.scalar_count;
+  let pos = 12 + len;
+  const end = buf.length - 4;
+  const column = (count: number): Float64Array => {
+    const bytes = count * 8;
+    if (pos + bytes > end) throw new Error('columns cut short');
+    // A copy: the file's buffer is not 8-byte aligned, and the series owns its arrays.
+    const out = new Float64Array(count);
+    Buffer.from(out.buffer).set(buf.subarray(pos, pos + bytes));
+    pos += bytes;
+    return out;
+  };
+  try {
+    for (const [key, meta] of header.series) {
+      const cols = [column(meta.n), column(meta.n)];
+      if (meta.step) cols.push(column(meta.n));
+      run.series.set(key, Series.fromState(meta, cols));
+    }
+  } catch (err) {
+    return (err as Error).message;
+  }
+  if (pos !== end) return 'trailing bytes';
+  return { n: header.n, offset: header.offset, run, seqs: header.seqs ?? {} };
+}
+
+function u32(x: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(x >>> 0);
+  return b;
+}

@@ -1,0 +1,152 @@
+/**
+ * Checkpoints of running runs: a restart restores a running run from its checkpoint and replays
+ * only the events after it; a damaged checkpoint is set aside (the log is replayed whole); a
+ * checkpoint whose log lost its tail uses what is left. Series keep their folding state exactly.
+ */
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startEngine } from '../../../electron/engine/index.ts';
+import type { Engine } from '../../../electron/engine/index.ts';
+import { logFileName } from '../../../electron/engine/storage/storage.ts';
+import { Series } from '../../../electron/engine/store/series.ts';
+import type { RunDetail } from '../../../shared/run.ts';
+import { StreamClient } from '../../helpers/engine.ts';
+
+let dir: string;
+let engine: Engine | null = null;
+const warnings: string[] = [];
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'tw-ckpt-'));
+  warnings.length = 0;
+});
+afterEach(async () => {
+  await engine?.stop();
+  engine = null;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function boot(): Promise<Engine> {
+  await engine?.stop();
+  engine = await startEngine({ port: 0, ingestPort: 0, socketPath: null, uiDir: null, defaultMetrics: false, systemIntervalMs: 0, dataDir: dir, maxPointsPerSeries: 16, warn: (m) => warnings.push(m) });
+  return engine;
+}
+
+const J = { job_id: 'long', agent_id: 'a' };
+/** Training and scalar events with a NaN now and then; a 16-point cap so series fold. */
+function events(from: number, to: number): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  for (let i = from; i < to; i++) {
+    out.push({ type: 'training', ...J, loss: i % 17 === 0 ? 'NaN' : 3 / (i + 1) + (i % 3) * 0.01, mean_reward: i * 0.5, iteration: i });
+    out.push({ type: 'scalar', ...J, name: 'lr', value: 1 / (i + 1), step: i });
+    if (i % 5 === 0) out.push({ type: 'duration', ...J, phase: 'iteration', seconds: i % 11 });
+  }
+  return out;
+}
+
+async function feed(e: Engine, evs: Array<Record<string, unknown>>): Promise<void> {
+  const c = await StreamClient.to(e);
+  await c.send(...evs);
+  await c.close();
+}
+
+async function detail(e: Engine): Promise<RunDetail> {
+  return JSON.parse(JSON.stringify(await e.store.loadDetail('long', 100_000))) as RunDetail;
+}
+
+const logFile = () => path.join(dir, 'runs', logFileName('long'));
+const ckFile = () => logFile().replace(/\.twlog$/, '.twck');
+
+describe('checkpoints of running runs', () => {
+  it('a clean stop checkpoints a running run; the next start restores it from there and replays nothing', async () => {
+    const e = await boot();
+    await feed(e, [{ type: 'job_created', ...J, name: 'long run' }, ...events(0, 60)]);
+    const before = await detail(e);
+    expect(before.series['training/loss']!.recorded).toBe(60);
+    const e2 = await boot();
+    expect([e2.storage.stats.checkpointedRuns, e2.storage.stats.replayedEvents]).toEqual([1, 0]);
+    expect(await detail(e2)).toEqual(before);
+    // It goes on exactly as if it had never stopped: fold state included.
+    await feed(e2, events(60, 90));
+    const reference = await boot();
+    expect(reference.storage.stats.replayedEvents).toBe(0);
+    const after = await detail(reference);
+    rmSync(ckFile());
+    const replayed = await boot();
+    expect(replayed.storage.stats.checkpointedRuns).toBe(0);
+    expect(await detail(replayed)).toEqual(after);
+  });
+
+  it('replays only the events after the checkpoint, and a torn last record costs that record only', async () => {
+    const e = await boot();
+    await feed(e, [{ type: 'job_created', ...J }, ...events(0, 40)]);
+    await boot(); // a clean stop: checkpoint after event n
+    const n = (await detail(engine!)).event_count;
+    copyFileSync(ckFile(), `${ckFile()}.old`);
+    await feed(engine!, events(40, 50));
+    const full = await detail(engine!);
+    await engine!.stop();
+    engine = null;
+    copyFileSync(`${ckFile()}.old`, ckFile()); // as if the crash came before the newer checkpoint
+    const e3 = await boot();
+    expect([e3.storage.stats.checkpointedRuns, e3.storage.stats.replayedEvents]).toEqual([1, full.event_count - n]);
+    expect(await detail(e3)).toEqual(full);
+
+    // The log's last record torn (a crash mid-write) behind an older checkpoint.
+    await e3.stop();
+    engine = null;
+    copyFileSync(`${ckFile()}.old`, ckFile());
+    truncateSync(logFile(), statSync(logFile()).size - 3);
+    const e4 = await boot();
+    expect([e4.storage.stats.checkpointedRuns, e4.storage.stats.recovery.torn_tail, (await detail(e4)).event_count]).toEqual([1, 1, full.event_count - 1]);
+  });
+
+  it('a damaged checkpoint is moved aside and the run is replayed from its log, unchanged', async () => {
+    const e = await boot();
+    await feed(e, [{ type: 'job_created', ...J }, ...events(0, 30)]);
+    const before = await detail(e);
+    await boot();
+    await engine!.stop();
+    engine = null;
+    const buf = readFileSync(ckFile());
+    const at = buf.length >> 1;
+    buf[at] = buf[at]! ^ 0xff;
+    writeFileSync(ckFile(), buf);
+    const e2 = await boot();
+    expect([e2.storage.stats.checkpointedRuns, e2.storage.stats.recovery.corrupt_file, e2.storage.stats.replayedEvents]).toEqual([0, 1, before.event_count]);
+    expect(await detail(e2)).toEqual(before);
+    expect(warnings).toEqual([expect.stringMatching(/^storage: checkpoint .*long-[0-9a-f]+\.twck cannot be used \(checksum mismatch\); moved aside to .*\.corrupt-.*, the run is replayed from its log$/)]);
+    expect(readdirSync(path.join(dir, 'runs')).filter((f) => f.includes('.twck.corrupt-'))).toHaveLength(1);
+  });
+
+  it('an ended run has no checkpoint left: its end record restores it', async () => {
+    const e = await boot();
+    await feed(e, [{ type: 'job_created', ...J }, ...events(0, 10)]);
+    await boot();
+    expect(existsSync(ckFile())).toBe(true);
+    await feed(engine!, [{ type: 'job_completed', ...J }]);
+    await engine!.storage.idle();
+    expect(existsSync(ckFile())).toBe(false);
+    const e2 = await boot();
+    expect([e2.storage.stats.restoredRuns, e2.storage.stats.checkpointedRuns, e2.store.get('long')!.state]).toEqual([1, 0, 'completed']);
+  });
+});
+
+describe('series state for checkpoints', () => {
+  const pointsCases = [0, 1, 15, 16, 17, 40, 63, 64, 65, 200, 1000];
+  it.each(pointsCases)('a series rebuilt from its state after %i points equals the original, now and after more points', (count) => {
+    const a = new Series(16, true);
+    const push = (s: Series, i: number) => s.push(i * 2, i % 13 === 0 ? Number.NaN : Math.sin(i) * 10 + i, i % 7 === 0 ? Number.NaN : i);
+    for (let i = 0; i < count; i++) push(a, i);
+    const state = a.toState();
+    const b = Series.fromState(JSON.parse(JSON.stringify(state.meta)), state.columns);
+    expect(JSON.stringify(b.toData(1e6))).toBe(JSON.stringify(a.toData(1e6)));
+    expect(b.length).toBe(a.length);
+    for (let i = count; i < count + 37; i++) {
+      push(a, i);
+      push(b, i);
+    }
+    expect(JSON.stringify(b.toData(1e6))).toBe(JSON.stringify(a.toData(1e6)));
+  });
+});
