@@ -196,6 +196,8 @@ export interface Engine {
   /** Cancel with its checks and answers (no such run, not running, nobody to tell): what the API and IPC call. */
   requestCancel(jobId: string, reason?: string): CancelOutcome;
   info(): EngineInfo;
+  /** Open HTTP connections now (bounded by maxHttpConnections). */
+  httpConnections(): Promise<number>;
   stop(): Promise<void>;
   /**
    * Resolves when the async work started so far is done: storage's commits, run retirements and
@@ -384,7 +386,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   };
-  return { options, http: httpAddr, ingest: { tcp, socket }, store, exporter, stats, feed, sse, storage, actions, push, sources, authToken, system, cancel, requestCancel, info, stop, idle };
+  return { options, http: httpAddr, httpConnections: () => http.connections(), ingest: { tcp, socket }, store, exporter, stats, feed, sse, storage, actions, push, sources, authToken, system, cancel, requestCancel, info, stop, idle };
 }
 
 /** Host header values a browser on the network may use for a non-loopback bind: this machine's names and addresses. */

@@ -230,6 +230,11 @@ export class HttpServer {
     this.server.timeout = opts.idleTimeoutMs ?? 60_000;
   }
 
+  /** Open HTTP connections (bounded by maxConnections): what a test of the cap waits for. */
+  connections(): Promise<number> {
+    return new Promise((resolve, reject) => this.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+  }
+
   async listen(): Promise<{ host: string; port: number; url: string }> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);

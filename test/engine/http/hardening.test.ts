@@ -7,6 +7,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamClient, rawRequest, testEngine } from '../../helpers/engine.ts';
+import { until } from '../../helpers/wait.ts';
 import type { TestEngine } from '../../helpers/engine.ts';
 
 let engine: TestEngine;
@@ -125,8 +126,9 @@ describe('slow clients', () => {
   it('refuses connections over the cap and serves again once one closes', async () => {
     const held = [hold(engine.http.port), hold(engine.http.port), hold(engine.http.port), hold(engine.http.port)];
     await Promise.all(held.map((h) => new Promise((r) => h.socket.once('connect', r))));
-    // A request that is already in flight keeps its connection: send none on the held ones.
-    await new Promise((r) => setTimeout(r, 50));
+    // A request that is already in flight keeps its connection: send none on the held ones. The
+    // client's 'connect' can come before the server accepted: wait until it counts all four.
+    await until('the server to hold the four connections', async () => (await engine.httpConnections()) === 4);
     const extra = hold(engine.http.port);
     // Node closes a connection over maxConnections without a word.
     expect(await extra.received).toBe('');
