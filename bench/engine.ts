@@ -378,7 +378,7 @@ function pythonWithPrometheus(): string | null {
 
 export async function pythonFigures(root: string, n: number, rounds: number): Promise<Figure[]> {
   const py = pythonWithPrometheus();
-  if (!py || !existsSync(path.join(ROOT, 'clients/python/trainwatch.py'))) {
+  if (!py || !existsSync(path.join(ROOT, 'clients/python/trainwatch/__init__.py'))) {
     return [{ name: 'Python client cost per event', unit: 'us', median: Number.NaN, min: Number.NaN, max: Number.NaN, runs: [], note: 'skipped: no python3 with prometheus_client' }];
   }
   const dir = mkdtempSync(path.join(root, 'py-'));

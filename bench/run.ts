@@ -19,11 +19,12 @@ import { RunStore } from '../electron/engine/store/runStore.ts';
 import { ROOT, connect, cpuSeconds, readAcks, startServer, stats, workload } from './common.ts';
 import type { Figure } from './common.ts';
 import { latencyFigures, memoryFigures, pythonFigures, renderFigures, startupReady } from './engine.ts';
+import { benchImport } from './import.ts';
 import { benchSystemSampler } from './system.ts';
 import { benchUi } from './ui.ts';
 
 const smoke = process.argv.includes('--smoke');
-/** `--only=ingest,latency,render,memory,startup,python,parse,system,ui` runs a subset (and writes partial.json). */
+/** `--only=ingest,latency,render,memory,startup,python,parse,system,import,ui` runs a subset (and writes partial.json). */
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const want = (group: string) => !only || only.includes(group);
 const RUNS = smoke ? 1 : 5;
@@ -194,6 +195,7 @@ async function main(): Promise<void> {
     if (want('startup')) figures.push(...(await startupFigures(root)));
     if (want('python')) figures.push(...(await pythonFigures(root, smoke ? 2_000 : 50_000, smoke ? 1 : 3)));
     if (want('system')) figures.push(...(await benchSystemSampler(smoke ? { runs: 1, samples: 20, jobs: 2 } : {})));
+    if (want('import')) figures.push(...benchImport(smoke ? { runs: 1, reps: 2 } : {}));
     if (want('ui')) {
       try {
         figures.push(...(await benchUi({ smoke })));

@@ -22,29 +22,79 @@
  * - Its socket and timers do not keep the process alive; pending events are flushed when the
  *   event loop empties (`beforeExit`). Call `await close()` before `process.exit()`.
  * - NaN and ±Infinity in loss, mean reward and scalar values travel as the protocol's strings.
+ * - A mistake it can see fails at the call, not later in the engine's log: an invalid job or
+ *   agent id, a phase name that is not one of PHASES, a number that must be finite and is not
+ *   (loss, mean reward and scalar values may be NaN or infinite). Such a call throws a
+ *   ProtocolError naming the field and the allowed values, and sends nothing.
  *
- * Standalone on purpose (Node's standard library only): copy this one file into a project.
+ * Dependencies: Node's standard library and the protocol's facts (shared/protocol/spec.ts, no
+ * imports of its own); its tests run every case of shared/protocol/protocol.json.
  */
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import os from 'node:os';
+import { CLIENT_ENV, DEFAULT_ADDR, EVENT_TYPES, PHASES, idProblem } from '../../shared/protocol/spec.ts';
+import type { Phase } from '../../shared/protocol/spec.ts';
 
-export const PHASES = ['trajectory_generation', 'policy_update', 'iteration', 'checkpoint_save'] as const;
-export type Phase = (typeof PHASES)[number];
+export { DEFAULT_ADDR, PHASES };
+export type { Phase };
 
 /** Environment variables `trainwatch run` sets for the process it launches. */
-export const ENV = {
-  addr: 'TRAINWATCH_ADDR',
-  jobId: 'TRAINWATCH_JOB_ID',
-  agentId: 'TRAINWATCH_AGENT_ID',
-  /** "1" when launched by `trainwatch run`, which then owns TRAINWATCH_JOB_ID's lifecycle. */
-  launched: 'TRAINWATCH_LAUNCHED',
-  disable: 'TRAINWATCH_DISABLE',
-  /** The engine's token when it runs with auth (`trainwatch serve --auth`); sent in hello. */
-  token: 'TRAINWATCH_TOKEN',
-} as const;
+export const ENV = CLIENT_ENV;
 
-export const DEFAULT_ADDR = '127.0.0.1:9479';
+/**
+ * A call the engine would refuse, caught before anything is sent. `reason` is the engine's
+ * reason code for the same mistake (shared/protocol/reasons.ts).
+ */
+export class ProtocolError extends TypeError {
+  constructor(
+    readonly reason: 'missing_field' | 'wrong_type' | 'invalid_value' | 'field_too_long' | 'unknown_type' | 'non_finite',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+/** Fields whose value may be NaN or infinite: they travel as the protocol's strings. */
+const METRIC_FIELDS: ReadonlySet<string> = new Set(['loss', 'mean_reward', 'value']);
+
+/**
+ * What a client can see is wrong with an event before sending it (the type, the ids, the phase,
+ * numbers that must be finite), as the engine would refuse it; null when nothing visible is.
+ * Bounds and field types beyond these are the engine's to judge.
+ */
+export function checkEvent(event: Record<string, unknown>): ProtocolError | null {
+  const type = event.type;
+  if (type === undefined) return new ProtocolError('missing_field', 'type is required');
+  if (typeof type !== 'string' || !(EVENT_TYPES as readonly string[]).includes(type)) {
+    return new ProtocolError('unknown_type', `type ${JSON.stringify(type)} is not one of ${EVENT_TYPES.join(', ')}`);
+  }
+  for (const field of ['job_id', 'agent_id'] as const) {
+    const id = event[field];
+    if (id === undefined) return new ProtocolError('missing_field', `${type}: ${field} is required`);
+    if (typeof id !== 'string') return new ProtocolError('wrong_type', `${type}: ${field} must be a string, got ${typeof id}`);
+    const problem = idProblem(id);
+    if (problem) return new ProtocolError(problem.reason, `${type}: ${field} ${problem.message}`);
+  }
+  if (type === 'duration') {
+    const allowed = PHASES.map((p) => JSON.stringify(p)).join(', ');
+    if (event.phase === undefined) return new ProtocolError('missing_field', `duration: phase is required: one of ${allowed}`);
+    if (!(PHASES as readonly unknown[]).includes(event.phase)) return new ProtocolError('invalid_value', `duration: phase must be one of ${allowed}, got ${JSON.stringify(event.phase)}`);
+  }
+  for (const [k, v] of Object.entries(event)) {
+    if (typeof v !== 'number' || Number.isFinite(v)) continue;
+    const also = METRIC_FIELDS.has(k) ? ' or one of "NaN", "Infinity", "-Infinity"' : '';
+    return new ProtocolError('non_finite', `${type}: ${k} must be a finite number${also}, got ${v}`);
+  }
+  return null;
+}
+
+/** Throws the ProtocolError for a job or agent id the engine would refuse. */
+function checkId(what: string, id: string): void {
+  const problem = typeof id === 'string' ? idProblem(id) : { reason: 'wrong_type' as const, message: `must be a string, got ${typeof id}` };
+  if (problem) throw new ProtocolError(problem.reason, `${what} ${problem.message}${typeof id === 'string' ? `, got ${JSON.stringify(id.slice(0, 64))}` : ''}`);
+}
 
 export type Addr = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
 
@@ -110,8 +160,6 @@ export interface ClientStats {
   rejected: number;
   /** Events dropped because the buffer was full while the engine was unreachable. */
   dropped: number;
-  /** Events not sent because a number was not finite where the protocol needs one. */
-  invalid: number;
   /** Events still buffered (unsent or unacknowledged). */
   buffered: number;
   connected: boolean;
@@ -179,12 +227,13 @@ export class Client {
   private readonly runs = new Map<string, Run>();
   private usedEnvJob = false;
   private readonly onBeforeExit: (() => void) | null = null;
-  private readonly counts = { queued: 0, acked: 0, rejected: 0, dropped: 0, invalid: 0, reconnects: 0 };
+  private readonly counts = { queued: 0, acked: 0, rejected: 0, dropped: 0, reconnects: 0 };
 
   constructor(options: ClientOptions = {}) {
     this.env = options.env ?? process.env;
     this.addr = parseAddr(options.addr ?? (this.env[ENV.addr] || DEFAULT_ADDR));
     this.clientId = options.clientId ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+    checkId('clientId', this.clientId);
     this.token = options.token ?? (this.env[ENV.token] || undefined);
     this.opts = {
       maxBuffer: options.maxBuffer ?? 10_000,
@@ -217,6 +266,8 @@ export class Client {
     let jobId = opts.jobId;
     if (jobId === undefined && envJob && !this.usedEnvJob) jobId = envJob;
     if (jobId === undefined) jobId = `${agentId}-${Math.floor(Date.now() / 1000)}-${randomUUID().slice(0, 8)}`;
+    checkId('jobId', jobId);
+    checkId('agentId', agentId);
     if (jobId === envJob) this.usedEnvJob = true;
     const launcherOwns = this.env[ENV.launched] === '1' && jobId === envJob;
     const run = new Run(this, jobId, agentId, launcherOwns);
@@ -241,22 +292,19 @@ export class Client {
   }
 
   /**
-   * Queues one protocol event (`type`, `job_id`, `agent_id` and its fields). Never throws and
-   * never waits; `seq` is added here.
+   * Queues one protocol event (`type`, `job_id`, `agent_id` and its fields); `seq` is added
+   * here. Never waits, and throws only a ProtocolError for an event the engine would refuse
+   * (checkEvent), never because of the engine or the connection.
    */
   emit(event: Json): void {
+    const problem = checkEvent(event);
+    if (problem) throw problem;
     this.queue(event, true);
   }
 
   /** `bounded: false` for the client's own reports after a reconnect, which must not push out what they report on. */
   private queue(event: Json, bounded: boolean): void {
     if (this.disabled || this.closed) return;
-    const bad = nonFinite(event);
-    if (bad !== null) {
-      this.counts.invalid++;
-      this.log(`${String(event.type)} not sent: ${bad} must be a finite number`);
-      return;
-    }
     const seq = ++this.seq;
     const type = String(event.type);
     const lifecycle = type === 'job_created' || type === 'job_completed' || type === 'job_failed' || type === 'job_cancelled';
@@ -555,6 +603,10 @@ export class Run {
 
   /** Starts timing a phase; call `end()` on the result (also on an error path). */
   phase(phase: Phase): PhaseTimer {
+    // At the call, not when the timer ends: the mistake points at this line.
+    if (!(PHASES as readonly string[]).includes(phase)) {
+      throw new ProtocolError('invalid_value', `phase must be one of ${PHASES.map((p) => JSON.stringify(p)).join(', ')}, got ${JSON.stringify(phase)}`);
+    }
     const started = process.hrtime.bigint();
     let done = false;
     return {
@@ -650,12 +702,6 @@ export async function close(timeoutMs = 5_000): Promise<ClientStats | null> {
 
 function now(): number {
   return Date.now() / 1000;
-}
-
-/** The first field that must be finite and is not (metric values are already strings). */
-function nonFinite(e: Json): string | null {
-  for (const [k, v] of Object.entries(e)) if (typeof v === 'number' && !Number.isFinite(v)) return k;
-  return null;
 }
 
 function describeError(err: unknown): string {

@@ -1,4 +1,4 @@
-"""Unit tests for trainwatch.py against a small fake engine on loopback that speaks the stream
+"""Unit tests for the trainwatch package against a small fake engine on loopback that speaks the stream
 protocol (hello, cumulative acks, cancel lines). Run: python3 -m unittest discover -s clients/python
 
 The real engine is exercised from test/clients/python.test.ts; these pin the client's own rules.
@@ -172,9 +172,14 @@ class AddressAndValues(unittest.TestCase):
             ["NaN", "Infinity", "-Infinity", 0.5, 2.0],
         )
 
-    def test_the_module_parses_as_python_3_8(self) -> None:
-        with open(os.path.join(HERE, "trainwatch.py")) as f:
-            ast.parse(f.read(), feature_version=(3, 8))
+    def test_the_package_parses_as_python_3_8(self) -> None:
+        pkg = os.path.join(HERE, "trainwatch")
+        files = sorted(os.path.join(d, f) for d, _, fs in os.walk(pkg) for f in fs if f.endswith(".py"))
+        self.assertIn(os.path.join(pkg, "__init__.py"), files)
+        for path in files:
+            with self.subTest(os.path.relpath(path, HERE)):
+                with open(path) as f:
+                    ast.parse(f.read(), feature_version=(3, 8))
 
 
 class Delivery(unittest.TestCase):
@@ -219,14 +224,19 @@ class Delivery(unittest.TestCase):
         run = c.start(job_id="j", agent_id="a")
         run.training(loss=float("nan"), mean_reward=float("-inf"))
         run.scalar("grad_norm", float("inf"))
-        with self.assertLogs("trainwatch", "WARNING") as logs:
+        # Anywhere else a non-finite number is the caller's mistake: refused at the call.
+        with self.assertRaisesRegex(trainwatch.ProtocolError, r"^duration: seconds must be a finite number, got nan$"):
             run.duration("policy_update", float("nan"))
+        with self.assertRaisesRegex(trainwatch.ProtocolError, r"^progress: current_iteration must be a finite number, got inf$"):
             run.progress(float("inf"))
+        # A hand-made event with a bare NaN is still never sent (allow_nan=False).
+        with self.assertLogs("trainwatch", "WARNING") as logs:
+            c.emit({"type": "progress", "job_id": "j", "agent_id": "a", "current_iteration": float("nan")})
         self.assertTrue(c.flush(5))
         self.assertEqual([(e.get("loss"), e.get("mean_reward")) for e in eng.of_type("training")], [("NaN", "-Infinity")])
         self.assertEqual([e["value"] for e in eng.of_type("scalar")], ["Infinity"])
         self.assertEqual(eng.of_type("duration") + eng.of_type("progress"), [])
-        self.assertEqual(c.stats()["invalid"], 2)
+        self.assertEqual(c.stats()["invalid"], 1)
         self.assertIn("NaN and infinities are allowed only in loss, mean_reward and scalar values", logs.output[0])
 
     def test_sends_numpy_like_numbers_as_plain_numbers(self) -> None:
@@ -261,7 +271,9 @@ class Delivery(unittest.TestCase):
             slowest = max(slowest, time.perf_counter() - t)
             if i == 100:
                 eng = self.engine(port)
-        self.assertLess(slowest, 0.05, "one report took %.3fs" % slowest)
+        # A report that waited for the connection would take the 2 s connect timeout or a backoff
+        # (seconds); 0.5 s leaves room for a descheduled thread on a loaded machine.
+        self.assertLess(slowest, 0.5, "one report took %.3fs" % slowest)
         self.assertTrue(c.flush(5))
         self.assertEqual([e["current_iteration"] for e in eng.of_type("progress")], list(range(300)))
         self.assertEqual(eng.duplicates, 0)

@@ -17,7 +17,8 @@ import { runDemo } from './demo.ts';
 import { RunUsageError, runCommand as launchRun } from './run.ts';
 import { DEFAULT_DEMO } from './demoScenario.ts';
 import { decideStart, launchElectron, probe } from './start.ts';
-import { CommandError, exportRunTo, formatRuns, importFile, listRuns, removeRun } from './runCommands.ts';
+import { CommandError, exportRunTo, formatRuns, importPath, listRuns, removeRun } from './runCommands.ts';
+import { formatReport } from '../engine/importers/importPath.ts';
 
 export class UsageError extends Error {}
 
@@ -36,7 +37,8 @@ Usage:
   trainwatch ls [--json]                           list the runs
   trainwatch export JOB_ID [--format json|csv|prom] [--out FILE|-]
                                                    a run as a snapshot (json), points (csv) or metrics (prom)
-  trainwatch import FILE [--as JOB_ID | --rename]  add a snapshot as a read-only run
+  trainwatch import PATH [--as JOB_ID | --rename]  add a snapshot, a TensorBoard log (file or directory) or a
+                                                   Lightning metrics.csv as read-only runs (docs/import.md)
   trainwatch rm JOB_ID                             delete an ended run and its history
   trainwatch help | --version
 
@@ -314,7 +316,7 @@ async function runCommand(command: string, args: string[], env: NodeJS.ProcessEn
   const spec = {
     ls: { options: { ...common, json: { type: 'boolean' as const } }, positionals: 0, usage: 'trainwatch ls [--json]' },
     export: { options: { ...common, format: { type: 'string' as const }, out: { type: 'string' as const } }, positionals: 1, usage: 'trainwatch export JOB_ID [--format json|csv|prom] [--out FILE|-]' },
-    import: { options: { ...common, as: { type: 'string' as const }, rename: { type: 'boolean' as const } }, positionals: 1, usage: 'trainwatch import FILE [--as JOB_ID | --rename]' },
+    import: { options: { ...common, as: { type: 'string' as const }, rename: { type: 'boolean' as const } }, positionals: 1, usage: 'trainwatch import PATH [--as JOB_ID | --rename]' },
     rm: { options: common, positionals: 1, usage: 'trainwatch rm JOB_ID' },
   }[command as 'ls' | 'export' | 'import' | 'rm'];
   const { values: v, positionals } = parseWith(args, spec.options, spec.positionals);
@@ -338,8 +340,10 @@ async function runCommand(command: string, args: string[], env: NodeJS.ProcessEn
     }
     case 'import': {
       if (v.as && v.rename) throw new UsageError('use either --as JOB_ID or --rename, not both');
-      const r = await importFile(dataDir, url, arg, { as: v.as as string | undefined, rename: v.rename === true }, warn);
-      out.log(`imported as ${r.job_id}${r.renamed ? ' (the original id was taken)' : ''}`);
+      for (const r of await importPath(dataDir, url, arg, { as: v.as as string | undefined, rename: v.rename === true }, warn)) {
+        if (r.report) out.log(formatReport(r.report, `${r.job_id}${r.renamed ? ' (the original id was taken)' : ''}`).join('\n'));
+        else out.log(`imported as ${r.job_id}${r.renamed ? ' (the original id was taken)' : ''}`);
+      }
       return 0;
     }
     default:

@@ -1,6 +1,6 @@
 /**
  * `trainwatch run [options] -- CMD [ARGS...]`: launch a training command as a tracked job
- * (electron/engine/launcher/launcher.ts does the work). Returns the child's exit code.
+ * (electron/cli/launcher.ts does the work). Returns the child's exit code.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_PORTS, defaultDataDir } from '../engine/index.ts';
 import { runningEngine } from '../engine/history.ts';
 import { defaultAgentId, launch } from './launcher.ts';
-import { LIMITS } from '../../shared/protocol/events.ts';
+import { LIMITS, isValidId } from '../../shared/protocol/spec.ts';
 import { formatAddr, parseAddr } from '../../clients/node/trainwatch.ts';
 
 export const RUN_USAGE = 'trainwatch run [--job-id ID] [--agent-id ID] [--name NAME] [--addr ADDR] [--grace SECS] -- CMD [ARGS...]';
@@ -54,8 +54,8 @@ export async function runCommand(argv: string[], env: NodeJS.ProcessEnv, io: Run
   const agentId = values['agent-id'] ?? (env.TRAINWATCH_AGENT_ID || defaultAgentId(program, args));
   const jobId = values['job-id'] ?? `${agentId}-${timestamp()}-${randomUUID().slice(0, 4)}`;
   for (const [flag, v] of [['--job-id', jobId], ['--agent-id', agentId]] as const) {
-    if (v.length === 0 || v.length > LIMITS.idLength || /[\u0000-\u001f\u007f]/.test(v)) {
-      throw new RunUsageError(`${flag} must be 1 to ${LIMITS.idLength} characters without control characters, got ${JSON.stringify(v)}`);
+    if (!isValidId(v)) {
+      throw new RunUsageError(`${flag} must be 1 to ${LIMITS.idLength} characters of valid Unicode without control characters, got ${JSON.stringify(v)}`);
     }
   }
   const grace = values.grace === undefined ? 10 : Number(values.grace);

@@ -4,11 +4,14 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ROUTES, reviveSummary } from '../../shared/api.ts';
+import { ROUTES, encodeJson, reviveSummary } from '../../shared/api.ts';
 import type { RunSummary } from '../../shared/run.ts';
 import { SNAPSHOT_FORMATS } from '../../shared/snapshot.ts';
 import type { SnapshotFormat } from '../../shared/snapshot.ts';
 import { openHistory, runningEngine } from '../engine/history.ts';
+import { VERSION } from '../engine/index.ts';
+import { isCsvLoggerFile, isEventsFile, prepareImport } from '../engine/importers/importPath.ts';
+import type { ImportReport } from '../engine/importers/importPath.ts';
 import type { History } from '../engine/history.ts';
 import { MAX_SNAPSHOT_BYTES } from '../engine/snapshot/runActions.ts';
 import { writeFileAtomic } from '../engine/storage/atomicFile.ts';
@@ -123,6 +126,72 @@ export async function exportRunTo(
   const file = path.resolve(out ?? filename);
   writeFileAtomic(file, body, 0o644);
   return { file, body };
+}
+
+export interface ImportOutcome {
+  job_id: string;
+  renamed: boolean;
+  /** What a TensorBoard or CSVLogger import kept and left out; null for a snapshot. */
+  report: ImportReport | null;
+}
+
+/**
+ * `trainwatch import PATH`: a snapshot, or a TensorBoard / Lightning CSVLogger log (a file or a
+ * directory of runs, docs/import.md). Every file is read and converted first, and every run's
+ * id checked, before the first run is imported: a damaged file or a taken id imports nothing.
+ */
+export async function importPath(
+  dataDir: string,
+  url: string | undefined,
+  target: string,
+  opts: { as?: string; rename?: boolean },
+  warn: (m: string) => void,
+): Promise<ImportOutcome[]> {
+  let dir = false;
+  try {
+    dir = statSync(target).isDirectory();
+  } catch {
+    // importFile names the problem
+  }
+  const base = path.basename(target);
+  if (!dir && !isEventsFile(base) && !isCsvLoggerFile(base)) return [{ ...(await importFile(dataDir, url, target, opts, warn)), report: null }];
+  const prepared = prepareImport(target, { as: opts.as, engineVersion: VERSION });
+  if (!prepared.ok) throw new CommandError(prepared.message);
+  if (prepared.kind === 'snapshot') return [{ ...(await importFile(dataDir, url, target, opts, warn)), report: null }];
+  const texts = prepared.runs.map((r) => {
+    const text = `${encodeJson(r.snapshot)}\n`;
+    if (text.length > MAX_SNAPSHOT_BYTES) throw new CommandError(`${r.report.files.join(', ')}: run ${r.report.job_id} would be ${text.length} bytes as a snapshot; runs larger than ${MAX_SNAPSHOT_BYTES} bytes are refused`);
+    return text;
+  });
+  return withTarget(dataDir, url, warn, async (t) => {
+    if (!opts.rename) {
+      const taken = new Set(t.kind === 'local' ? t.history.store.summaries().map((r) => r.job_id) : await remoteIds(t.url));
+      const clash = prepared.runs.map((r) => r.report.job_id).filter((id) => taken.has(id));
+      if (clash.length > 0) {
+        throw new CommandError(`${clash.length === 1 ? 'a run' : 'runs'} with job_id ${clash.map((id) => JSON.stringify(id)).join(', ')} ${clash.length === 1 ? 'exists' : 'exist'} already; nothing was imported. Import under another id (--as NEW_ID) or let Trainwatch pick (--rename)`);
+      }
+    }
+    const out: ImportOutcome[] = [];
+    for (let i = 0; i < texts.length; i++) {
+      const report = prepared.runs[i]!.report;
+      if (t.kind === 'local') {
+        const r = t.history.actions.import(texts[i]!, { rename: opts.rename });
+        if (!r.ok) throw new CommandError(`${report.files.join(', ')}: ${r.message}`);
+        out.push({ job_id: r.job_id, renamed: r.renamed, report });
+        continue;
+      }
+      const res = await http(`${t.url}${ROUTES.snapshots}${opts.rename ? '?rename=1' : ''}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: texts[i]! });
+      if (!res.ok) throw new CommandError(`${report.files.join(', ')}: ${(await httpError(res)).message}`);
+      out.push({ ...((await res.json()) as { job_id: string; renamed: boolean }), report });
+    }
+    return out;
+  });
+}
+
+async function remoteIds(url: string): Promise<string[]> {
+  const res = await http(`${url}${ROUTES.runs}`);
+  if (!res.ok) throw await httpError(res);
+  return ((await res.json()) as { runs: RunSummary[] }).runs.map((r) => r.job_id);
 }
 
 export async function importFile(

@@ -214,7 +214,8 @@ function menuCommands(
     }),
     importSnapshot: guarded('Cannot import the snapshot', async () => {
       const w = win();
-      const options = { properties: ['openFile' as const], filters: [{ name: 'Trainwatch snapshot', extensions: ['json'] }] };
+      // TensorBoard event files have no extension of their own (events.out.tfevents.<time>.<host>.<pid>.0).
+      const options = { properties: ['openFile' as const], filters: [{ name: 'Trainwatch snapshot', extensions: ['json'] }, { name: 'TensorBoard event file, Lightning metrics.csv', extensions: ['*'] }] };
       const choice = w && !w.isDestroyed() ? await dialog.showOpenDialog(w, options) : await dialog.showOpenDialog(options);
       const file = choice.filePaths[0];
       if (choice.canceled || file === undefined) return;

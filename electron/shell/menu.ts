@@ -21,7 +21,7 @@ export function buildAppMenu(commands: MenuCommands, opts: { platform: NodeJS.Pl
       label: 'File',
       submenu: [
         { label: 'Export run…', accelerator: 'CmdOrCtrl+E', click: () => commands.exportRun() },
-        { label: 'Import snapshot…', accelerator: 'CmdOrCtrl+O', click: () => commands.importSnapshot() },
+        { label: 'Import snapshot or log…', accelerator: 'CmdOrCtrl+O', click: () => commands.importSnapshot() },
         { type: 'separator' },
         { label: 'Reveal data folder', click: () => commands.revealDataFolder() },
         { type: 'separator' },

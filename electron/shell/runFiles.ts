@@ -1,5 +1,5 @@
 /**
- * The menu's "Export run…" and "Import snapshot…", minus the dialogs: which run the window
+ * The menu's "Export run…" and "Import snapshot or log…", minus the dialogs: which run the window
  * shows, which format a file name asks for, and the file reads and writes around the engine's
  * own export and import (`engine.actions`, which validates everything).
  *
@@ -10,6 +10,9 @@ import path from 'node:path';
 import type { SnapshotFormat } from '../../shared/snapshot.ts';
 import type { RunActions } from '../engine/snapshot/runActions.ts';
 import { MAX_SNAPSHOT_BYTES } from '../engine/snapshot/runActions.ts';
+import { encodeJson } from '../../shared/api.ts';
+import { VERSION } from '../engine/index.ts';
+import { isCsvLoggerFile, isEventsFile, prepareImport } from '../engine/importers/importPath.ts';
 import { parseHash, runHref } from '../../shared/route.ts';
 import { APP_ENTRY_URL, isAppUrl } from './appOrigin.ts';
 
@@ -77,6 +80,7 @@ export async function prepareExport(actions: Pick<RunActions, 'export'>, jobId: 
  * imported under a fresh one (the engine's `rename`), and the result says so.
  */
 export async function importSnapshotFile(actions: Pick<RunActions, 'import'>, file: string): Promise<FileResult<{ jobId: string; renamed: boolean }>> {
+  if (isEventsFile(path.basename(file)) || isCsvLoggerFile(path.basename(file))) return importLogFile(actions, file);
   let size: number;
   try {
     size = (await stat(file)).size;
@@ -93,6 +97,16 @@ export async function importSnapshotFile(actions: Pick<RunActions, 'import'>, fi
     return { ok: false, code: 'read_failed', message: `cannot read ${file}: ${(err as Error).message}` };
   }
   const out = actions.import(text, { rename: true });
+  if (!out.ok) return { ok: false, code: out.code, message: `${path.basename(file)}: ${out.message}` };
+  return { ok: true, jobId: out.job_id, renamed: out.renamed };
+}
+
+/** A TensorBoard event file or a Lightning metrics.csv (docs/import.md), named after its folder. */
+function importLogFile(actions: Pick<RunActions, 'import'>, file: string): FileResult<{ jobId: string; renamed: boolean }> {
+  const prepared = prepareImport(file, { engineVersion: VERSION });
+  if (!prepared.ok) return { ok: false, code: 'bad_log', message: prepared.message };
+  if (prepared.kind !== 'runs' || prepared.runs.length !== 1) return { ok: false, code: 'bad_log', message: `${path.basename(file)} is not one run` };
+  const out = actions.import(encodeJson(prepared.runs[0]!.snapshot), { rename: true });
   if (!out.ok) return { ok: false, code: out.code, message: `${path.basename(file)}: ${out.message}` };
   return { ok: true, jobId: out.job_id, renamed: out.renamed };
 }

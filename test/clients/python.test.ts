@@ -1,5 +1,5 @@
 /**
- * The Python client (clients/python/trainwatch.py) in real python3 processes against a live
+ * The Python client (clients/python/trainwatch/) in real python3 processes against a live
  * engine: the drop-in API as the original service called it, the job-scoped API, an exception
  * inside its context manager, a cancel from the API, and an engine that is down at start, goes
  * away mid-run and comes back. Also runs the client's own unit tests, so `npm test` fails when
@@ -31,7 +31,8 @@ describe('the Python client unit tests (python3 -m unittest)', () => {
   it('pass', () => {
     const r = spawnSync(PYTHON, ['-m', 'unittest', 'discover', '-s', CLIENT_DIR, '-p', 'test_*.py'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: cleanEnv() });
     expect(r.error).toBeUndefined();
-    expect(`${r.stderr}`).toMatch(/\nOK\n$/);
+    // Skips name their reason in the output (a framework this machine lacks).
+    expect(`${r.stderr}`).toMatch(/\nOK( \(skipped=\d+\))?\n$/);
     expect(r.status).toBe(0);
   });
 });

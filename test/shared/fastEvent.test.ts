@@ -145,7 +145,9 @@ describe('fastEvent is the zod schemas, only faster', () => {
   it('leaves the lifecycle events and anything doubtful to zod (and so to its messages)', () => {
     const J = { job_id: 'j', agent_id: 'a' };
     expect(fastEvent('job_created', { type: 'job_created', ...J })).toBeUndefined();
-    expect(fastEvent('heartbeat', { type: 'heartbeat', job_id: '\ud83d\ude80', agent_id: 'a' })).toBeUndefined();
+    expect(fastEvent('heartbeat', { type: 'heartbeat', job_id: '\ud83d', agent_id: 'a' })).toBeUndefined();
+    // A surrogate pair is a well-formed id: the fast path takes it (one isValidId for both paths).
+    expect(fastEvent('heartbeat', { type: 'heartbeat', job_id: '\ud83d\ude80', agent_id: 'a' })).toEqual({ type: 'heartbeat', job_id: '\ud83d\ude80', agent_id: 'a' });
     expect(fastEvent('training', { type: 'training', ...J, loss: undefined })).toBeUndefined();
     const bad = parseLine(JSON.stringify({ type: 'duration', ...J, phase: 'iteration', seconds: -1 }));
     expect(bad.kind === 'rejected' && bad.rejection).toEqual({ reason: 'negative_duration', message: 'duration: seconds must not be negative' });

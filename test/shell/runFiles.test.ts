@@ -94,6 +94,23 @@ describe('export and import through files, on a real engine', () => {
     expect(engine.store.get('exp/1-imported')?.imported).toBe(true);
   });
 
+  it('imports a TensorBoard event file (named after its folder) and a Lightning metrics.csv (docs/import.md)', async () => {
+    const tb = path.join(import.meta.dirname, '../fixtures/tensorboard');
+    const events = path.join(tb, 'torch-summarywriter/reward_max/events.out.tfevents.1796395231.vm.456.2');
+    expect(await importSnapshotFile(engine.actions, events)).toEqual({ ok: true, jobId: 'reward_max', renamed: false });
+    const reward = engine.store.get('reward_max')!.series.get('scalar/reward')!.toData(1000);
+    expect([reward.t.length, reward.step?.at(-1), reward.v.at(-1)]).toEqual([200, 1990, 3.9800000190734863]);
+    expect(await importSnapshotFile(engine.actions, path.join(tb, 'lightning/csv/version_0/metrics.csv'))).toEqual({ ok: true, jobId: 'version_0', renamed: false });
+    expect(engine.store.get('version_0')?.params).toEqual({ lr: 0.01, width: 32 });
+    const broken = path.join(dir, 'events.out.tfevents.1.h.1.0');
+    writeFileSync(broken, Buffer.from(readFileSync(events)).map((b, i) => (i === 20 ? b ^ 1 : b)));
+    expect(await importSnapshotFile(engine.actions, broken)).toEqual({
+      ok: false,
+      code: 'bad_log',
+      message: `${broken}: record 0 at byte 0: the data's CRC-32C does not match; the file is damaged, so nothing was imported`,
+    });
+  });
+
   it.each([
     ['a file that is not there', (d: string) => path.join(d, 'nope.json'), 'read_failed', /^cannot read .*nope\.json: ENOENT/],
     ['a file that is not a snapshot', (d: string) => (writeFileSync(path.join(d, 'bad.json'), '{"format":"other"}'), path.join(d, 'bad.json')), 'bad_snapshot', /^bad\.json: /],

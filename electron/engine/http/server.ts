@@ -28,6 +28,7 @@ import type { CancelOutcome } from '../cancelRequest.ts';
 import type { SnapshotFormat } from '../../../shared/snapshot.ts';
 import { handleSources, isSourcesPath } from '../sources/routes.ts';
 import type { SourceRouteContext } from '../sources/routes.ts';
+import { LOG_MEDIA_TYPES, prepareBytes } from '../importers/importPath.ts';
 
 export interface HttpServerOptions {
   host: string;
@@ -61,7 +62,7 @@ export interface HttpDeps {
   actions: RunActions;
   /** Pushgateway-compatible groups (`/metrics/job/...`). */
   push: PushStore;
-  /** Asks the processes reporting a job to stop it (electron/engine/launcher/cancelRequest.ts). */
+  /** Asks the processes reporting a job to stop it (electron/engine/cancelRequest.ts). */
   requestCancel: (jobId: string, reason?: string) => CancelOutcome;
   /** Fleet sources under /api/v1/sources (electron/engine/sources/routes.ts). */
   sources?: Pick<SourceRouteContext, 'sources' | 'clock' | 'version'>;
@@ -279,9 +280,13 @@ export class HttpServer {
 
   private importSnapshot(req: IncomingMessage, url: URL, res: ServerResponse): void {
     if (!this.guard!.originAllowed(req)) return this.forbiddenOrigin(req, res);
-    if (mediaType(req.headers['content-type']) !== 'application/json') {
+    const type = mediaType(req.headers['content-type']);
+    if (Object.hasOwn(LOG_MEDIA_TYPES, type)) return this.importLog(req, url, res, LOG_MEDIA_TYPES[type as keyof typeof LOG_MEDIA_TYPES]);
+    if (type !== 'application/json') {
       req.resume();
-      return this.json(res, 415, { error: { code: 'unsupported_media_type', message: 'a snapshot is sent as Content-Type: application/json' } });
+      return this.json(res, 415, {
+        error: { code: 'unsupported_media_type', message: 'a snapshot is sent as Content-Type: application/json (a TensorBoard event file as application/octet-stream, a Lightning metrics.csv as text/csv)' },
+      });
     }
     void readBody(req, MAX_SNAPSHOT_BYTES).then((text) => {
       if (text === null) {
@@ -295,6 +300,28 @@ export class HttpServer {
       const out = this.deps.actions.import(text, { as, rename: url.searchParams.get('rename') === '1' });
       if (!out.ok) return this.actionError(res, out);
       this.json(res, 201, { job_id: out.job_id, renamed: out.renamed });
+    });
+  }
+
+  /** A TensorBoard event file or a CSVLogger metrics.csv as one run (docs/import.md); `?as=` names it. */
+  private importLog(req: IncomingMessage, url: URL, res: ServerResponse, kind: 'tfevents' | 'csv'): void {
+    const as = url.searchParams.get('as');
+    if (!as) {
+      req.resume();
+      return this.json(res, 400, { error: { code: 'bad_job_id', message: `a ${kind === 'csv' ? 'metrics.csv' : 'TensorBoard event file'} has no run id of its own: name the run with ?as=JOB_ID` } });
+    }
+    void readBytes(req, MAX_SNAPSHOT_BYTES).then((bytes) => {
+      if (bytes === null) {
+        res.setHeader('connection', 'close');
+        this.json(res, 413, { error: { code: 'snapshot_too_large', message: `imports larger than ${MAX_SNAPSHOT_BYTES} bytes are refused` } });
+        res.once('finish', () => req.destroy());
+        return;
+      }
+      const prepared = prepareBytes(kind, bytes, as, this.opts.info().version);
+      if (!prepared.ok) return this.json(res, 400, { error: { code: 'bad_log', message: prepared.message } });
+      const out = this.deps.actions.import(encodeJson(prepared.run.snapshot), { rename: url.searchParams.get('rename') === '1' });
+      if (!out.ok) return this.actionError(res, out);
+      this.json(res, 201, { job_id: out.job_id, renamed: out.renamed, report: { ...prepared.run.report, job_id: out.job_id } });
     });
   }
 
@@ -581,6 +608,11 @@ const INVALID_UTF8 = Symbol('invalid UTF-8');
 function readBody(req: IncomingMessage, limit: number, strict: true): Promise<string | null | typeof INVALID_UTF8>;
 function readBody(req: IncomingMessage, limit: number): Promise<string | null>;
 function readBody(req: IncomingMessage, limit: number, strict = false): Promise<string | null | typeof INVALID_UTF8> {
+  return readBytes(req, limit).then((body) => (body === null ? null : strict && !isUtf8(body) ? INVALID_UTF8 : body.toString('utf8')));
+}
+
+/** The request body, or null when it is (or announces itself) larger than `limit`. */
+function readBytes(req: IncomingMessage, limit: number): Promise<Buffer | null> {
   return new Promise((resolve) => {
     if (Number(req.headers['content-length'] ?? 0) > limit) return resolve(null);
     const chunks: Buffer[] = [];
@@ -599,8 +631,7 @@ function readBody(req: IncomingMessage, limit: number, strict = false): Promise<
     req.on('end', () => {
       if (done) return;
       done = true;
-      const body = Buffer.concat(chunks);
-      resolve(strict && !isUtf8(body) ? INVALID_UTF8 : body.toString('utf8'));
+      resolve(Buffer.concat(chunks));
     });
     req.on('error', () => {
       if (!done) resolve(null);

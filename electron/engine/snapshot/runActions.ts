@@ -5,7 +5,7 @@
  */
 import { checkSnapshot } from '../../../shared/snapshot.ts';
 import type { SnapshotFormat } from '../../../shared/snapshot.ts';
-import { LIMITS } from '../../../shared/protocol/events.ts';
+import { LIMITS, isValidId } from '../../../shared/protocol/events.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { RunStore } from '../store/runStore.ts';
 import { exportRun } from './snapshots.ts';
@@ -43,8 +43,8 @@ export class RunActions {
     const check = checkSnapshot(text);
     if (!check.ok) return fail(400, 'bad_snapshot', check.message);
     const wanted = opts.as ?? check.snapshot.run.job_id;
-    if (wanted.length === 0 || wanted.length > LIMITS.idLength || /[\u0000-\u001f\u007f]/.test(wanted)) {
-      return fail(400, 'bad_job_id', `job_id ${JSON.stringify(wanted.slice(0, 64))} must be 1-${LIMITS.idLength} characters without control characters`);
+    if (!isValidId(wanted)) {
+      return fail(400, 'bad_job_id', `job_id ${JSON.stringify(wanted.slice(0, 64))} must be 1-${LIMITS.idLength} characters of valid Unicode without control characters`);
     }
     let id = wanted;
     if (this.store.get(id)) {

@@ -1,6 +1,7 @@
 /**
  * The /proc and nvidia-smi parsers over fixtures: /proc files captured from a real machine,
- * nvidia-smi CSV reconstructed from NVIDIA's documented format (test/fixtures/system/README.md).
+ * nvidia-smi output captured on a real H200, and the multi-GPU, MIG and [N/A] cases no capture covers
+ * reconstructed from NVIDIA's documented format (test/fixtures/system/README.md).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -22,7 +23,10 @@ import type { ProcFs } from '../../../electron/engine/system/procfs.ts';
 
 const DIR = path.join(import.meta.dirname, '../../fixtures/system');
 const proc = (f: string) => readFileSync(path.join(DIR, 'proc', f), 'utf8');
-const smi = (f: string) => readFileSync(path.join(DIR, 'nvidia-smi', f), 'utf8');
+/** Reconstructed by hand from the documented format: the cases one real GPU could not show. */
+const smi = (f: string) => readFileSync(path.join(DIR, 'nvidia-smi/reconstructed', f), 'utf8');
+/** Captured on a real NVIDIA H200 (driver 580.159.04) during a PyTorch run. */
+const h200 = (f: string) => readFileSync(path.join(DIR, 'nvidia-smi/h200', f), 'utf8');
 const MIB = 1024 * 1024;
 
 describe('/proc parsers (files captured on this machine)', () => {
@@ -123,19 +127,86 @@ describe('/proc parsers (files captured on this machine)', () => {
   });
 });
 
-describe('nvidia-smi CSV (reconstructed from the documented format)', () => {
-  it('a single GPU', () => {
-    expect(parseGpuCsv(smi('gpu-single.csv'))).toEqual({
-      gpus: [
-        {
-          index: 0, uuid: 'GPU-5c1b3a9e-8f1e-4a5b-9c2d-7e6f5a4b3c21', name: 'NVIDIA H100 80GB HBM3', utilRatio: 0.87,
-          memUsedBytes: 61234 * MIB, memTotalBytes: 81559 * MIB, powerWatts: 512.34, temperatureCelsius: 66, mig: false,
-        },
-      ],
+const H200 = 'GPU-27d9e9ce-75b3-c1af-b9b6-edf3ccd3af1a';
+
+/** smi-during.txt: `== t=N`, the Unix time, then the compute-apps and GPU query lines of that moment. */
+function duringBlocks(): { t: number; at: number; body: string }[] {
+  return h200('smi-during.txt')
+    .split(/^== t=/m)
+    .slice(1)
+    .map((block) => {
+      const [t, at, ...rest] = block.split('\n');
+      return { t: Number(t), at: Number(at), body: rest.join('\n') };
+    });
+}
+
+describe('nvidia-smi on a real H200 (captured)', () => {
+  it('idle: every field of the GPU query', () => {
+    expect(parseGpuCsv(h200('gpu-idle.csv'))).toEqual({
+      gpus: [{ index: 0, uuid: H200, name: 'NVIDIA H200', utilRatio: 0, memUsedBytes: 0, memTotalBytes: 143771 * MIB, powerWatts: 77.5, temperatureCelsius: 28, mig: false }],
       skipped: 0,
     });
   });
 
+  it('busy: utilization, memory, power and temperature while PyTorch trains', () => {
+    expect(parseGpuCsv(h200('gpu-busy.csv'))).toEqual({
+      gpus: [{ index: 0, uuid: H200, name: 'NVIDIA H200', utilRatio: 0.24, memUsedBytes: 5753 * MIB, memTotalBytes: 143771 * MIB, powerWatts: 547.79, temperatureCelsius: 40, mig: false }],
+      skipped: 0,
+    });
+  });
+
+  it('compute apps: an idle GPU prints nothing at all (0 bytes, exit 0); a busy one, the training process', () => {
+    expect(h200('apps-idle.csv')).toBe('');
+    expect(parseAppsCsv(h200('apps-idle.csv'))).toEqual({ apps: [], skipped: 0 });
+    expect(parseAppsCsv(h200('apps-busy.csv'))).toEqual({
+      apps: [3848, 5744, 646].map((mib) => ({ gpuUuid: H200, pid: 477, usedMemoryBytes: mib * MIB, processName: 'python3' })),
+      skipped: 0,
+    });
+  });
+
+  it('nvidia-smi -L names the same GPU the query reports', () => {
+    expect(h200('smi-L.txt')).toBe(`GPU 0: NVIDIA H200 (UUID: ${H200})\n`);
+  });
+
+  it('the run, sample by sample: each query parses its own lines and skips the other\'s; the job\'s GPU view follows it', () => {
+    const rows = duringBlocks().map(({ t, body }) => {
+      const g = parseGpuCsv(body);
+      const a = parseAppsCsv(body);
+      const view = gpuFields(new Set([477]), g.gpus, a.apps);
+      return [t, g.gpus.length, g.skipped, a.apps.length, a.skipped, view.gpu_mem_bytes ?? null, view.gpu_util_ratio ?? null, view.gpu_power_watts ?? null, view.gpu_temp_celsius ?? null];
+    });
+    // [t, GPUs, GPU lines skipped, apps, app lines skipped, the job's memory, utilization, power, temperature]
+    expect(rows).toEqual([
+      [3, 1, 0, 0, 1, null, null, null, null],
+      [6, 1, 1, 1, 1, 646 * MIB, 0, 83.49, 29],
+      [9, 1, 1, 1, 1, 3848 * MIB, 0, 116.63, 30],
+      [12, 1, 1, 1, 1, 5744 * MIB, 0.18, 127.3, 33],
+      [15, 1, 1, 1, 1, 5744 * MIB, 0, 291.09, 33],
+      [18, 1, 1, 1, 1, 5744 * MIB, 0, 305.05, 33],
+      [21, 1, 1, 1, 1, 5744 * MIB, 0, 364.46, 34],
+      [24, 1, 1, 1, 1, 5744 * MIB, 0, 424.88, 35],
+      [27, 1, 1, 1, 1, 5744 * MIB, 0, 490.1, 37],
+      [30, 1, 1, 1, 1, 5744 * MIB, 0.24, 547.79, 40],
+      [33, 1, 1, 1, 1, 5744 * MIB, 1, 541.61, 52],
+      [36, 1, 1, 1, 1, 5744 * MIB, 1, 474.84, 52],
+      [39, 1, 1, 1, 1, 5744 * MIB, 1, 409, 52],
+      [42, 1, 1, 1, 1, 5744 * MIB, 1, 347.79, 51],
+    ]);
+    expect(duringBlocks().map((b) => b.at)).toEqual([...duringBlocks().map((b) => b.at)].sort((x, y) => x - y));
+  });
+
+  it("the engine's training_job_gpu_memory_bytes at the same moments is nvidia-smi's used_memory for the job's pid, in bytes", () => {
+    const gauges = [...h200('metrics-during.txt').matchAll(/^training_job_gpu_memory_bytes\{agent_id="torch",job_id="gpu-mlp"\} (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(gauges).toEqual([4034920448, ...new Array<number>(11).fill(6023020544)]);
+    // Every value the engine showed is one nvidia-smi reported for pid 477 (the sampler reads it
+    // a moment apart from the capture's own query, so a step can land one sample later).
+    const seen = new Set(duringBlocks().map(({ body }) => gpuFields(new Set([477]), parseGpuCsv(body).gpus, parseAppsCsv(body).apps).gpu_mem_bytes));
+    for (const g of gauges) expect(seen.has(g), String(g)).toBe(true);
+    expect([4034920448 / MIB, 6023020544 / MIB]).toEqual([3848, 5744]);
+  });
+});
+
+describe('nvidia-smi CSV (reconstructed from the documented format: several GPUs, MIG, [N/A])', () => {
   it('several GPUs, in index order', () => {
     const { gpus, skipped } = parseGpuCsv(smi('gpu-multi.csv'));
     expect(skipped).toBe(0);
@@ -164,7 +235,7 @@ describe('nvidia-smi CSV (reconstructed from the documented format)', () => {
     ]);
   });
 
-  it('compute apps: several processes; MIG [N/A] memory; none at all', () => {
+  it('compute apps: several processes; MIG [N/A] memory', () => {
     expect(parseAppsCsv(smi('apps-multi.csv'))).toEqual({
       apps: [
         { gpuUuid: 'GPU-0a6e2b51-3c1d-4f7e-8a90-1b2c3d4e5f60', pid: 48213, usedMemoryBytes: 38906 * MIB, processName: 'python' },
@@ -177,7 +248,6 @@ describe('nvidia-smi CSV (reconstructed from the documented format)', () => {
       [51003, null],
       [51004, 1018 * MIB],
     ]);
-    expect(parseAppsCsv(smi('apps-none.csv'))).toEqual({ apps: [], skipped: 0 });
   });
 
   it('a free-text field with commas keeps them; a stray message line is skipped and counted', () => {

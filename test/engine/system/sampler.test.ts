@@ -11,6 +11,8 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startEngine } from '../../../electron/engine/index.ts';
 import type { Engine } from '../../../electron/engine/index.ts';
+import { Exporter } from '../../../electron/engine/exporter/exporter.ts';
+import { IngestStats } from '../../../electron/engine/ingest/stats.ts';
 import { SystemSampler } from '../../../electron/engine/system/sampler.ts';
 import { RunStore } from '../../../electron/engine/store/runStore.ts';
 import { SERIES } from '../../../shared/run.ts';
@@ -187,7 +189,7 @@ describe('GPUs', () => {
   });
 
   it("with GPUs: the job's GPU memory, utilization, power and temperature become series", async () => {
-    const fixtures = path.join(import.meta.dirname, '../../fixtures/system/nvidia-smi');
+    const fixtures = path.join(import.meta.dirname, '../../fixtures/system/nvidia-smi/reconstructed');
     // The compute-apps answer names this test's own pid, so the job's tree owns the process.
     const bin = standIn(
       'gpus',
@@ -206,8 +208,33 @@ describe('GPUs', () => {
     expect(readFileSync(path.join(bin, 'nvidia-smi'), 'utf8')).toContain('--query-compute-apps');
   });
 
+  it("the captured H200 answers give the gauge the engine showed during that run, to the byte", async () => {
+    const h200 = path.join(import.meta.dirname, '../../fixtures/system/nvidia-smi/h200');
+    // apps-busy.csv's steady line, with the captured pid (477) replaced by this test's own: the
+    // sampler attributes memory by the job's process tree, which must exist here.
+    const line = readFileSync(path.join(h200, 'apps-busy.csv'), 'utf8').split('\n').find((l) => l.includes(', 5744, '))!;
+    expect(line).toBe('GPU-27d9e9ce-75b3-c1af-b9b6-edf3ccd3af1a, 477, 5744, python3');
+    const bin = standIn(
+      'h200',
+      `case "$1" in\n  --query-gpu=*) cat "${h200}/gpu-busy.csv" ;;\n  --query-compute-apps=*) echo "${line.replace(', 477, ', `, ${process.pid}, `)}" ;;\nesac`,
+    );
+    const log: string[] = [];
+    const { store, s } = sampler({ PATH: bin }, log);
+    store.apply({ type: 'job_created', job_id: 'gpu-mlp', agent_id: 'torch', pid: process.pid });
+    await s.sample();
+    expect(log).toEqual(['system metrics: 1 GPU found (NVIDIA H200)']);
+    const exporter = new Exporter({ defaultMetrics: false, finishedJobTtlSeconds: 600 });
+    exporter.attach(store, new IngestStats());
+    const { body } = await exporter.render();
+    const captured = readFileSync(path.join(h200, 'metrics-during.txt'), 'utf8').split('\n').filter((l) => l.startsWith('training_job_gpu_memory_bytes'));
+    expect(body.split('\n').filter((l) => l.startsWith('training_job_gpu_memory_bytes{'))).toEqual([captured.at(-1)]);
+    expect(captured.at(-1)).toBe('training_job_gpu_memory_bytes{agent_id="torch",job_id="gpu-mlp"} 6023020544');
+    const v = (f: Parameters<typeof SERIES.system>[0]) => store.get('gpu-mlp')!.series.get(SERIES.system(f))?.lastValue();
+    expect([v('gpu_mem_bytes'), v('gpu_util_ratio'), v('gpu_power_watts'), v('gpu_temp_celsius')]).toEqual([5744 * MB, 0.24, 547.79, 40]);
+  });
+
   it('with no job to watch, nvidia-smi runs once (to find GPUs) and then not at all', async () => {
-    const bin = standIn('gpus-idle', `cat "${path.join(import.meta.dirname, '../../fixtures/system/nvidia-smi/gpu-single.csv')}"`);
+    const bin = standIn('gpus-idle', `cat "${path.join(import.meta.dirname, '../../fixtures/system/nvidia-smi/h200/gpu-idle.csv')}"`);
     const { s } = sampler({ PATH: bin }, []);
     for (let i = 0; i < 4; i++) await s.sample();
     expect(s.status).toMatchObject({ samples: 4, gpu: 'present', smiSpawns: 1 });

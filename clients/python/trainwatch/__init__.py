@@ -1,4 +1,5 @@
-"""Trainwatch client for Python training scripts. One file, standard library only, Python >= 3.8.
+"""Trainwatch client for Python training scripts. Standard library only, Python >= 3.8.
+``pip install ./clients/python`` (docs/clients.md).
 
 Drop-in for the original prometheus_client metrics module: change the import, keep the calls::
 
@@ -24,6 +25,13 @@ Job-scoped API for new code::
             if run.cancelled:
                 break
     # completed; or failed with the exception's text if the block raised
+
+A wandb script runs unchanged with ``import trainwatch as wandb`` (``init``, ``log``, ``config``,
+``summary``, ``finish``; the mapping is in trainwatch/_wandb.py and docs/clients.md), and
+``trainwatch.integrations`` has hooks for PyTorch Lightning, Hugging Face and Keras.
+
+Arguments the engine would refuse (a phase not in PHASES, an id with control characters, a
+negative or non-finite progress) raise :class:`ProtocolError` at the call, naming what is allowed.
 
 Promises to the training loop:
 
@@ -72,8 +80,28 @@ from collections import deque
 from contextlib import contextmanager
 from typing import Any, Callable, Deque, Dict, Iterator, List, NamedTuple, Optional, Tuple, Union
 
+from ._protocol import (
+    DEFAULT_ADDR,
+    LIFECYCLE,
+    LIMITS,
+    MAX_MESSAGE,
+    PHASES,
+    SYSTEM_FIELDS,
+    SYSTEM_RANGES,
+    ProtocolError,
+    check_event,
+    check_fields,
+    clean_text,
+    number,
+)
+from ._version import __version__
+
 __all__ = [
+    "DEFAULT_ADDR",
+    "LIMITS",
+    "MAX_MESSAGE",
     "PHASES",
+    "ProtocolError",
     "SYSTEM_FIELDS",
     "Client",
     "Run",
@@ -87,15 +115,10 @@ __all__ = [
     "parse_addr",
     "start",
     "stats",
+    "__version__",
 ]
-__version__ = "0.1.0"
 
-log = logging.getLogger("trainwatch")
-
-PHASES = ("trajectory_generation", "policy_update", "iteration", "checkpoint_save")
-DEFAULT_ADDR = "127.0.0.1:9479"
-LIFECYCLE = frozenset(("job_created", "job_completed", "job_failed", "job_cancelled"))
-MAX_MESSAGE = 8192
+_log = logging.getLogger("trainwatch")
 _MAX_LOGGED_REJECTIONS = 10
 _MAX_HELD = 1000
 
@@ -218,7 +241,7 @@ class Client(object):
             try:
                 gpu_stats_interval = float(self._env.get("TRAINWATCH_GPU_STATS") or 0)
             except ValueError:
-                log.warning("trainwatch: TRAINWATCH_GPU_STATS must be a number of seconds; GPU stats are off")
+                _log.warning("trainwatch: TRAINWATCH_GPU_STATS must be a number of seconds; GPU stats are off")
                 gpu_stats_interval = 0.0
         self.gpu_stats_interval = gpu_stats_interval
         self._setup()
@@ -253,7 +276,7 @@ class Client(object):
         try:
             self._emit(event, True)
         except Exception as err:  # a monitor must never break training
-            log.warning("trainwatch: event not sent: %s", err)
+            _log.warning("trainwatch: event not sent: %s", err)
 
     def _emit(self, event: Event, bounded: bool) -> None:
         if os.getpid() != self._pid:
@@ -267,7 +290,7 @@ class Client(object):
                 data = (_ENCODER.encode(event) + "\n").encode("utf-8")
             except (TypeError, ValueError) as err:
                 self._stats["invalid"] += 1
-                log.warning("trainwatch: %s event not sent: %s (NaN and infinities are allowed only in loss, mean_reward and scalar values)", event.get("type"), err)
+                _log.warning("trainwatch: %s event not sent: %s (NaN and infinities are allowed only in loss, mean_reward and scalar values)", event.get("type"), err)
                 return
             job_id = str(event.get("job_id"))
             lifecycle = event.get("type") in LIFECYCLE
@@ -320,9 +343,9 @@ class Client(object):
             thread.join(2.0)
         self._closed = True
         if not delivered and undelivered:
-            log.warning("trainwatch: %d events could not be delivered to %s (engine unreachable)", undelivered, format_addr(self.addr))
+            _log.warning("trainwatch: %d events could not be delivered to %s (engine unreachable)", undelivered, format_addr(self.addr))
         if dropped:
-            log.warning("trainwatch: %d events were dropped in all while the engine was unreachable", dropped)
+            _log.warning("trainwatch: %d events were dropped in all while the engine was unreachable", dropped)
         for s in (self._wake_r, self._wake_w):
             try:
                 s.close()
@@ -351,6 +374,17 @@ class Client(object):
     ) -> "Run":
         """Starts reporting a job; see the module-level :func:`start`."""
         agent = agent_id or self._env_agent or "default"
+        total_iterations = number(total_iterations)
+        budget_limit_usd = number(budget_limit_usd)
+        # Checked before anything is registered: a run the engine would refuse is an error here.
+        job, owned = self._job_id(job_id, agent, dry=True)
+        created = {"type": "job_created", "job_id": job, "agent_id": agent, "name": name, "total_iterations": total_iterations, "budget_limit_usd": budget_limit_usd, "params": params}
+        check_event({k: v for k, v in created.items() if v is not None})
+        if params is not None:
+            try:
+                _ENCODER.encode(params)
+            except (TypeError, ValueError) as err:
+                raise ProtocolError("wrong_type", "job_created: params must be JSON (numbers, strings, booleans, null, lists and objects): %s" % err)
         job, owned = self._job_id(job_id, agent)
         state = self._register(job, agent, owned, interrupt)
         run = Run(self, state)
@@ -366,14 +400,15 @@ class Client(object):
 
     # -- shared by Run and TrainingMetrics ------------------------------------------------------
 
-    def _job_id(self, job_id: Optional[str], agent_id: str) -> Tuple[str, bool]:
-        """The job id to use, and whether `trainwatch run` owns that job's creation and end."""
+    def _job_id(self, job_id: Optional[str], agent_id: str, dry: bool = False) -> Tuple[str, bool]:
+        """The job id to use, and whether `trainwatch run` owns that job's creation and end
+        (``dry``: only says which, consuming nothing)."""
         with self._lock:
             if job_id is None and self._env_job and not self._env_job_used and (self._env_agent is None or self._env_agent == agent_id):
                 job_id = self._env_job
             if job_id is None:
                 job_id = "%s-%d-%s" % (agent_id, int(_now()), uuid.uuid4().hex[:8])
-            if job_id == self._env_job:
+            if job_id == self._env_job and not dry:
                 self._env_job_used = True
             return job_id, self.launched and job_id == self._env_job
 
@@ -422,9 +457,9 @@ class Client(object):
             self._report_drops(job, dropped)
         e = {"type": kind, "job_id": job.job_id, "agent_id": job.agent_id, "ts": _now()}  # type: Event
         if text is not None and kind == "job_failed":
-            e["error"] = text[:MAX_MESSAGE]
+            e["error"] = clean_text(text)
         if text is not None and kind == "job_cancelled":
-            e["reason"] = text[:MAX_MESSAGE]
+            e["reason"] = clean_text(text)
         self.emit(e)
         return True
 
@@ -449,7 +484,7 @@ class Client(object):
                 continue
             fields = gpu_stats()
             if not fields:
-                log.warning("trainwatch: no GPU stats to send (%s); GPU stats are off", _nvml_state["why"] or "no GPU in use")
+                _log.warning("trainwatch: no GPU stats to send (%s); GPU stats are off", _nvml_state["why"] or "no GPU in use")
                 return
             for j in jobs:
                 e = dict(type="system", job_id=j.job_id, agent_id=j.agent_id, ts=_now())  # type: Event
@@ -479,7 +514,7 @@ class Client(object):
         self._unreported_drops += 1
         if not self._warned_drop:
             self._warned_drop = True
-            log.warning(
+            _log.warning(
                 "trainwatch: the engine at %s is unreachable and %d events are waiting; dropping the oldest (lifecycle events are kept; see stats()['dropped'])",
                 format_addr(self.addr), self.max_buffer,
             )
@@ -488,7 +523,7 @@ class Client(object):
         try:
             _Connection(self).run()
         except Exception:  # pragma: no cover - a bug here must not take training down
-            log.exception("trainwatch: the reporting thread stopped")
+            _log.exception("trainwatch: the reporting thread stopped")
 
     def _after_fork(self) -> None:
         # A forked child (a DataLoader worker, multiprocessing) has no I/O thread and shares the
@@ -598,7 +633,7 @@ class _Connection(object):
         except (OSError, ValueError) as err:
             if not self.warned_down:
                 self.warned_down = True
-                log.warning("trainwatch: cannot reach the engine at %s (%s); buffering events and retrying", format_addr(c.addr), err)
+                _log.warning("trainwatch: cannot reach the engine at %s (%s); buffering events and retrying", format_addr(c.addr), err)
             self.schedule_retry()
             return
         self.sock = sock
@@ -668,7 +703,7 @@ class _Connection(object):
             c._unreported_drops = 0
             c._connected = True
         if self.warned_down or drops:
-            log.warning("trainwatch: connected to the engine at %s%s", format_addr(c.addr), "; %d events were dropped while it was unreachable" % drops if drops else "")
+            _log.warning("trainwatch: connected to the engine at %s%s", format_addr(c.addr), "; %d events were dropped while it was unreachable" % drops if drops else "")
         self.ever_connected = True
         self.warned_down = False
         self.backoff = c.reconnect_min
@@ -696,7 +731,7 @@ class _Connection(object):
         if n <= _MAX_LOGGED_REJECTIONS:
             where = "seq %s" % line["seq"] if "seq" in line else "line %s" % line.get("line")
             more = " (further rejections are only counted in stats()['rejected'])" if n == _MAX_LOGGED_REJECTIONS else ""
-            log.warning("trainwatch: the engine rejected %s (%s): %s%s", where, line.get("reason"), line.get("message"), more)
+            _log.warning("trainwatch: the engine rejected %s (%s): %s%s", where, line.get("reason"), line.get("message"), more)
 
     def settle(self, seq: int) -> None:
         c = self.c
@@ -756,12 +791,12 @@ def _cancel_requested(client: Client, job_id: str, reason: str) -> None:
             return
         job.cancel_reason = reason
         callbacks = list(job.callbacks)
-    log.warning("trainwatch: cancel requested for job %s: %s", job_id, reason)
+    _log.warning("trainwatch: cancel requested for job %s: %s", job_id, reason)
     for cb in callbacks:
         try:
             cb(reason)
         except Exception:
-            log.exception("trainwatch: an on_cancel callback raised")
+            _log.exception("trainwatch: an on_cancel callback raised")
     job.cancel_event.set()  # after the callbacks: whoever waits on it sees their effects
     if job.interrupt:
         _interrupt_main()
@@ -811,41 +846,39 @@ class Run(object):
         if already is not None:
             callback(already)
 
+    # Every method below checks its arguments as the engine would (protocol.json) and raises
+    # ProtocolError (a ValueError) naming the field and what is allowed: a mistake the client can
+    # see fails at the call. The engine being down never raises.
+
     def progress(self, current_iteration: float, total_iterations: Optional[float] = None) -> None:
-        e = {"type": "progress", "current_iteration": current_iteration}  # type: Event
+        e = {"type": "progress", "current_iteration": number(current_iteration)}  # type: Event
         if total_iterations is not None:
-            e["total_iterations"] = total_iterations
-        self._send(e)
+            e["total_iterations"] = number(total_iterations)
+        self._checked(e)
 
     def budget(self, usage_usd: float, limit_usd: Optional[float] = None) -> None:
-        e = {"type": "budget", "usage_usd": usage_usd}  # type: Event
+        e = {"type": "budget", "usage_usd": number(usage_usd)}  # type: Event
         if limit_usd is not None:
-            e["limit_usd"] = limit_usd
-        self._send(e)
+            e["limit_usd"] = number(limit_usd)
+        self._checked(e)
 
     def training(self, loss: Optional[float] = None, mean_reward: Optional[float] = None, iteration: Optional[float] = None) -> None:
+        """The training loss and mean reward (NaN and infinities travel), optionally the iteration."""
         e = {"type": "training"}  # type: Event
-        try:
-            if loss is not None:
-                e["loss"] = metric_value(loss)
-            if mean_reward is not None:
-                e["mean_reward"] = metric_value(mean_reward)
-        except (TypeError, ValueError) as err:
-            log.warning("trainwatch: training values not sent: %s", err)
-            return
+        if loss is not None:
+            e["loss"] = _metric_arg("training: loss", loss)
+        if mean_reward is not None:
+            e["mean_reward"] = _metric_arg("training: mean_reward", mean_reward)
         if iteration is not None:
-            e["iteration"] = iteration
-        self._send(e)
+            e["iteration"] = number(iteration)
+        self._checked(e)
 
     def scalar(self, name: str, value: float, step: Optional[float] = None) -> None:
-        try:
-            e = {"type": "scalar", "name": name, "value": metric_value(value)}  # type: Event
-        except (TypeError, ValueError) as err:
-            log.warning("trainwatch: scalar %r not sent: %s", name, err)
-            return
+        """One point of the scalar series ``name`` (letters, digits, ``_ . / -``; at most 128)."""
+        e = {"type": "scalar", "name": name, "value": _metric_arg("scalar: value", value)}  # type: Event
         if step is not None:
-            e["step"] = step
-        self._send(e)
+            e["step"] = number(step)
+        self._checked(e)
 
     def heartbeat(self) -> None:
         self._send({"type": "heartbeat"})
@@ -853,28 +886,35 @@ class Run(object):
     def system(self, **fields: Optional[float]) -> None:
         """Measurements of this job's process and machine (a ``system`` event, protocol.md 4.11),
         for an engine that cannot sample this process itself (another machine, a container):
-        ``run.system(**trainwatch.gpu_stats())``, or any of SYSTEM_FIELDS. Not a heartbeat."""
+        ``run.system(**trainwatch.gpu_stats())``, or any of SYSTEM_FIELDS. Not a heartbeat.
+        Unlike the other methods it logs a bad value instead of raising: its figures come from
+        drivers (NVML), not from the training code."""
         e = {"type": "system"}  # type: Event
         for k, v in fields.items():
             if v is None:
                 continue
-            low = -273.15 if k == "gpu_temp_celsius" else 0.0
             if k not in SYSTEM_FIELDS:
-                log.warning("trainwatch: system event not sent: unknown field %r (known: %s)", k, ", ".join(SYSTEM_FIELDS))
+                _log.warning("trainwatch: system event not sent: unknown field %r (known: %s)", k, ", ".join(SYSTEM_FIELDS))
                 return
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < low:
-                log.warning("trainwatch: system event not sent: %s must be a finite number >= %s, got %r", k, low, v)
+            low, high = SYSTEM_RANGES[k]
+            v = number(v)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < low or (high is not None and v > high):
+                bound = ">= %s" % (low,) if high is None else "in [%s, %s]" % (low, high)
+                _log.warning("trainwatch: system event not sent: %s must be a finite number %s, got %r", k, bound, v)
                 return
             e[k] = v
         if len(e) > 1:
             self._send(e)
 
     def duration(self, phase: str, seconds: float) -> None:
-        self._send({"type": "duration", "phase": phase, "seconds": seconds})
+        """A phase you timed yourself: one of PHASES, in seconds."""
+        self._checked({"type": "duration", "phase": phase, "seconds": number(seconds)})
 
     @contextmanager
     def phase(self, phase: str) -> Iterator[None]:
-        """Times the block as one of PHASES, also when it raises."""
+        """Times the block as one of PHASES, also when it raises. A name not in PHASES raises
+        ProtocolError before the block runs."""
+        check_fields({"type": "duration", "phase": phase, "seconds": 0})
         started = time.perf_counter()
         try:
             yield
@@ -913,6 +953,10 @@ class Run(object):
         else:
             self.fail(_describe(exc_type, exc))
 
+    def _checked(self, e: Event) -> None:
+        check_fields(e)
+        self._send(e)
+
     def _send(self, e: Event) -> None:
         if self._job.ended:
             return
@@ -922,17 +966,6 @@ class Run(object):
         self._client.emit(e)
 
 
-SYSTEM_FIELDS = (
-    "cpu_ratio",
-    "rss_bytes",
-    "gpu_util_ratio",
-    "gpu_mem_bytes",
-    "gpu_power_watts",
-    "gpu_temp_celsius",
-    "host_cpu_ratio",
-    "host_mem_used_bytes",
-    "host_load1",
-)
 
 _nvml_state = {"ready": False, "why": None}  # type: Dict[str, Any]
 
@@ -1010,9 +1043,18 @@ def gpu_stats(pid: Optional[int] = None) -> Dict[str, float]:
     return out
 
 
+def _metric_arg(where: str, x: Any) -> Union[float, str]:
+    """A loss, reward or scalar argument as the protocol carries it; anything that is not a
+    number raises ProtocolError naming the field."""
+    x = number(x)
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise ProtocolError("wrong_type", "%s must be a number (NaN and infinities are fine), got %r" % (where, x))
+    return metric_value(x)
+
+
 def _describe(exc_type: Any, exc: Optional[BaseException]) -> str:
     text = "%s: %s" % (getattr(exc_type, "__name__", str(exc_type)), exc) if exc is not None and str(exc) else getattr(exc_type, "__name__", str(exc_type))
-    return text[:MAX_MESSAGE]
+    return clean_text(text)
 
 
 def _finish_at_exit(client: Client) -> None:
@@ -1262,6 +1304,9 @@ def _update_training(agent_id: str, job_id: str, loss: Optional[float], mean_rew
 
 
 def _update(agent_id: str, job_id: str, e: Event) -> None:
+    for k, v in e.items():
+        e[k] = number(v)
+    check_fields(e)  # refused here, and logged by _safe, rather than by the engine later
     state = _drop_in.resolve(agent_id, job_id)
     if state.ended:
         return
@@ -1282,4 +1327,31 @@ def _safe(fn: Callable[..., Any], *args: Any) -> None:
     try:
         fn(*args)
     except Exception as err:  # the monitor must never break training
-        log.warning("trainwatch: %s", err)
+        _log.warning("trainwatch: %s", err)
+
+
+# -- the wandb API (``import trainwatch as wandb``; docs/clients.md) --------------------------------
+
+from ._wandb import (  # noqa: E402
+    AlertLevel,
+    Config,
+    Error,
+    Histogram,
+    Image,
+    Settings,
+    Table,
+    WandbRun,
+    alert,
+    define_metric,
+    finish,
+    init,
+    log,
+    login,
+    save,
+    watch,
+)
+
+# Follow the active wandb run (set by init(), cleared by finish()), as wandb's module globals do.
+run = None  # type: Optional[WandbRun]
+config = Config()
+summary = {}  # type: Dict[str, Any]
