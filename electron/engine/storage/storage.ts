@@ -15,7 +15,9 @@ import { open, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../clock.ts';
 import { Run, RunStore, emptyTotals, addTotals } from '../store/runStore.ts';
-import type { AgentTotals, RetireReason } from '../store/runStore.ts';
+import type { AgentTotals } from '../store/runStore.ts';
+import { DEFAULT_RETENTION, selectForRetention } from './retention.ts';
+import type { EndedRun, RetentionPolicy } from './retention.ts';
 import type { Journal, JournalEntry } from './journal.ts';
 import { DEFAULT_SEGMENT_BYTES, SegmentWriter, listSegments, segmentName } from './segments.ts';
 import { TEMP_SUFFIX, fsyncDirAsync, replaceFileAsync, writeFileAtomic } from './atomicFile.ts';
@@ -29,20 +31,8 @@ import { LOG_FORMAT_VERSION, decodeLog, encodeRawEventRecord, encodeRecordText, 
 import { checkpointOf, runFromCheckpoint } from '../store/checkpoint.ts';
 import type { Checkpoint, EndRecord, LogRecord } from './record.ts';
 
-export interface RetentionPolicy {
-  /** Ended runs older than this (by end time) are deleted. */
-  maxAgeSeconds: number;
-  /** At most this many ended runs are kept (the oldest go first). */
-  maxRuns: number;
-  /** Run logs may use at most this many bytes together (the oldest ended runs go first). */
-  maxBytes: number;
-}
-
-export const DEFAULT_RETENTION: RetentionPolicy = {
-  maxAgeSeconds: 90 * 24 * 3600,
-  maxRuns: 1_000,
-  maxBytes: 2 * 1024 ** 3,
-};
+export type { RetentionPolicy } from './retention.ts';
+export { DEFAULT_RETENTION } from './retention.ts';
 
 export interface StorageOptions {
   dataDir: string;
@@ -1106,25 +1096,15 @@ export class Storage implements Journal {
     writeFileAtomic(path.join(this.opts.dataDir, TOTALS_FILE), `${JSON.stringify(body)}\n`);
   }
 
-  /** Deletes ended runs past the retention policy; returns how many. */
+  /** Deletes ended runs past the retention policy (selectForRetention); returns how many. */
   enforceRetention(): number {
-    const { maxAgeSeconds, maxRuns, maxBytes } = this.opts.retention;
-    const now = this.opts.clock.now();
-    const ended = [...this.store.values()].filter((r) => r.state !== 'running' && !r.imported).sort((a, b) => (a.endedAt ?? 0) - (b.endedAt ?? 0));
-    let bytes = 0;
-    for (const log of this.logs.values()) bytes += log.size;
-    let count = ended.length;
+    const ended: EndedRun[] = [];
+    for (const r of this.store.values()) if (r.state !== 'running' && !r.imported) ended.push({ jobId: r.jobId, endedAt: r.endedAt ?? 0 });
+    const sizes = new Map<string, number>();
+    for (const log of this.logs.values()) sizes.set(log.jobId, log.size);
     let retired = 0;
-    for (const run of ended) {
-      const reason: RetireReason | null =
-        now - (run.endedAt ?? now) > maxAgeSeconds ? 'age' : count > maxRuns ? 'count' : bytes > maxBytes ? 'bytes' : null;
-      if (!reason) break;
-      const size = this.logs.get(run.jobId)?.size ?? 0;
-      if (this.store.retire(run.jobId, reason)) {
-        retired++;
-        count--;
-        bytes -= size;
-      }
+    for (const { jobId, reason } of selectForRetention(ended, sizes, this.opts.retention, this.opts.clock.now())) {
+      if (this.store.retire(jobId, reason)) retired++;
     }
     return retired;
   }
