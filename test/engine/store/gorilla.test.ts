@@ -1,0 +1,107 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MAX_COLUMN_POINTS, columnBytes, decodeChunk, decodeColumn, encodeChunk, encodeColumn } from '../../../electron/engine/store/gorilla.ts';
+
+/** The exact bits of each number, so that NaN payloads and -0 are compared too. */
+function bits(xs: ArrayLike<number>): string[] {
+  const f = Float64Array.from(xs);
+  return Array.from(new BigUint64Array(f.buffer), (b) => b.toString(16));
+}
+
+function roundTrip(xs: ArrayLike<number>): Float64Array {
+  const words = encodeColumn(xs);
+  const out = new Float64Array(xs.length);
+  expect(decodeColumn(words, 0, xs.length, out)).toBe(words.length);
+  return out;
+}
+
+/** Any float64 at all, from its 64 bits: every NaN payload, ±Infinity, -0, subnormals. */
+const anyDouble = fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff })).map(([hi, lo]) => {
+  const u = new Uint32Array([lo, hi]);
+  return new Float64Array(u.buffer)[0]!;
+});
+const special = fc.constantFrom(Number.NaN, Infinity, -Infinity, -0, 0, Number.MIN_VALUE, Number.MAX_VALUE, -Number.MAX_VALUE, 2 ** 50, -(2 ** 50), 2 ** 53);
+/** Engine times (milliseconds over 1,000) and client times (float seconds), steady or jittered. */
+const clock = fc.tuple(fc.double({ min: 0, max: 4e9, noNaN: true }), fc.integer({ min: 0, max: 100_000 }), fc.array(fc.integer({ min: -5000, max: 5000 }), { maxLength: 300 }), fc.boolean()).map(([start, step, jitter, ms]) => {
+  let t = ms ? Math.round(start * 1000) : start;
+  return jitter.map((j) => {
+    t += step + j;
+    return ms ? t / 1000 : t / 1e6;
+  });
+});
+
+describe('column codec', () => {
+  it('gives back every float64 bit for bit (NaN payloads, ±Infinity, -0, subnormals)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(anyDouble, special, fc.double()), { maxLength: 400 }), (xs) => {
+        expect(bits(roundTrip(xs))).toEqual(bits(xs));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('gives back any timestamps, steady, jittered or going backwards', () => {
+    fc.assert(
+      fc.property(clock, (ts) => {
+        expect(bits(roundTrip(ts))).toEqual(bits(ts));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('gives back step counters and integers of any size', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.integer(), fc.maxSafeInteger(), fc.constant(Number.NaN)), { maxLength: 300 }), (xs) => {
+        expect(bits(roundTrip(xs))).toEqual(bits(xs));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('encodes a one-point column and an empty one', () => {
+    expect(bits(roundTrip([-0]))).toEqual(bits([-0]));
+    expect(Array.from(encodeColumn([]))).toEqual([0]);
+    expect(decodeColumn(new Uint32Array([0]), 0, 0, new Float64Array(0))).toBe(1);
+  });
+
+  it('takes a chunk of exactly the largest size and refuses one point more, naming the sizes', () => {
+    const xs = Array.from({ length: MAX_COLUMN_POINTS }, (_, i) => Math.sin(i) * 1e300);
+    expect(bits(roundTrip(xs))).toEqual(bits(xs));
+    expect(() => encodeColumn([...xs, 1])).toThrow(`a column holds 0..16384 points of the 16385 given, got 16385`);
+  });
+
+  it.each([
+    // 64 raw bits of 1.0, then "same" twice (xor and decimal tie at 3 words: xor is kept).
+    { name: 'a constant is its first value and a bit per point', xs: [1, 1, 1], words: [0xc000, 0x3ff00000, 0, 0] },
+    // Decimal k=0: first 0 raw, dod 1 as '10'+'0000001', then eight steady steps of 1 bit.
+    { name: 'a step counter is a delta and a bit per point', xs: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], words: [0xc001, 0, 0, 0x80800000] },
+    // Decimal k=3: engine milliseconds; the first integer 1800000000001 raw, then dod 1, 0.
+    { name: 'engine times are milliseconds', xs: [1_800_000_000.001, 1_800_000_000.002, 1_800_000_000.003], words: [0xc00d, 0x427a3185, 0xc5001000, 0x80800000] },
+    // xor: 1.5 ^ 1.0 has 51 trailing zeros and 12 leading: "11", 12, length - 1 = 0, the bit.
+    { name: 'a float changes one bit: a new window', xs: [1, 1.5], words: [0xc000, 0x3ff00000, 0, 0xcc020000] },
+  ])('writes known words: $name', ({ xs, words }) => {
+    expect(Array.from(encodeColumn(xs), (w) => w >>> 0)).toEqual(words);
+    expect(bits(roundTrip(xs))).toEqual(bits(xs));
+  });
+});
+
+describe('chunk', () => {
+  it('holds time, value and step columns and gives back each, bit for bit', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 300 }), fc.boolean(), fc.array(fc.oneof(anyDouble, special), { minLength: 300, maxLength: 300 }), (n, withStep, noise) => {
+        const t = Array.from({ length: n }, (_, i) => 1_800_000_000 + i * 0.037);
+        const v = noise.slice(0, n);
+        const s = withStep ? Array.from({ length: n }, (_, i) => (i % 7 === 0 ? Number.NaN : i)) : null;
+        const chunk = encodeChunk(t, v, s, n);
+        const [ot, ov, os] = [new Float64Array(n), new Float64Array(n), new Float64Array(n).fill(42)];
+        expect(decodeChunk(chunk, ot, ov, os)).toBe(n);
+        expect(bits(ot)).toEqual(bits(t));
+        expect(bits(ov)).toEqual(bits(v));
+        if (s) expect(bits(os)).toEqual(bits(s));
+        else expect(Array.from(os)).toEqual(new Array(n).fill(42));
+        expect(columnBytes(chunk).reduce((a, b) => a + b, 4)).toBe(chunk.byteLength);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
