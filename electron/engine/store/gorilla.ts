@@ -8,12 +8,14 @@
  *   Always applies. Float32 losses (what `tensor.item()` gives) leave 29 trailing zeros here.
  * - `decimal` (Gorilla's timestamps): every number is an integer over 10^k (k = 0..9; engine
  *   times are milliseconds over 1,000, steps are integers), stored as delta-of-delta in
- *   variable-width buckets: 1 bit for a steady step counter or a steady clock.
+ *   variable-width buckets: 1 bit for a steady step counter or a steady clock. The buckets'
+ *   widths follow the column's jitter: the narrowest that holds most points is chosen per column.
  * - `mantissa`: every number shares its sign and exponent (a client clock's float seconds), so
  *   the 52-bit mantissa is an exact integer, stored as delta-of-delta like `decimal`.
  *
- * Layout of one column: word 0 = mode (2 bits) | param << 2 (12 bits: k, or the sign and
- * exponent) | (words that follow) << 14, then the bit stream, most significant bit first.
+ * Layout of one column: word 0 = mode (2 bits) | bucket width << 2 (4 bits) | param << 6 (12
+ * bits: k, or the sign and exponent) | (words that follow) << 18, then the bit stream, most
+ * significant bit first.
  */
 
 const MODE_XOR = 0;
@@ -23,8 +25,8 @@ const MODE_MANTISSA = 2;
 /** Integers up to 2^50 keep every delta (< 2^51) and delta-of-delta (< 2^52) exact in a double. */
 const MAX_DECIMAL_INT = 2 ** 50;
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
-/** The most points one column may hold (at <= 78 bits a point its word count fits the header's 18 bits). */
-export const MAX_COLUMN_POINTS = 16_384;
+/** The most points one column may hold (at <= 78 bits a point its word count fits the header's 14 bits). */
+export const MAX_COLUMN_POINTS = 4096;
 
 // One float64 seen as two 32-bit words, the high word first whatever the platform's byte order.
 const f64 = new Float64Array(1);
@@ -207,27 +209,62 @@ function decodeXor(r: BitReader, out: Float64Array, at: number, n: number): void
   }
 }
 
-/** Delta-of-delta of exact integers, in Gorilla's buckets plus a raw escape. */
-function encodeDod(ints: Float64Array, n: number, w: BitWriter): void {
-  f64[0] = ints[0]!;
-  w.write(u32[HI]!, 32);
-  w.write(u32[LO]!, 32);
+/** Whether `d` fits `bits` bits, signed. */
+function fits(d: number, bits: number): boolean {
+  return d >= -(2 ** (bits - 1)) && d < 2 ** (bits - 1);
+}
+
+/** Bits one delta-of-delta takes with a first bucket `w` bits wide (Gorilla's are 7, 9, 12). */
+function dodBits(d: number, w: number): number {
+  if (d === 0) return 1;
+  if (fits(d, w)) return 2 + w;
+  if (fits(d, w + 3)) return 6 + w;
+  if (fits(d, w + 7)) return 11 + w;
+  return fits(d, 32) ? 37 : 69;
+}
+
+export const MAX_BUCKET_WIDTH = 12;
+
+/** Deltas-of-delta of the integers, and the first bucket width (1..12) that stores them in the fewest bits. */
+function planDod(ints: Float64Array, n: number): { dods: Float64Array; width: number } {
+  const dods = new Float64Array(n);
   let prevDelta = 0;
   for (let i = 1; i < n; i++) {
     const delta = ints[i]! - ints[i - 1]!;
-    const dod = delta - prevDelta;
+    dods[i] = delta - prevDelta;
     prevDelta = delta;
+  }
+  let width = 1;
+  let least = Infinity;
+  for (let w = 1; w <= MAX_BUCKET_WIDTH; w++) {
+    let bits = 0;
+    for (let i = 1; i < n; i++) bits += dodBits(dods[i]!, w);
+    if (bits < least) {
+      least = bits;
+      width = w;
+    }
+  }
+  return { dods, width };
+}
+
+/** Delta-of-delta of exact integers, in Gorilla's buckets (first one `width` bits wide) plus a raw escape. */
+function encodeDod(ints: Float64Array, n: number, width: number, dods: Float64Array, w: BitWriter): void {
+  f64[0] = ints[0]!;
+  w.write(u32[HI]!, 32);
+  w.write(u32[LO]!, 32);
+  for (let i = 1; i < n; i++) {
+    const dod = dods[i]!;
     if (dod === 0) w.write(0, 1);
-    else if (dod >= -64 && dod <= 63) {
+    else if (fits(dod, width)) {
       w.write(0b10, 2);
-      w.write(dod, 7);
-    } else if (dod >= -256 && dod <= 255) {
+      w.write(dod, width);
+    } else if (fits(dod, width + 3)) {
       w.write(0b110, 3);
-      w.write(dod, 9);
-    } else if (dod >= -2048 && dod <= 2047) {
+      w.write(dod, width + 3);
+    } else if (fits(dod, width + 7)) {
       w.write(0b1110, 4);
-      w.write(dod, 12);
-    } else if (dod >= -(2 ** 31) && dod < 2 ** 31) {
+      w.write(dod, width + 7);
+    } else if (fits(dod, 32)) {
       w.write(0b11110, 5);
       w.write(dod, 32);
     } else {
@@ -243,7 +280,7 @@ function signed(x: number, bits: number): number {
   return (x << (32 - bits)) >> (32 - bits);
 }
 
-function decodeDod(r: BitReader, out: Float64Array, at: number, n: number): void {
+function decodeDod(r: BitReader, out: Float64Array, at: number, n: number, width: number): void {
   u32[HI] = r.read(32);
   u32[LO] = r.read(32);
   let prev = f64[0]!;
@@ -252,9 +289,9 @@ function decodeDod(r: BitReader, out: Float64Array, at: number, n: number): void
   for (let i = 1; i < n; i++) {
     let dod = 0;
     if (r.bit() === 1) {
-      if (r.bit() === 0) dod = signed(r.read(7), 7);
-      else if (r.bit() === 0) dod = signed(r.read(9), 9);
-      else if (r.bit() === 0) dod = signed(r.read(12), 12);
+      if (r.bit() === 0) dod = signed(r.read(width), width);
+      else if (r.bit() === 0) dod = signed(r.read(width + 3), width + 3);
+      else if (r.bit() === 0) dod = signed(r.read(width + 7), width + 7);
       else if (r.bit() === 0) dod = r.read(32) | 0;
       else {
         u32[HI] = r.read(32);
@@ -304,26 +341,24 @@ export function encodeColumn(col: ArrayLike<number>, n = col.length): Uint32Arra
     throw new RangeError(`a column holds 0..${MAX_COLUMN_POINTS} points of the ${col.length} given, got ${n}`);
   }
   if (n === 0) return new Uint32Array(1);
-  const candidates: Array<{ mode: number; param: number; body: Uint32Array }> = [];
+  const candidates: Array<{ mode: number; width: number; param: number; body: Uint32Array }> = [];
   const xor = new BitWriter();
   encodeXor(col, n, xor);
-  candidates.push({ mode: MODE_XOR, param: 0, body: xor.finish() });
+  candidates.push({ mode: MODE_XOR, width: 0, param: 0, body: xor.finish() });
+  const dod = (mode: number, param: number, ints: Float64Array) => {
+    const plan = planDod(ints, n);
+    const w = new BitWriter();
+    encodeDod(ints, n, plan.width, plan.dods, w);
+    candidates.push({ mode, width: plan.width, param, body: w.finish() });
+  };
   const dec = asDecimal(col, n);
-  if (dec) {
-    const w = new BitWriter();
-    encodeDod(dec.ints, n, w);
-    candidates.push({ mode: MODE_DECIMAL, param: dec.k, body: w.finish() });
-  }
+  if (dec) dod(MODE_DECIMAL, dec.k, dec.ints);
   const man = asMantissa(col, n);
-  if (man) {
-    const w = new BitWriter();
-    encodeDod(man.ints, n, w);
-    candidates.push({ mode: MODE_MANTISSA, param: man.top, body: w.finish() });
-  }
+  if (man) dod(MODE_MANTISSA, man.top, man.ints);
   let best = candidates[0]!;
   for (const c of candidates) if (c.body.length < best.body.length) best = c;
   const out = new Uint32Array(1 + best.body.length);
-  out[0] = (best.mode | (best.param << 2) | (best.body.length << 14)) >>> 0;
+  out[0] = (best.mode | (best.width << 2) | (best.param << 6) | (best.body.length << 18)) >>> 0;
   out.set(best.body, 1);
   return out;
 }
@@ -332,17 +367,18 @@ export function encodeColumn(col: ArrayLike<number>, n = col.length): Uint32Arra
 export function decodeColumn(words: Uint32Array, start: number, n: number, out: Float64Array, at = 0): number {
   const head = words[start]!;
   const mode = head & 3;
-  const param = (head >>> 2) & 0xfff;
-  const len = head >>> 14;
+  const width = (head >>> 2) & 0xf;
+  const param = (head >>> 6) & 0xfff;
+  const len = head >>> 18;
   const r = new BitReader(words, start + 1);
   if (n === 0) return start + 1 + len;
   if (mode === MODE_XOR) decodeXor(r, out, at, n);
   else if (mode === MODE_DECIMAL) {
-    decodeDod(r, out, at, n);
+    decodeDod(r, out, at, n, width);
     const p = POW10[param]!;
     for (let i = at; i < at + n; i++) out[i] = out[i]! / p;
   } else if (mode === MODE_MANTISSA) {
-    decodeDod(r, out, at, n);
+    decodeDod(r, out, at, n, width);
     const top = param << 20;
     for (let i = at; i < at + n; i++) {
       const m = out[i]!;
@@ -392,7 +428,7 @@ export function columnBytes(chunk: Uint32Array): number[] {
   let pos = 1;
   const cols = chunk[0]! & 0x80000000 ? 3 : 2;
   for (let c = 0; c < cols; c++) {
-    const words = 1 + (chunk[pos]! >>> 14);
+    const words = 1 + (chunk[pos]! >>> 18);
     out.push(words * 4);
     pos += words;
   }

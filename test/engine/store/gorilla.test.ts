@@ -67,18 +67,18 @@ describe('column codec', () => {
   it('takes a chunk of exactly the largest size and refuses one point more, naming the sizes', () => {
     const xs = Array.from({ length: MAX_COLUMN_POINTS }, (_, i) => Math.sin(i) * 1e300);
     expect(bits(roundTrip(xs))).toEqual(bits(xs));
-    expect(() => encodeColumn([...xs, 1])).toThrow(`a column holds 0..16384 points of the 16385 given, got 16385`);
+    expect(() => encodeColumn([...xs, 1])).toThrow(`a column holds 0..4096 points of the 4097 given, got 4097`);
   });
 
   it.each([
     // 64 raw bits of 1.0, then "same" twice (xor and decimal tie at 3 words: xor is kept).
-    { name: 'a constant is its first value and a bit per point', xs: [1, 1, 1], words: [0xc000, 0x3ff00000, 0, 0] },
-    // Decimal k=0: first 0 raw, dod 1 as '10'+'0000001', then eight steady steps of 1 bit.
-    { name: 'a step counter is a delta and a bit per point', xs: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], words: [0xc001, 0, 0, 0x80800000] },
-    // Decimal k=3: engine milliseconds; the first integer 1800000000001 raw, then dod 1, 0.
-    { name: 'engine times are milliseconds', xs: [1_800_000_000.001, 1_800_000_000.002, 1_800_000_000.003], words: [0xc00d, 0x427a3185, 0xc5001000, 0x80800000] },
+    { name: 'a constant is its first value and a bit per point', xs: [1, 1, 1], words: [0xc0000, 0x3ff00000, 0, 0] },
+    // Decimal k=0, first bucket 2 bits wide (the narrowest that holds dod 1): 0 raw, '10'+'01', then eight 1-bit steady steps.
+    { name: 'a step counter is a delta and a bit per point', xs: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], words: [0xc0009, 0, 0, 0x90000000] },
+    // Decimal k=3 (param 3 << 6), width 2: the first integer 1800000000001 raw, then dod 1, 0.
+    { name: 'engine times are milliseconds', xs: [1_800_000_000.001, 1_800_000_000.002, 1_800_000_000.003], words: [0xc00c9, 0x427a3185, 0xc5001000, 0x90000000] },
     // xor: 1.5 ^ 1.0 has 51 trailing zeros and 12 leading: "11", 12, length - 1 = 0, the bit.
-    { name: 'a float changes one bit: a new window', xs: [1, 1.5], words: [0xc000, 0x3ff00000, 0, 0xcc020000] },
+    { name: 'a float changes one bit: a new window', xs: [1, 1.5], words: [0xc0000, 0x3ff00000, 0, 0xcc020000] },
   ])('writes known words: $name', ({ xs, words }) => {
     expect(Array.from(encodeColumn(xs), (w) => w >>> 0)).toEqual(words);
     expect(bits(roundTrip(xs))).toEqual(bits(xs));
