@@ -1,6 +1,6 @@
 /**
- * kill -9 during heavy ingest, again and again at random moments: after every restart, every
- * acknowledged event is there, and nothing is there twice. The client does what a real one
+ * kill -9 during heavy ingest into several runs at once, again and again at random moments:
+ * after every restart, every acknowledged event is there, and nothing is there twice. The client does what a real one
  * does: hello with its client_id, then resend from the engine's last_seq.
  */
 import { spawn } from 'node:child_process';
@@ -46,15 +46,22 @@ async function serve(): Promise<Server> {
   return { child, url: /metrics {2}(http:\/\/\S+)\/metrics/.exec(out)![1]!, tcp: { host, port: Number(port) } };
 }
 
-async function summary(server: Server): Promise<RunSummary | undefined> {
+/** Runs the load is spread over: every commit covers several runs, as in a sweep. */
+const RUNS = 8;
+
+async function summaries(server: Server): Promise<Map<string, RunSummary>> {
   const res = await fetch(`${server.url}/api/v1/runs`);
-  return ((await res.json()) as { runs: RunSummary[] }).runs.find((r) => r.job_id === 'crash');
+  return new Map(((await res.json()) as { runs: RunSummary[] }).runs.map((r) => [r.job_id, r]));
 }
 
+/** seq 1..RUNS create the runs; every later seq is a progress event of run seq % RUNS. */
 const line = (seq: number) =>
-  seq === 1
-    ? JSON.stringify({ type: 'job_created', job_id: 'crash', agent_id: 'a', seq })
-    : JSON.stringify({ type: 'progress', job_id: 'crash', agent_id: 'a', current_iteration: seq, seq });
+  seq <= RUNS
+    ? JSON.stringify({ type: 'job_created', job_id: `crash-${seq % RUNS}`, agent_id: 'a', seq })
+    : JSON.stringify({ type: 'progress', job_id: `crash-${seq % RUNS}`, agent_id: 'a', current_iteration: seq, seq });
+
+/** How many of seq 1..applied went to run r: what its event count must be, exactly. */
+const expectedEvents = (r: number, applied: number) => (applied < r || (r === 0 && applied < RUNS) ? 0 : Math.floor((applied - r) / RUNS) + (r === 0 ? 0 : 1));
 
 describe('kill -9 during ingest', () => {
   it(`loses no acknowledged event and duplicates none, over ${ROUNDS} crashes`, async () => {
@@ -64,10 +71,13 @@ describe('kill -9 during ingest', () => {
     let sentMax = 0;
     for (let round = 0; round <= ROUNDS; round++) {
       const server = await serve();
-      const before = await summary(server);
-      // Every event up to the last one applied is there exactly once: as many events as the last seq.
-      const applied = before?.current_iteration ?? (before ? 1 : 0);
-      expect({ round, seed, events: before?.event_count ?? 0 }).toEqual({ round, seed, events: applied });
+      const before = await summaries(server);
+      // The last seq applied: the highest current_iteration, or the creates alone.
+      let applied = before.size;
+      for (const r of before.values()) applied = Math.max(applied, r.current_iteration ?? 0);
+      // Every event up to it is there exactly once, in every run.
+      const counts = Array.from({ length: RUNS }, (_, r) => before.get(`crash-${r}`)?.event_count ?? 0);
+      expect({ round, seed, counts }).toEqual({ round, seed, counts: Array.from({ length: RUNS }, (_, r) => expectedEvents(r, applied)) });
       expect(applied, `round ${round} (seed ${seed}): acked ${maxAcked}, found ${applied}`).toBeGreaterThanOrEqual(maxAcked);
       if (round === ROUNDS) {
         server.child.kill('SIGTERM');
