@@ -23,11 +23,16 @@
  *       to the next frame. Baseline: the same with a 100-point run.
  * 3. Overview at 500 runs: a sort click and a search keystroke, from the input event to the
  *    table's DOM update (React commit) and to the next frame. Baseline: the same at 20 runs.
+ * 4. Sweep view at 100 and 500 runs (params, 20-point loss, a scalar each): opening it (hash
+ *    change -> every row and scatter point in the DOM, the GET /api/v1/sweep included), and
+ *    picking another metric. Baseline: the 100-run figures.
+ * 2c. The whole run view (8 charts, each update moving all of them) with off-screen charts
+ *    skipping updates, against the same view drawing every chart (the baseline).
  *
  * Each scenario but 2a runs against `trainwatch serve` in its own process (electron/cli/bin.js).
  * TW_BENCH_CHART_VIEW=0 skips 2b (quick iterations on the chart alone).
  *
- * `node --import tsx bench/ui.ts [--smoke] [--only=latency,chart,overview]` prints the figures;
+ * `node --import tsx bench/ui.ts [--smoke] [--only=latency,chart,overview,sweep]` prints the figures;
  * bench/run.ts can import benchUi.
  */
 import { spawn } from 'node:child_process';
@@ -290,21 +295,45 @@ const CHART_PROBE = `() => {
   }).observe(fig, { subtree: true, childList: true, attributes: true, attributeFilter: ['d'] });
 }`;
 
-async function chartUpdate(browser: Browser, points: number, updates: number): Promise<{ commit: number[]; frame: number[]; drawn: number }> {
+/** Every panel of the run view with data: loss, reward, 3 scalars, budget, 2 duration phases, progress; one of each per iteration. */
+function wholeRunLines(J: { job_id: string; agent_id: string }, i: number, ts?: number): string[] {
+  const at = ts === undefined ? {} : { ts };
+  return [
+    line({ type: 'training', ...J, loss: 1 / i + (i % 7) / 100, mean_reward: Math.sqrt(i), iteration: i, ...at }),
+    ...['lr', 'grad_norm', 'entropy'].map((name, k) => line({ type: 'scalar', ...J, name, value: Math.sin(i / (k + 3)), step: i, ...at })),
+    line({ type: 'budget', ...J, usage_usd: i / 100, ...at }),
+    line({ type: 'duration', ...J, phase: 'iteration', seconds: 1 + (i % 5) / 10, ...at }),
+    line({ type: 'duration', ...J, phase: 'policy_update', seconds: 0.3 + (i % 3) / 10, ...at }),
+    line({ type: 'progress', ...J, current_iteration: i, ...at }),
+  ];
+}
+
+/**
+ * `whole`: the run has every panel and each update moves all of them (wholeRunLines), else only
+ * loss and reward. `offscreen`: every chart draws every update, visible or not (the page sets
+ * __twRenderOffscreen, read by renderer/src/hooks/useInView.ts): the baseline of "render only
+ * what is visible".
+ */
+async function chartUpdate(browser: Browser, points: number, updates: number, opts: { whole?: boolean; offscreen?: boolean } = {}): Promise<{ commit: number[]; frame: number[]; drawn: number }> {
   const h = await harness(browser);
   try {
     const J = { job_id: 'chart', agent_id: 'bench' };
     const t0 = Date.now() / 1000 - points;
-    const lines = [line({ type: 'job_created', ...J, total_iterations: points * 2, ts: t0 - 1 })];
-    for (let i = 1; i <= points; i++) lines.push(line({ type: 'training', ...J, loss: 1 / i + (i % 7) / 100, mean_reward: Math.sqrt(i), iteration: i, ts: t0 + i }));
+    const lines = [line({ type: 'job_created', ...J, total_iterations: points * 2, budget_limit_usd: points, ts: t0 - 1 })];
+    for (let i = 1; i <= points; i++) {
+      if (opts.whole) lines.push(...wholeRunLines(J, i, t0 + i));
+      else lines.push(line({ type: 'training', ...J, loss: 1 / i + (i % 7) / 100, mean_reward: Math.sqrt(i), iteration: i, ts: t0 + i }));
+    }
     await feed(h, lines);
+    if (opts.offscreen) await h.page.addInitScript('window.__twRenderOffscreen = true');
     await h.page.goto(`${h.url}/#/runs/chart`);
     await h.page.locator('[data-testid="chart-loss"] .recharts-line path.recharts-curve').first().waitFor({ timeout: 30_000 });
     await h.page.evaluate(`(${CHART_PROBE})()`);
     const socket = net.connect(h.tcp);
     socket.resume();
     for (let u = 1; u <= updates; u++) {
-      socket.write(`${line({ type: 'training', ...J, loss: 0.5 / u, mean_reward: u, iteration: points + u })}\n`);
+      if (opts.whole) socket.write(`${wholeRunLines(J, points + u).join('\n')}\n`);
+      else socket.write(`${line({ type: 'training', ...J, loss: 0.5 / u, mean_reward: u, iteration: points + u })}\n`);
       // The run view refetches at most once a second (DETAIL_REFRESH_MS).
       await sleep(1_150);
     }
@@ -404,6 +433,25 @@ async function chartFigures(browser: Browser, smoke: boolean): Promise<Figure[]>
       note: `the run view's update: both changed charts (loss and reward, raw and smoothed lines, thinned to one point per plot pixel) and the panels that read the run render; the loss path draws ${cap.drawn} points`,
     }),
     figure(`run view update at the point cap, to the next animation frame`, 'ms', cap.frame, { baseline: base.name, ratio: median(cap.frame) / median(small.frame) }),
+    ...(await wholeViewFigures(browser, capRun, updates)),
+  ];
+}
+
+/** The whole run view (8 charts, every one moved by each update), drawing every chart vs only those on screen. */
+async function wholeViewFigures(browser: Browser, capRun: number, updates: number): Promise<Figure[]> {
+  const all = await chartUpdate(browser, capRun, updates, { whole: true, offscreen: true });
+  const visible = await chartUpdate(browser, capRun, updates, { whole: true });
+  const base = figure(`whole run view at the point cap, every chart redrawn on each update (8 charts, all moved; detail received -> loss path in the DOM)`, 'ms', all.commit);
+  return [
+    base,
+    figure(`whole run view at the point cap, charts off screen skip the update (1280x900 viewport)`, 'ms', visible.commit, {
+      baseline: base.name,
+      ratio: median(visible.commit) / base.median,
+      target: '<= 16 ms',
+      met: median(visible.commit) <= 16,
+      note: 'IntersectionObserver (renderer/src/hooks/useInView.ts): a chart more than 200 px below the fold keeps what it drew until it scrolls in',
+    }),
+    figure(`whole run view at the point cap, charts off screen skip the update: to the next animation frame`, 'ms', visible.frame, { baseline: base.name, ratio: median(visible.frame) / median(all.frame) }),
   ];
 }
 
@@ -494,10 +542,88 @@ async function overviewFigures(browser: Browser, smoke: boolean): Promise<Figure
   ];
 }
 
+// ------------------------------------------------------------------ 4. sweep view
+
+/** Page side: open the sweep view (a hash change), timed until the table's first page and every scatter point are in the DOM, and the frame after. */
+const OPEN_SWEEP = `(args) => new Promise((resolve) => {
+  const done = () => document.querySelectorAll('[data-testid="sweep-row"]').length === Math.min(args.n, args.rows) && document.querySelectorAll('.sweep-point').length === args.n;
+  const t0 = performance.now();
+  const mo = new MutationObserver(() => {
+    if (!done()) return;
+    mo.disconnect();
+    const commit = performance.now() - t0;
+    requestAnimationFrame(() => resolve({ commit, frame: performance.now() - t0 }));
+  });
+  mo.observe(document.body, { subtree: true, childList: true });
+  location.hash = args.hash;
+})`;
+
+/** Page side: pick another metric, timed from the change event to the table's DOM update and the frame after. */
+const SWITCH_METRIC = `(metric) => new Promise((resolve) => {
+  const select = document.querySelector('[data-testid="sweep-metric"]');
+  const t0 = performance.now();
+  const mo = new MutationObserver(() => {
+    mo.disconnect();
+    const commit = performance.now() - t0;
+    requestAnimationFrame(() => resolve({ commit, frame: performance.now() - t0 }));
+  });
+  mo.observe(document.querySelector('[data-testid="sweep-table"]'), { subtree: true, childList: true, characterData: true });
+  Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set.call(select, metric);
+  select.dispatchEvent(new Event('change', { bubbles: true }));
+})`;
+
+async function sweepView(browser: Browser, runs: number, reps: number): Promise<{ open: number[]; openFrame: number[]; metric: number[] }> {
+  const h = await harness(browser);
+  try {
+    const lines: string[] = [];
+    for (let i = 0; i < runs; i++) {
+      const J = { job_id: `sweep-${String(i).padStart(4, '0')}`, agent_id: `agent-${i % 4}` };
+      const lr = 10 ** (-1 - (i % 17) / 4);
+      lines.push(line({ type: 'job_created', ...J, group: 'bench', tags: [`seed-${i % 5}`], params: { lr, batch: 32 * (1 + (i % 4)), optimizer: { name: i % 3 === 0 ? 'sgd' : 'adam', wd: (i % 7) / 1000 } } }));
+      for (let it = 1; it <= 20; it++) lines.push(line({ type: 'training', ...J, loss: Math.abs(Math.log10(lr) + 2.5) + 1 / it, mean_reward: it * (i % 9), iteration: it }));
+      lines.push(line({ type: 'scalar', ...J, name: 'eval/acc', value: (i % 100) / 100, step: 20 }));
+      if (i % 10 !== 0) lines.push(line({ type: 'job_completed', ...J }));
+    }
+    await feed(h, lines);
+    await h.page.goto(h.url);
+    await h.page.locator('[data-testid="run-row"]').first().waitFor({ timeout: 30_000 });
+    const out = { open: [] as number[], openFrame: [] as number[], metric: [] as number[] };
+    for (let r = 0; r < reps; r++) {
+      const o = (await h.page.evaluate(`(${OPEN_SWEEP})(${JSON.stringify({ n: runs, rows: TABLE_PAGE, hash: '#/sweep?group=bench' })})`)) as { commit: number; frame: number };
+      out.open.push(o.commit);
+      out.openFrame.push(o.frame);
+      await sleep(100);
+      const m = (await h.page.evaluate(`(${SWITCH_METRIC})('scalar/eval/acc')`)) as { commit: number; frame: number };
+      out.metric.push(m.frame);
+      await h.page.evaluate(`location.hash = '#/'`);
+      await h.page.locator('[data-testid="run-row"]').first().waitFor({ timeout: 30_000 });
+      await sleep(100);
+    }
+    return out;
+  } finally {
+    await h.close();
+  }
+}
+
+async function sweepFigures(browser: Browser, smoke: boolean): Promise<Figure[]> {
+  const reps = smoke ? 2 : 8;
+  const sizes = smoke ? [20, 100] : [100, 500];
+  const [small, large] = [await sweepView(browser, sizes[0]!, reps), await sweepView(browser, sizes[1]!, reps)];
+  const openBase = figure(`sweep view, ${sizes[0]} runs: open (hash change -> table (first 100 rows) and every chart line and point in the DOM; includes GET /api/v1/sweep)`, 'ms', small.open);
+  const metricBase = figure(`sweep view, ${sizes[0]} runs: another metric picked -> table, charts redrawn, next frame`, 'ms', small.metric);
+  return [
+    openBase,
+    figure(`sweep view, ${sizes[1]} runs: open (hash change -> table (first 100 rows) and every chart line and point in the DOM)`, 'ms', large.open, { baseline: openBase.name, ratio: median(large.open) / openBase.median }),
+    figure(`sweep view, ${sizes[1]} runs: open, to the next animation frame`, 'ms', large.openFrame, { baseline: openBase.name, ratio: median(large.openFrame) / median(small.openFrame) }),
+    metricBase,
+    figure(`sweep view, ${sizes[1]} runs: another metric picked -> table, charts redrawn, next frame`, 'ms', large.metric, { baseline: metricBase.name, ratio: median(large.metric) / metricBase.median, target: 'interactive: <= 100 ms', met: median(large.metric) <= 100 }),
+  ];
+}
+
 // ------------------------------------------------------------------ entry points
 
 /** Every UI figure. Needs the built UI (npx vite build) and Chromium (CHROMIUM_PATH or /usr/bin/chromium). */
-export async function benchUi(opts: { smoke: boolean; only?: ReadonlyArray<'latency' | 'chart' | 'overview'> }): Promise<Figure[]> {
+export async function benchUi(opts: { smoke: boolean; only?: ReadonlyArray<'latency' | 'chart' | 'overview' | 'sweep'> }): Promise<Figure[]> {
   if (!existsSync(path.join(UI_DIR, 'index.html'))) throw new Error(`${UI_DIR} has no index.html: build the UI first (npx vite build)`);
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
   const browser = await chromium.launch({
@@ -505,11 +631,12 @@ export async function benchUi(opts: { smoke: boolean; only?: ReadonlyArray<'late
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   try {
-    const only = opts.only ?? ['latency', 'chart', 'overview'];
+    const only = opts.only ?? ['latency', 'chart', 'overview', 'sweep'];
     const out: Figure[] = [];
     if (only.includes('latency')) out.push(...(await latencyFigures(browser, opts.smoke)));
     if (only.includes('chart')) out.push(...(await chartFigures(browser, opts.smoke)));
     if (only.includes('overview')) out.push(...(await overviewFigures(browser, opts.smoke)));
+    if (only.includes('sweep')) out.push(...(await sweepFigures(browser, opts.smoke)));
     return out;
   } finally {
     await browser.close();
@@ -518,7 +645,7 @@ export async function benchUi(opts: { smoke: boolean; only?: ReadonlyArray<'late
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const smoke = process.argv.includes('--smoke');
-  const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') as Array<'latency' | 'chart' | 'overview'> | undefined;
+  const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') as Array<'latency' | 'chart' | 'overview' | 'sweep'> | undefined;
   const figures = await benchUi({ smoke, only });
   const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : String(n));
   console.log(`Trainwatch UI bench — ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores, Node ${process.version}${smoke ? ' (smoke: tiny sizes)' : ''}`);

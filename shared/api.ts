@@ -24,7 +24,46 @@ export const ROUTES = {
   push: '/metrics/job/',
   /** Fleet sources (Prometheus, remote /metrics URLs) and their read-only runs: shared/fleet.ts. */
   sources: `${API_PREFIX}/sources`,
+  /** GET: every run's params and final/best metrics, for the sweep view (`?agent=&group=&tag=`, exact matches). */
+  sweep: `${API_PREFIX}/sweep`,
 } as const;
+
+/** Which runs a sweep request covers: exact matches, all of those given (none: every run). */
+export interface SweepFilter {
+  agent?: string;
+  group?: string;
+  tag?: string;
+}
+
+/** The longest filter value the sweep route and channel take (the longest group). */
+export const SWEEP_FILTER_MAX = 256;
+
+/** `/api/v1/sweep?agent=...`: the filter's fields as query parameters, in a fixed order. */
+export function sweepPath(filter: SweepFilter = {}): string {
+  // By hand: shared/ has neither the DOM's nor Node's URLSearchParams.
+  const q = (['agent', 'group', 'tag'] as const).flatMap((k) => (filter[k] === undefined ? [] : [`${k}=${encodeURIComponent(filter[k])}`]));
+  return q.length === 0 ? ROUTES.sweep : `${ROUTES.sweep}?${q.join('&')}`;
+}
+
+/** One metric series of a run, reduced: its newest value, and its lowest and highest finite ones. */
+export interface SweepMetric {
+  /** The newest point (may be NaN: a diverged run says so). */
+  last: number | null;
+  min: number | null;
+  max: number | null;
+  /** Points ever recorded. */
+  recorded: number;
+}
+
+/**
+ * A run as the sweep view compares it: its summary, its params, and per metric series
+ * (`training/loss`, `training/mean_reward`, `scalar/<name>`) the final and best values. Min and
+ * max are exact even for compacted series (compaction keeps every group's min and max).
+ */
+export interface SweepRun extends RunSummary {
+  params: Record<string, unknown> | null;
+  metrics: Record<string, SweepMetric>;
+}
 
 /** Default and maximum points per series in a run-detail response (`?points=`). */
 export const DETAIL_POINTS = { default: 1000, max: 10_000 } as const;
@@ -127,6 +166,13 @@ export function reviveDetail(run: RunDetail): RunDetail {
   return run;
 }
 
+/** reviveSummary, plus each metric's newest value (min and max are always finite or null). */
+export function reviveSweepRun(run: SweepRun): SweepRun {
+  reviveSummary(run);
+  for (const m of Object.values(run.metrics)) if (m.last !== null) m.last = revive(m.last);
+  return run;
+}
+
 /** The renderer's only way to the engine. Subscriptions return their unsubscribe function. */
 export interface MonitorApi {
   info(): Promise<EngineInfo>;
@@ -141,4 +187,6 @@ export interface MonitorApi {
   /** Removes an ended run from the engine and its disk. */
   deleteRun(jobId: string): Promise<void>;
   exportRun(jobId: string, format: SnapshotFormat): Promise<ExportedFile>;
+  /** The runs a sweep filter covers, with params and final/best metrics (GET /api/v1/sweep). */
+  sweep(filter?: SweepFilter): Promise<SweepRun[]>;
 }

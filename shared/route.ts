@@ -6,6 +6,7 @@
  *   #/runs/<job id>?x=wall&smooth=0.8&log=1                                      one run
  *   #/compare?run=a&run=b                                                        compare
  *   #/exporter                                                                   exporter panel
+ *   #/sweep?group=g&tag=t&agent=a&q=re&metric=training/loss&goal=min&sort=p:lr:asc&x=lr   sweep view
  *
  * Job ids may contain `/`, `#`, `,` or `&`: the path part is percent-encoded and lists are
  * repeated parameters. Anything unknown or malformed falls back to the default for that field,
@@ -59,8 +60,30 @@ export interface OverviewState {
 
 export const DEFAULT_OVERVIEW: OverviewState = { filter: { statuses: [], agents: [], query: '' }, sort: DEFAULT_SORT, groupByAgent: false, selected: [] };
 
+/** Which way a metric is better; `auto` reads it from the name (loss: lower). */
+export type SweepGoal = 'auto' | 'min' | 'max';
+
+/** The sweep view: which runs (server-side agent/group/tag, client-side regex), which metric, order, scatter param. */
+export interface SweepState {
+  agent: string;
+  group: string;
+  tag: string;
+  query: string;
+  /** A metric series key (`training/loss`, `scalar/eval/acc`); '' picks the first there is. */
+  metric: string;
+  goal: SweepGoal;
+  /** `<column>:<asc|desc>` (model/sweep.ts columnValue); '' sorts best first. */
+  sort: string;
+  /** The scatter's x param; '' picks the first that varies. */
+  x: string;
+}
+
+export const DEFAULT_SWEEP: SweepState = { agent: '', group: '', tag: '', query: '', metric: '', goal: 'auto', sort: '', x: '' };
+const SWEEP_KEYS: ReadonlyArray<[keyof SweepState, string]> = [['agent', 'agent'], ['group', 'group'], ['tag', 'tag'], ['query', 'q'], ['metric', 'metric'], ['goal', 'goal'], ['sort', 'sort'], ['x', 'x']];
+
 export type Route =
   | ({ page: 'overview' } & OverviewState)
+  | ({ page: 'sweep' } & SweepState)
   | { page: 'run'; jobId: string; chart: ChartOptions }
   | { page: 'compare'; jobIds: string[]; chart: ChartOptions }
   | { page: 'exporter' };
@@ -80,6 +103,12 @@ export function parseHash(hash: string): Route {
   }
   if (path === '#/compare') return { page: 'compare', jobIds: unique(params.getAll('run').filter((id) => id !== '')), chart: parseChart(params) };
   if (path === '#/exporter') return { page: 'exporter' };
+  if (path === '#/sweep') {
+    const s: SweepState = { ...DEFAULT_SWEEP };
+    for (const [k, name] of SWEEP_KEYS) s[k] = (params.get(name) ?? '') as never;
+    if (!['auto', 'min', 'max'].includes(s.goal)) s.goal = 'auto';
+    return { page: 'sweep', ...s };
+  }
   return { page: 'overview', ...parseOverview(params) };
 }
 
@@ -95,6 +124,11 @@ export function formatHash(route: Route): string {
     }
     case 'exporter':
       return '#/exporter';
+    case 'sweep': {
+      const p = new URLSearchParams();
+      for (const [k, name] of SWEEP_KEYS) if (route[k] !== DEFAULT_SWEEP[k]) p.set(name, route[k]);
+      return withQuery('#/sweep', p);
+    }
     case 'overview':
       return withQuery('#/', overviewParams(route));
   }
@@ -167,3 +201,4 @@ export function compareHref(jobIds: readonly string[]): string {
 
 export const OVERVIEW_HREF = '#/';
 export const EXPORTER_HREF = '#/exporter';
+export const SWEEP_HREF = '#/sweep';

@@ -63,6 +63,7 @@ export function createBridge(ipc: BridgeIpc): TrainwatchBridge {
     cancelRun: (jobId, reason) => (reason === undefined ? invoke(INVOKE.cancelRun, jobId) : invoke(INVOKE.cancelRun, jobId, reason)),
     deleteRun: (jobId) => invoke(INVOKE.deleteRun, jobId),
     exportRun: (jobId, format) => invoke(INVOKE.exportRun, jobId, format),
+    sweep: (filter) => (filter === undefined ? invoke(INVOKE.sweep) : invoke(INVOKE.sweep, filter)),
     listSources: () => invoke(INVOKE.listSources),
     addSource: (input) => invoke(INVOKE.addSource, input),
     removeSource: (id) => invoke(INVOKE.removeSource, id),

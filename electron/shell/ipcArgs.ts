@@ -9,7 +9,7 @@
  * No electron import: tested in plain Node.
  */
 import { z } from 'zod';
-import { DETAIL_POINTS } from '../../shared/api.ts';
+import { DETAIL_POINTS, SWEEP_FILTER_MAX } from '../../shared/api.ts';
 import { INVOKE, ipcError } from '../../shared/ipc.ts';
 import type { InvokeChannel, IpcArgs, IpcError } from '../../shared/ipc.ts';
 import { LIMITS } from '../../shared/protocol/events.ts';
@@ -39,6 +39,8 @@ const pointsError = `points must be an integer from 3 to ${DETAIL_POINTS.max}`;
 const points = z.number({ error: pointsError }).int({ error: pointsError }).min(3, { error: pointsError }).max(DETAIL_POINTS.max, { error: pointsError });
 const format = z.enum(SNAPSHOT_FORMATS, { error: `format must be one of ${SNAPSHOT_FORMATS.join(', ')}` });
 
+const sweepField = (field: string) => named(field, SWEEP_FILTER_MAX).optional();
+
 function jsonBytes(value: unknown): number {
   try {
     return new TextEncoder().encode(JSON.stringify(value)).length;
@@ -57,6 +59,7 @@ export const IPC_ARGS: { readonly [C in InvokeChannel]: z.ZodType<IpcArgs<C>> } 
   [INVOKE.cancelRun]: z.tuple([jobId, z.string().max(LIMITS.messageLength).optional()]),
   [INVOKE.deleteRun]: z.tuple([jobId]),
   [INVOKE.exportRun]: z.tuple([jobId, z.enum(SNAPSHOT_FORMATS)]),
+  [INVOKE.sweep]: z.tuple([z.strictObject({ agent: sweepField('agent'), group: sweepField('group'), tag: sweepField('tag') }).optional()]),
   [INVOKE.listSources]: z.tuple([]),
   [INVOKE.addSource]: z.tuple([sourceInput]),
   [INVOKE.removeSource]: z.tuple([sourceId]),

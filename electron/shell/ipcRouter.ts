@@ -14,6 +14,7 @@ import type { Engine } from '../engine/index.ts';
 import { isAppUrl } from './appOrigin.ts';
 import { validateArgs } from './ipcArgs.ts';
 import type { LiveFeed } from '../engine/live/liveFeed.ts';
+import { sweepRuns } from '../engine/sweep.ts';
 import { addSource, removeSource, sourceRunDetail, sourceRunSnapshot, sourceRuns } from '../engine/sources/operations.ts';
 
 /** Who is calling: what main knows about the sender of one IPC message. */
@@ -87,6 +88,8 @@ export function createIpcRouter(deps: IpcRouterDeps): IpcRouter {
       const r = await deps.engine.actions.export(jobId, format);
       return r.ok ? ok({ filename: r.filename, contentType: r.contentType, body: r.body }) : actionError(r);
     },
+    // The sweep view's rows: the same function as GET /api/v1/sweep.
+    [INVOKE.sweep]: async (_caller, [filter]) => ok(await sweepRuns(deps.engine.store, filter ?? {})),
     // Fleet sources: the same operations as /api/v1/sources (electron/engine/sources/operations.ts).
     // Added from here, a source is untrusted input: it may carry a token, never name a token file.
     [INVOKE.listSources]: () => ok(deps.engine.sources.list()),

@@ -15,6 +15,7 @@ import { useFleetRoute } from './hooks/useFleetRoute.ts';
 // The charts library is most of the bundle; the overview should not wait for it.
 const RunPage = lazy(() => import('./pages/RunPage.tsx').then((m) => ({ default: m.RunPage })));
 const ComparePage = lazy(() => import('./pages/ComparePage.tsx').then((m) => ({ default: m.ComparePage })));
+const SweepPage = lazy(() => import('./pages/SweepPage.tsx').then((m) => ({ default: m.SweepPage })));
 
 const loading = <div className="panel notice">Loading…</div>;
 const FleetRunPage = lazy(() => import('./pages/FleetRunPage.tsx').then((m) => ({ default: m.FleetRunPage })));
@@ -68,6 +69,12 @@ export function App() {
           <PanelBoundary label="Compare view">
             <Suspense fallback={loading}>
               <ComparePage jobIds={route.jobIds} chart={route.chart} runs={runs} />
+            </Suspense>
+          </PanelBoundary>
+        ) : route.page === 'sweep' ? (
+          <PanelBoundary label="Sweep view">
+            <Suspense fallback={loading}>
+              <SweepPage view={route} runs={runs} />
             </Suspense>
           </PanelBoundary>
         ) : route.page === 'exporter' ? (

@@ -100,7 +100,7 @@ describe('the IPC seam end to end, on a real engine', () => {
     const bridge = createBridge(fakeIpc(router).ipc);
     expect(Object.keys(bridge).sort()).toEqual([...BRIDGE_METHODS].sort());
     expect(Object.keys(bridge).sort()).toEqual([
-      'addSource', 'cancelRun', 'deleteRun', 'exportRun', 'exportSourceRun', 'getRun', 'info', 'listRuns', 'listSources', 'removeSource', 'sourceRun', 'sourceRuns', 'subscribe',
+      'addSource', 'cancelRun', 'deleteRun', 'exportRun', 'exportSourceRun', 'getRun', 'info', 'listRuns', 'listSources', 'removeSource', 'sourceRun', 'sourceRuns', 'subscribe', 'sweep',
     ]);
   });
 
@@ -249,7 +249,7 @@ describe('the IPC seam end to end, on a real engine', () => {
 });
 
 describe('readBridge: the renderer picks IPC only where the bridge is', () => {
-  const monitor = { info() {}, listRuns() {}, getRun() {}, subscribe() {}, cancelRun() {}, deleteRun() {}, exportRun() {} };
+  const monitor = { info() {}, listRuns() {}, getRun() {}, subscribe() {}, cancelRun() {}, deleteRun() {}, exportRun() {}, sweep() {} };
   const complete = { ...monitor, listSources() {}, addSource() {}, removeSource() {}, sourceRuns() {}, sourceRun() {}, exportSourceRun() {} };
   it.each([
     ['no bridge (a browser tab)', {}, false],

@@ -27,6 +27,7 @@ import type { PushStore } from '../push/pushStore.ts';
 import type { CancelOutcome } from '../cancelRequest.ts';
 import type { SnapshotFormat } from '../../../shared/snapshot.ts';
 import { handleSources, isSourcesPath } from '../sources/routes.ts';
+import { sweepFilterOf, sweepRuns } from '../sweep.ts';
 import type { SourceRouteContext } from '../sources/routes.ts';
 import { LOG_MEDIA_TYPES, prepareBytes } from '../importers/importPath.ts';
 
@@ -235,6 +236,10 @@ export class HttpServer {
 
   private async api(p: string, url: URL, res: ServerResponse): Promise<void> {
     if (p === ROUTES.runs) return this.json(res, 200, { runs: this.deps.store.summaries() });
+    if (p === ROUTES.sweep) {
+      const filter = sweepFilterOf(url.searchParams);
+      return 'error' in filter ? this.json(res, 400, { error: { code: 'bad_filter', message: filter.error } }) : this.json(res, 200, { runs: await sweepRuns(this.deps.store, filter) });
+    }
     if (p === ROUTES.info) return this.json(res, 200, this.opts.info());
     const target = runPath(p);
     if (target === 'bad') return this.json(res, 400, { error: { code: 'bad_job_id', message: 'job id in the path is not valid percent-encoding' } });

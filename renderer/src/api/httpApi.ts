@@ -5,8 +5,8 @@
  * Every failure becomes an `ApiError` whose message a person can act on: the engine's own
  * `{"error":{"code","message"}}` text where there is one, else what went wrong and where.
  */
-import { DETAIL_POINTS, ROUTES, reviveDetail, reviveSummary } from '../../../shared/api.ts';
-import type { EngineInfo, ExportedFile, MonitorApi, StreamMessage } from '../../../shared/api.ts';
+import { DETAIL_POINTS, ROUTES, reviveDetail, reviveSummary, reviveSweepRun, sweepPath } from '../../../shared/api.ts';
+import type { EngineInfo, ExportedFile, MonitorApi, StreamMessage, SweepFilter, SweepRun } from '../../../shared/api.ts';
 import type { SnapshotFormat } from '../../../shared/snapshot.ts';
 import type { RunDetail, RunSummary } from '../../../shared/run.ts';
 import { ApiError } from './apiError.ts';
@@ -60,6 +60,13 @@ export function createHttpApi(base = ''): MonitorApi {
       const body = await getJson<{ runs?: unknown }>(ROUTES.runs);
       if (!Array.isArray(body.runs)) throw new ApiError(`The engine's run list has no "runs" array (GET ${ROUTES.runs})`, 200, 'bad_response');
       return (body.runs as RunSummary[]).map(reviveSummary);
+    },
+
+    async sweep(filter?: SweepFilter): Promise<SweepRun[]> {
+      const path = sweepPath(filter);
+      const body = await getJson<{ runs?: unknown }>(path);
+      if (!Array.isArray(body.runs)) throw new ApiError(`The engine's sweep has no "runs" array (GET ${path})`, 200, 'bad_response');
+      return (body.runs as SweepRun[]).map(reviveSweepRun);
     },
 
     getRun(jobId: string, opts: { points?: number } = {}): Promise<RunDetail> {

@@ -24,5 +24,6 @@ export function createIpcApi(bridge: TrainwatchBridge): MonitorApi {
     cancelRun: (jobId, reason) => unwrap(bridge.cancelRun(jobId, reason)),
     deleteRun: (jobId) => unwrap(bridge.deleteRun(jobId)),
     exportRun: (jobId, format) => unwrap(bridge.exportRun(jobId, format)),
+    sweep: (filter) => unwrap(bridge.sweep(filter)),
   };
 }

@@ -1,8 +1,9 @@
 import { useMemo } from 'react';
 import { SERIES } from '../../../shared/run.ts';
 import type { RunDetail, RunSummary } from '../../../shared/run.ts';
+import { describeProjection } from '../model/budget.ts';
 import type { BudgetForecast } from '../model/budget.ts';
-import { formatCount, formatPercent, formatUsd } from '../model/format.ts';
+import { formatCount, formatPercent, formatUsd, formatUsdRate } from '../model/format.ts';
 import { mergeLines, seriesXY } from '../model/lines.ts';
 import type { ChartOptions } from '../../../shared/route.ts';
 import { Gauge } from './Gauge.tsx';
@@ -48,9 +49,9 @@ export function BudgetPanel({ run, detail, forecast, options }: Props) {
             <dt>Spent</dt>
             <dd data-testid="budget-spent">{formatUsd(f.usage)}{f.limit !== null && ` of ${formatUsd(f.limit)}`}</dd>
             <dt>Burn rate</dt>
-            <dd data-testid="burn-rate">{f.burnPerHour === null ? 'not enough data' : `${formatUsd(f.burnPerHour)}/hour`}</dd>
+            <dd data-testid="burn-rate">{burnText(f)}</dd>
             <dt>At completion</dt>
-            <dd data-testid="projected">
+            <dd data-testid="projected" data-method={f.method ?? 'none'} title={describeProjection(f, run)}>
               {f.projected === null ? 'unknown' : `${formatUsd(f.projected)}${f.projectedPercent !== null ? ` (${formatPercent(f.projectedPercent)} of the limit)` : ''}`}
             </dd>
           </dl>
@@ -72,6 +73,13 @@ export function BudgetPanel({ run, detail, forecast, options }: Props) {
       </div>
     </section>
   );
+}
+
+/** Per iteration whenever iterations are known; per wall-clock hour only for runs without them (model/budget.ts). */
+function burnText(f: BudgetForecast): string {
+  if (f.perIteration !== null) return `${formatUsdRate(f.perIteration)}/iteration`;
+  if (f.burnPerHour !== null) return `${formatUsdRate(f.burnPerHour)}/hour`;
+  return 'not enough data';
 }
 
 /** The projection said plainly; overruns as an alert with the words, not just a red number. */

@@ -20,10 +20,10 @@ export const lineStroke = (l: LineSpec) => ({
  * update cost"). The hover dots (recharts' active dots) are drawn here too, at the row the
  * tooltip points at, so the synced hover with the other charts shows them as before.
  */
-export const DenseLines = memo(function DenseLines({ rows, lines }: { rows: readonly Row[]; lines: readonly LineSpec[] }) {
+export const DenseLines = memo(function DenseLines({ rows, lines, bridge = false }: { rows: readonly Row[]; lines: readonly LineSpec[]; bridge?: boolean }) {
   const sx = useXAxisScale();
   const sy = useYAxisScale();
-  const paths = useMemo(() => (sx === undefined || sy === undefined ? null : lines.map((l) => linePath(rows, l.key, sx as (x: number) => number | undefined, sy as (y: number) => number | undefined))), [rows, lines, sx, sy]);
+  const paths = useMemo(() => (sx === undefined || sy === undefined ? null : lines.map((l) => linePath(rows, l.key, sx as (x: number) => number | undefined, sy as (y: number) => number | undefined, bridge))), [rows, lines, sx, sy, bridge]);
   if (paths === null) return null;
   return (
     <>

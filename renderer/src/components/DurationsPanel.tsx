@@ -1,14 +1,14 @@
-import { memo, useMemo } from 'react';
+import { memo, useMemo, useRef } from 'react';
+import { useInView } from '../hooks/useInView.ts';
 import { Bar, BarChart, CartesianGrid, Tooltip, XAxis, YAxis } from 'recharts';
 import { PHASE_METRIC } from '../../../shared/catalog.ts';
-import { bucketQuantile } from '../../../shared/math/histogram.ts';
 import { PHASES } from '../../../shared/protocol/events.ts';
 import type { Phase } from '../../../shared/protocol/events.ts';
 import { SERIES } from '../../../shared/run.ts';
 import type { RunDetail, SeriesData } from '../../../shared/run.ts';
 import { formatCount, formatDuration } from '../model/format.ts';
 import { mergeLines, seriesXY } from '../model/lines.ts';
-import { SLOWDOWN_RATIO, bucketLabels, histogramOf, rollingQuantiles, slowdown } from '../model/quantiles.ts';
+import { SLOWDOWN_RATIO, bucketLabels, histogramOf, quantilesOf, rollingQuantiles, slowdown } from '../model/quantiles.ts';
 import type { ChartOptions } from '../../../shared/route.ts';
 import { PanelBoundary } from './PanelBoundary.tsx';
 import { SeriesChart } from './SeriesChart.tsx';
@@ -51,8 +51,15 @@ const DURATION_LINES = [
 const NO_NOTES: string[] = [];
 
 /** Memoised: a phase whose series did not change (model/reuse.ts) does not render again. */
-const PhaseDurations = memo(function PhaseDurations({ phase, series, origin, options }: { phase: Phase; series: SeriesData; origin: number; options: ChartOptions }) {
+const PhaseDurations = memo(function PhaseDurations({ phase, series: latest, origin, options }: { phase: Phase; series: SeriesData; origin: number; options: ChartOptions }) {
   const bounds = PHASE_METRIC[phase].buckets!;
+  // Off screen, the panel (its bar chart and header) keeps the series it last showed, as
+  // SeriesChart does: live updates cost nothing below the fold.
+  const panel = useRef<HTMLDivElement>(null);
+  const visible = useInView(panel);
+  const shownSeries = useRef(latest);
+  if (visible) shownSeries.current = latest;
+  const series = shownSeries.current;
   const shaped = useMemo(() => {
     const h = histogramOf(series.v, bounds);
     const labels = bucketLabels(bounds);
@@ -60,16 +67,19 @@ const PhaseDurations = memo(function PhaseDurations({ phase, series, origin, opt
     const xy = seriesXY(series, options.x, origin);
     const [p50 = [], p95 = []] = rollingQuantiles(xy.y, ROLLING_WINDOW, [0.5, 0.95]);
     const merged = mergeLines([{ key: 'p50', x: xy.x, y: p50 }, { key: 'p95', x: xy.x, y: p95 }], options.log);
-    return { bars, p50: bucketQuantile(0.5, bounds, h), p95: bucketQuantile(0.95, bounds, h), mode: xy.mode, merged, slow: slowdown(series.v, ROLLING_WINDOW), count: h.count };
+    // Exact quantiles of the observations, not the bucket interpolation: all iterations at 7 s
+    // are a p50 of 7 s, where the (5, 10] bucket would say 7.5 s.
+    const [p50All = Number.NaN, p95All = Number.NaN] = quantilesOf(series.v, [0.5, 0.95]);
+    return { bars, p50: p50All, p95: p95All, mode: xy.mode, merged, slow: slowdown(series.v, ROLLING_WINDOW), count: h.count };
   }, [series, bounds, options, origin]);
   const slowing = shaped.slow !== null && shaped.slow.ratio >= SLOWDOWN_RATIO;
   const sampled = series.points > series.v.length;
   return (
-    <div className="panel phase" data-testid={`phase-${phase}`}>
+    <div className="panel phase" data-testid={`phase-${phase}`} ref={panel}>
       <div className="phase-head">
         <h4>{PHASE_LABEL[phase]}</h4>
         <span className="muted">
-          {formatCount(shaped.count)} observation{shaped.count === 1 ? '' : 's'} · p50 {formatDuration(shaped.p50)} · p95 {formatDuration(shaped.p95)}
+          {formatCount(shaped.count)} observation{shaped.count === 1 ? '' : 's'} · <span data-testid={`p50-${phase}`}>p50 {formatDuration(shaped.p50)}</span> · <span data-testid={`p95-${phase}`}>p95 {formatDuration(shaped.p95)}</span>
         </span>
         {slowing && (
           <span className="slow-tag" role="status" data-testid={`slowdown-${phase}`}>

@@ -1,6 +1,6 @@
 import type { EngineInfo } from '../../../shared/api.ts';
 import type { ConnectionState } from '../api/useRuns.ts';
-import { EXPORTER_HREF, OVERVIEW_HREF } from '../../../shared/route.ts';
+import { EXPORTER_HREF, OVERVIEW_HREF, SWEEP_HREF } from '../../../shared/route.ts';
 import type { Route } from '../../../shared/route.ts';
 import { ConnectionIndicator } from './ConnectionIndicator.tsx';
 import { FLEET_HREF } from '../model/fleetRoute.ts';
@@ -19,6 +19,9 @@ export function Header({ connection, info, page, fleet = false }: { connection: 
       <nav className="header-nav" aria-label="Pages">
         <a href={OVERVIEW_HREF} aria-current={page === 'overview' && !fleet ? 'page' : undefined}>
           Runs
+        </a>
+        <a href={SWEEP_HREF} aria-current={page === 'sweep' && !fleet ? 'page' : undefined} data-testid="nav-sweep">
+          Sweep
         </a>
         <a href={FLEET_HREF} aria-current={fleet ? 'page' : undefined} data-testid="nav-fleet">
           Fleet

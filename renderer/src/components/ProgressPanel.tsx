@@ -25,7 +25,7 @@ export function ProgressPanel({ run, progress }: { run: RunSummary; progress: Pr
         <dt>ETA</dt>
         <dd data-testid="progress-eta">{p.eta === null ? 'unknown' : done ? 'done' : formatDuration(p.eta)}</dd>
         <dt>Pace</dt>
-        <dd title={`Mean of the last ${ETA_WINDOW} iteration durations`}>{p.secondsPerIteration === null ? MISSING : `${formatDuration(p.secondsPerIteration)} / iteration`}</dd>
+        <dd data-testid="progress-pace" title={p.paceFrom === 'durations' ? `Mean of the last ${ETA_WINDOW} iteration durations` : p.paceFrom === 'elapsed' ? 'Time the run has taken / iterations done (it reports no iteration durations)' : undefined}>{p.secondsPerIteration === null ? MISSING : `${formatDuration(p.secondsPerIteration)} / iteration`}</dd>
       </dl>
     </section>
   );

@@ -1,4 +1,6 @@
 import { memo, useCallback, useContext, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import type { RefObject } from 'react';
+import { useInView } from '../hooks/useInView.ts';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceArea, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
 import type { Row } from '../model/lines.ts';
 import { nearestTick } from '../model/sync.ts';
@@ -7,8 +9,9 @@ import type { XMode } from '../../../shared/route.ts';
 import { niceTicks } from '../model/chartTicks.ts';
 import { DenseLines, lineStroke } from './DenseLines.tsx';
 import type { Guide, LineSpec } from './chartTypes.ts';
-import { pointBudget, rowsForBudget } from '../model/pixels.ts';
-import { axisFormatter, formatCompact, formatCount, formatElapsed, formatMetric } from '../model/format.ts';
+import { pointBudget, rowsForBudget, rowsForLines } from '../model/pixels.ts';
+import { axisFormatter, formatCompact, formatMetric } from '../model/format.ts';
+import { preciseXLabel, xTickFormatter } from '../model/tickLabels.ts';
 
 export type { Guide, LineSpec } from './chartTypes.ts';
 
@@ -37,11 +40,6 @@ export interface SeriesChartProps {
   xDomain?: [number, number];
 }
 
-const X_FORMAT: Record<XMode, (x: number) => string> = {
-  step: (x) => formatCount(x),
-  relative: formatElapsed,
-  wall: (x) => new Date(x * 1000).toLocaleTimeString('en-US', { hour12: false }),
-};
 const X_LABEL: Record<XMode, string> = { step: 'step', relative: 'time since start', wall: 'wall-clock time' };
 
 const NONE: readonly never[] = [];
@@ -64,12 +62,24 @@ const LEGEND_WRAPPER = { fontSize: 11 };
  * are drawn by DenseLines (one memoised path each); recharts' Lines stay, hidden, for the y
  * domain and the tooltip.
  */
-export const SeriesChart = memo(function SeriesChart({ title, id, rows, lines, xMode, log = false, latest, formatValue = formatMetric, unit, guides = NONE, notes = NONE, height = 200, legend = false, connectGaps = false, syncId, xDomain }: SeriesChartProps) {
-  const [zoom, setZoom] = useState<[number, number] | null>(null);
+export const SeriesChart = memo(function SeriesChart(props: SeriesChartProps) {
+  // Off screen, a chart keeps drawing the props it last drew: a live update costs it nothing
+  // until it scrolls back in (then it draws the newest). The figure is what is observed.
+  const figure = useRef<HTMLElement>(null);
+  const visible = useInView(figure);
+  // The run's shared time range is read here, not in the body: a context change would render
+  // the body past its memo, off screen too.
   const shared = useContext(RunTimeDomain);
-  const domain = xDomain ?? (syncId !== undefined && xMode !== 'step' ? shared : undefined);
+  const xDomain = props.xDomain ?? (props.syncId !== undefined && props.xMode !== 'step' ? shared : undefined);
+  const drawn = useRef({ ...props, xDomain });
+  if (visible) drawn.current = { ...props, xDomain };
+  return <ChartBody {...drawn.current} figureRef={figure} />;
+});
+
+const ChartBody = memo(function ChartBody({ title, id, rows, lines, xMode, log = false, latest, formatValue = formatMetric, unit, guides = NONE, notes = NONE, height = 200, legend = false, connectGaps = false, syncId, xDomain, figureRef }: SeriesChartProps & { figureRef: RefObject<HTMLElement | null> }) {
+  const [zoom, setZoom] = useState<[number, number] | null>(null);
+  const domain = xDomain;
   const [drag, setDrag] = useState<{ from: number; to: number } | null>(null);
-  const formatX = X_FORMAT[xMode];
   const plot = useRef<HTMLDivElement>(null);
   // The plot's width in px, measured before the first paint and on every resize; null until then.
   const [width, setWidth] = useState<number | null>(null);
@@ -86,7 +96,7 @@ export const SeriesChart = memo(function SeriesChart({ title, id, rows, lines, x
   }, [empty]);
   const visible = useMemo(() => (zoom === null ? rows : rows.filter((r) => r.x >= zoom[0] && r.x <= zoom[1])), [rows, zoom]);
   const drawn = useMemo(
-    () => (connectGaps || width === null || lines.length === 0 ? visible : rowsForBudget(visible, lines[0]!.key, pointBudget(width))),
+    () => (width === null || lines.length === 0 ? visible : connectGaps ? rowsForLines(visible, lines.map((l) => l.key), pointBudget(width)) : rowsForBudget(visible, lines[0]!.key, pointBudget(width))),
     [visible, connectGaps, width, lines],
   );
   const [lo, hi] = useMemo(() => yExtent(drawn, lines, guides), [drawn, lines, guides]);
@@ -95,13 +105,16 @@ export const SeriesChart = memo(function SeriesChart({ title, id, rows, lines, x
   // Round tick values that stay put while live points arrive (model/chartTicks.ts says why).
   const [x0, x1] = zoom ?? domain ?? [drawn[0]?.x ?? Number.NaN, drawn[drawn.length - 1]?.x ?? Number.NaN];
   const xTicks = useMemo(() => niceTicks(x0, x1, 5, { time: xMode !== 'step', integer: xMode === 'step' }), [x0, x1, xMode]);
-  const labelFormatter = useCallback((x: unknown) => `${X_LABEL[xMode]} ${formatX(Number(x))}`, [xMode, formatX]);
+  // Labels as precise as the ticks are close (model/tickLabels.ts): a replayed run spanning
+  // milliseconds reads 2.01s, 2.02s, not 2s four times. The hover label goes to the millisecond.
+  const formatX = useMemo(() => xTickFormatter(xMode, xTicks), [xMode, xTicks]);
+  const labelFormatter = useCallback((x: unknown) => `${X_LABEL[xMode]} ${preciseXLabel(xMode, Number(x))}`, [xMode]);
   const valueFormatter = useCallback((v: unknown, name: unknown) => [typeof v === 'number' ? formatValue(v) : String(v), name] as [string, string], [formatValue]);
   const style = useMemo(() => ({ width: '100%', height, userSelect: 'none' as const }), [height]);
   // Lines drawn by DenseLines (one memoised path each) rather than by recharts' Line, except
-  // where recharts' own drawing shows something this does not: a legend (its entries follow
-  // the Lines, greyed when hidden) and a single point (recharts draws it as a dot).
-  const dense = !legend && drawn.length > 1;
+  // a single point (recharts draws it as a dot). Overlaid runs (connectGaps) and charts with a
+  // legend take this path too: the legend is drawn here, from the same line specs.
+  const dense = drawn.length > 1;
 
   const endDrag = () => {
     if (drag !== null && drag.from !== drag.to) setZoom([Math.min(drag.from, drag.to), Math.max(drag.from, drag.to)]);
@@ -109,7 +122,7 @@ export const SeriesChart = memo(function SeriesChart({ title, id, rows, lines, x
   };
 
   return (
-    <figure className={`panel chart chart-${id}`} data-testid={`chart-${id}`}>
+    <figure className={`panel chart chart-${id}`} data-testid={`chart-${id}`} ref={figureRef}>
       <figcaption className="chart-head">
         <span className="chart-title">
           {title}
@@ -122,6 +135,7 @@ export const SeriesChart = memo(function SeriesChart({ title, id, rows, lines, x
         )}
         <span className="chart-latest">{latest ?? ''}</span>
       </figcaption>
+      {legend && dense && <ChartLegend lines={lines} />}
       {empty ? (
         <p className="chart-empty">No data yet.</p>
       ) : (
@@ -164,7 +178,7 @@ export const SeriesChart = memo(function SeriesChart({ title, id, rows, lines, x
                 fontSize={11}
               />
               <Tooltip isAnimationActive={false} includeHidden={dense} labelFormatter={labelFormatter} formatter={valueFormatter} contentStyle={TOOLTIP_CONTENT} labelStyle={TOOLTIP_LABEL} itemStyle={TOOLTIP_ITEM} />
-              {legend && <Legend verticalAlign="top" height={22} iconType="plainline" wrapperStyle={LEGEND_WRAPPER} />}
+              {legend && !dense && <Legend verticalAlign="top" height={22} iconType="plainline" wrapperStyle={LEGEND_WRAPPER} />}
               {guides.map((g) => (
                 <ReferenceLine key={g.y} y={g.y} className={`guide guide-${g.tone}`} strokeDasharray="4 4" ifOverflow="extendDomain" label={{ value: g.label, position: 'insideTopLeft', fontSize: 10 }} />
               ))}
@@ -183,7 +197,7 @@ export const SeriesChart = memo(function SeriesChart({ title, id, rows, lines, x
                   className={`series series-${l.key}`}
                 />
               ))}
-              {dense && <DenseLines rows={drawn} lines={lines} />}
+              {dense && <DenseLines rows={drawn} lines={lines} bridge={connectGaps} />}
               {drag !== null && drag.from !== drag.to && <ReferenceArea x1={drag.from} x2={drag.to} strokeOpacity={0.3} fillOpacity={0.15} />}
             </LineChart>
           )}
@@ -199,6 +213,22 @@ export const SeriesChart = memo(function SeriesChart({ title, id, rows, lines, x
 });
 
 const AUTO_DOMAIN: ['auto', 'auto'] = ['auto', 'auto'];
+
+/** The legend of a chart whose lines DenseLines draws: a stroke sample and the label per line. */
+const ChartLegend = memo(function ChartLegend({ lines }: { lines: readonly LineSpec[] }) {
+  return (
+    <ul className="chart-legend" aria-label="Legend">
+      {lines.map((l) => (
+        <li key={l.key}>
+          <svg width="16" height="8" aria-hidden="true">
+            <line x1="0" y1="4" x2="16" y2="4" {...lineStroke(l)} />
+          </svg>
+          {l.label}
+        </li>
+      ))}
+    </ul>
+  );
+});
 
 /** The range of the plotted values and guide lines (which extend the domain): y tick labels stay distinct over it. */
 function yExtent(rows: readonly Row[], lines: readonly LineSpec[], guides: readonly Guide[]): [number, number] {

@@ -9,8 +9,12 @@
 /** Steps for axes in seconds (relative and wall-clock time), after which 1-2-5 steps of hours. */
 const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1_800, 3_600, 7_200, 10_800, 21_600, 43_200, 86_400];
 
+const MIN_TIME_STEP = 0.001;
+
 function niceStep(raw: number, time: boolean, integer: boolean): number {
   if (time) {
+    // Nothing on screen times events closer than a millisecond: finer ticks could only repeat labels.
+    if (raw < MIN_TIME_STEP) return MIN_TIME_STEP;
     const s = TIME_STEPS.find((t) => t >= raw);
     if (s !== undefined && raw >= 1) return s;
     if (raw > 86_400) return 86_400 * niceStep(raw / 86_400, false, false);

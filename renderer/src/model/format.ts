@@ -18,6 +18,15 @@ export function formatUsd(value: number | null): string {
   return usd.format(value);
 }
 
+/**
+ * A rate in dollars (per iteration, per hour): cents like formatUsd, but a rate below a cent
+ * keeps two significant digits (`$0.0042`), since `$0.00/iteration` would hide a real cost.
+ */
+export function formatUsdRate(value: number | null): string {
+  if (value === null || !Number.isFinite(value) || value === 0 || Math.abs(value) >= 0.01) return formatUsd(value);
+  return `${value < 0 ? '-' : ''}$${trimZeros(Math.abs(value).toPrecision(2))}`;
+}
+
 /** Iteration counts and other whole numbers: `12,000`; fractions keep up to 2 decimals. */
 export function formatCount(value: number | null): string {
   if (value === null) return MISSING;

@@ -10,11 +10,14 @@ import type { Row } from './lines.ts';
 /** Two decimals of a pixel: shorter strings, no visible difference. */
 const px = (v: number) => Math.round(v * 100) / 100;
 
-export function linePath(rows: readonly Row[], key: string, sx: (x: number) => number | undefined, sy: (y: number) => number | undefined): string {
+export function linePath(rows: readonly Row[], key: string, sx: (x: number) => number | undefined, sy: (y: number) => number | undefined, bridge = false): string {
   let d = '';
   let open = false;
   for (const row of rows) {
     const v = row[key];
+    // Overlaid runs sample different x: a row without this line's key is another line's point,
+    // bridged (recharts' connectNulls); a null there is a real gap and still breaks the line.
+    if (bridge && v === undefined) continue;
     const x = typeof v === 'number' && Number.isFinite(v) ? sx(row.x) : undefined;
     const y = x === undefined ? undefined : sy(v as number);
     if (x === undefined || y === undefined || !Number.isFinite(x) || !Number.isFinite(y)) {

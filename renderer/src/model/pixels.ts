@@ -34,3 +34,31 @@ export function rowsForBudget(rows: readonly Row[], key: string, budget: number)
   }
   return lttbIndices(x, y, budget).map((i) => rows[i]!);
 }
+
+/**
+ * For lines sampled at different x (overlaid runs, `connectGaps`): every line thinned to
+ * `budget` of its own points by LTTB, and the rows any line keeps, in x order. Each run keeps
+ * its shape at one point per pixel, where thinning by the first line alone would drop the
+ * others' points. Returns `rows` itself when every line already fits.
+ */
+export function rowsForLines(rows: readonly Row[], keys: readonly string[], budget: number): readonly Row[] {
+  const keep = new Uint8Array(rows.length);
+  let thinned = false;
+  for (const key of keys) {
+    const at: number[] = [];
+    for (let i = 0; i < rows.length; i++) if (rows[i]![key] !== undefined) at.push(i);
+    if (at.length <= budget) {
+      for (const i of at) keep[i] = 1;
+      continue;
+    }
+    thinned = true;
+    const x = Float64Array.from(at, (i) => rows[i]!.x);
+    const y = Float64Array.from(at, (i) => {
+      const v = rows[i]![key];
+      return typeof v === 'number' ? v : Number.NaN;
+    });
+    for (const j of lttbIndices(x, y, budget)) keep[at[j]!] = 1;
+  }
+  if (!thinned) return rows;
+  return rows.filter((_, i) => keep[i] === 1);
+}

@@ -37,6 +37,12 @@ export function rollingQuantiles(values: readonly number[], window: number, qs: 
   return out;
 }
 
+/** The quantiles `qs` of the finite values (type 7, as quantileSorted); NaN each when there are none. */
+export function quantilesOf(values: readonly number[], qs: readonly number[]): number[] {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  return qs.map((q) => quantileSorted(sorted, q));
+}
+
 /** The observations as a histogram over `bounds` (le inclusive, plus overflow), as the exporter buckets them. */
 export function histogramOf(values: readonly number[], bounds: readonly number[]): HistogramData {
   const h = emptyHistogram(bounds);

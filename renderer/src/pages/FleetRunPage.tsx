@@ -149,6 +149,8 @@ function Charts({ detail, chart }: { detail: FleetRunDetail; chart: ChartOptions
         t: usage?.t ?? [],
         v: usage?.v ?? [],
         currentIteration: detail.current_iteration,
+        totalIterations: detail.total_iterations,
+        ended: detail.status !== 'running' && detail.status !== 'stalled',
         eta: null,
         secondsPerIteration: null,
       }),

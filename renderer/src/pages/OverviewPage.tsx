@@ -10,7 +10,7 @@ import { StatusTiles } from '../components/StatusTiles.tsx';
 import { navigate } from '../hooks/useHashRoute.ts';
 import { useNow } from '../hooks/useNow.ts';
 import { overviewTotals } from '../model/overview.ts';
-import { runProgress } from '../model/progress.ts';
+import { runElapsed, runProgress } from '../model/progress.ts';
 import { compareHref } from '../../../shared/route.ts';
 import type { OverviewState, RunFilter, SortKey } from '../../../shared/route.ts';
 import type { RunIndex } from '../model/runIndex.ts';
@@ -38,7 +38,8 @@ export function OverviewPage({ runs, loaded, connection, info, view }: Props) {
       [...runs.values()].map((run) => ({
         run,
         eta: runProgress(run, minis.get(run.job_id)?.iterationSeconds ?? [], now).eta,
-        elapsed: Math.max(0, Math.floor((run.ended_at ?? now) - run.started_at)),
+        // Whole seconds while running (rows stay equal between clock ticks); exact once ended.
+        elapsed: run.ended_at !== null || run.imported ? runElapsed(run, now) : Math.floor(runElapsed(run, now)),
       })),
     [runs, minis, now],
   );

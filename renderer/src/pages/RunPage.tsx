@@ -24,7 +24,7 @@ import { useNow } from '../hooks/useNow.ts';
 import { budgetForecast } from '../model/budget.ts';
 import { formatCount, formatDuration, formatMetric, formatRelative, formatTimestamp, formatUsd } from '../model/format.ts';
 import { displayName } from '../model/overview.ts';
-import { runProgress } from '../model/progress.ts';
+import { runElapsed, runProgress } from '../model/progress.ts';
 import { DEFAULT_OVERVIEW, OVERVIEW_HREF } from '../../../shared/route.ts';
 import type { ChartOptions } from '../../../shared/route.ts';
 
@@ -123,7 +123,7 @@ function RunHeader({ run }: { run: RunSummary }) {
 
 function RunSummaryPanel({ run }: { run: RunSummary }) {
   const now = useNow();
-  const elapsed = (run.ended_at ?? now) - run.started_at;
+  const elapsed = runElapsed(run, now);
   return (
     <section className="panel stats" aria-label="Summary">
       <Stat label="Budget">
@@ -140,7 +140,7 @@ function RunSummaryPanel({ run }: { run: RunSummary }) {
       <Stat label="Started" title={formatTimestamp(run.started_at)}>
         {formatRelative(run.started_at, now)}
       </Stat>
-      <Stat label={run.ended_at === null ? 'Running for' : 'Took'}>{formatDuration(elapsed)}</Stat>
+      <Stat label={run.ended_at === null && !run.imported ? 'Running for' : 'Took'}>{formatDuration(elapsed)}</Stat>
       <Stat label="Last event" title={formatTimestamp(run.last_event_at)}>
         {formatRelative(run.last_event_at, now)}
       </Stat>
@@ -173,6 +173,8 @@ function RunPanels({ run, detail, chart, stallAfterSeconds }: { run: RunSummary;
         t: usage?.t ?? [],
         v: usage?.v ?? [],
         currentIteration: run.current_iteration,
+        totalIterations: run.total_iterations,
+        ended: run.status !== 'running' && run.status !== 'stalled',
         eta: progress.eta,
         secondsPerIteration: progress.secondsPerIteration,
       }),

@@ -25,6 +25,10 @@ describe('linePath', () => {
     expect(linePath(rows([1, 2]), 'a', () => undefined, sy)).toBe('');
   });
 
+  it('bridges rows without the key for overlaid runs (connectGaps), but not a null', () => {
+    expect(linePath(rows([1, undefined, 3, null, 5]), 'a', sx, sy, true)).toBe('M0,99L20,97M40,95');
+  });
+
   it('draws exactly one M or L per finite point (what the e2e tests count)', () => {
     const ys = Array.from({ length: 500 }, (_, i) => Math.sin(i));
     expect(linePath(rows(ys), 'a', sx, sy).match(/[ML]/g)!.length).toBe(500);

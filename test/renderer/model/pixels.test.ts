@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Row } from '../../../renderer/src/model/lines.ts';
-import { PLOT_GUTTER_PX, pointBudget, rowsForBudget } from '../../../renderer/src/model/pixels.ts';
+import { PLOT_GUTTER_PX, pointBudget, rowsForBudget, rowsForLines } from '../../../renderer/src/model/pixels.ts';
 
 const rowsOf = (ys: Array<number | null | undefined>): Row[] => ys.map((y, i) => (y === undefined ? ({ x: i } as Row) : ({ x: i, raw: y, smooth: y } as Row)));
 
@@ -41,5 +41,23 @@ describe('rowsForBudget', () => {
     expect(out[0]!.x).toBe(0);
     expect(out.at(-1)!.x).toBe(999);
     expect(out.every((r, i) => i === 0 || r.x > out[i - 1]!.x)).toBe(true);
+  });
+});
+
+describe('rowsForLines: overlaid runs at different x, each thinned on its own', () => {
+  // Run a at even x, run b at odd x, 100 points each.
+  const rows: Row[] = Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? ({ x: i, a: Math.sin(i) } as Row) : ({ x: i, b: Math.cos(i) } as Row)));
+
+  it('keeps each line to the budget of its own points, and both lines\' ends', () => {
+    const out = rowsForLines(rows, ['a', 'b'], 10);
+    expect(out.filter((r) => 'a' in r).length).toBe(10);
+    expect(out.filter((r) => 'b' in r).length).toBe(10);
+    expect([out[0]!.x, out.at(-1)!.x]).toEqual([0, 199]);
+    expect(out.some((r) => r.x === 198) && out.some((r) => r.x === 1)).toBe(true);
+    expect(out.every((r, i) => i === 0 || r.x > out[i - 1]!.x)).toBe(true);
+  });
+
+  it('returns the rows themselves when every line fits', () => {
+    expect(rowsForLines(rows, ['a', 'b'], 100)).toBe(rows);
   });
 });

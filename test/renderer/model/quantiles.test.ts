@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bucketQuantile } from '../../../shared/math/histogram.ts';
 import { PHASE_METRIC } from '../../../shared/catalog.ts';
-import { bucketLabels, histogramOf, quantileSorted, rollingQuantiles, slowdown } from '../../../renderer/src/model/quantiles.ts';
+import { bucketLabels, histogramOf, quantileSorted, quantilesOf, rollingQuantiles, slowdown } from '../../../renderer/src/model/quantiles.ts';
 
 describe('quantileSorted: linear interpolation between closest ranks', () => {
   it.each([
@@ -82,5 +82,19 @@ describe('slowdown: recent median over early median', () => {
     ['an early median of 0', [0, 0, 0, 5, 5, 5]],
   ])('is null for %s', (_name, values) => {
     expect(slowdown(values)).toBeNull();
+  });
+});
+
+describe('quantilesOf: the p50 and p95 the phase header shows, exact over the observations', () => {
+  it.each<[string, number[], number[]]>([
+    // Every iteration took 7 s: the (5, 10] bucket would interpolate a p50 of 7.5 s.
+    ['all equal', [7, 7, 7, 7], [7, 7]],
+    // 10 x 10 s then 10 x 30 s: the bucket interpolation says p95 = 28 s; the observations say 30 s.
+    ['a slowdown', [...Array<number>(10).fill(10), ...Array<number>(10).fill(30)], [20, 30]],
+    ['NaN is left out', [1, Number.NaN, 3], [2, 2.9]],
+    ['none', [], [Number.NaN, Number.NaN]],
+  ])('%s', (_name, values, want) => {
+    const got = quantilesOf(values, [0.5, 0.95]);
+    got.forEach((g, i) => (Number.isNaN(want[i]!) ? expect(g).toBeNaN() : expect(g).toBeCloseTo(want[i]!, 9)));
   });
 });
