@@ -13,6 +13,10 @@
  * - `mantissa`: every number shares its sign and exponent (a client clock's float seconds), so
  *   the 52-bit mantissa is an exact integer, stored as delta-of-delta like `decimal`.
  *
+ * - `float32`: every number is a float32 (a loss from `tensor.item()`), mapped to an integer in
+ *   float order; deltas in three buckets, the first `w` bits wide, w chosen per column for the
+ *   fewest bits (noise costs about its entropy, where XOR pays for a window that never fits).
+ *
  * Layout of one column: word 0 = mode (2 bits) | bucket width << 2 (4 bits) | param << 6 (12
  * bits: k, or the sign and exponent) | (words that follow) << 18, then the bit stream, most
  * significant bit first.
@@ -21,6 +25,7 @@
 const MODE_XOR = 0;
 const MODE_DECIMAL = 1;
 const MODE_MANTISSA = 2;
+const MODE_FLOAT32 = 3;
 
 /** Integers up to 2^50 keep every delta (< 2^51) and delta-of-delta (< 2^52) exact in a double. */
 const MAX_DECIMAL_INT = 2 ** 50;
@@ -34,6 +39,8 @@ const u32 = new Uint32Array(f64.buffer);
 const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const HI = LITTLE ? 1 : 0;
 const LO = LITTLE ? 0 : 1;
+const f32 = new Float32Array(1);
+const f32bits = new Uint32Array(f32.buffer);
 
 class BitWriter {
   words = new Uint32Array(64);
@@ -335,6 +342,89 @@ function asMantissa(col: ArrayLike<number>, n: number): { top: number; ints: Flo
   return { top, ints };
 }
 
+/** The column's float32 patterns as integers in float order (negatives flipped), or null when one is not a float32. */
+function asFloat32(col: ArrayLike<number>, n: number): Float64Array | null {
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = col[i]!;
+    f32[0] = x;
+    f64[0] = f32[0]!;
+    const back = [u32[HI]!, u32[LO]!];
+    f64[0] = x;
+    // Bit for bit: a NaN's payload must survive the narrowing too.
+    if (back[0] !== u32[HI] || back[1] !== u32[LO]) return null;
+    const b = f32bits[0]!;
+    keys[i] = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+  }
+  return keys;
+}
+
+/** Bits one delta takes with a first bucket `w` bits wide. */
+function deltaBits(d: number, w: number): number {
+  if (fits(d, w)) return 1 + w;
+  if (fits(d, w + 4)) return 2 + w + 4;
+  if (fits(d, w + 8)) return 3 + w + 8;
+  return 3 + 33;
+}
+
+function encodeFloat32(keys: Float64Array, n: number, w: BitWriter): number {
+  let width = 1;
+  let least = Infinity;
+  for (let k = 1; k <= 24; k++) {
+    let bits = 0;
+    for (let i = 1; i < n; i++) bits += deltaBits(keys[i]! - keys[i - 1]!, k);
+    if (bits < least) {
+      least = bits;
+      width = k;
+    }
+  }
+  w.write(keys[0]!, 32);
+  for (let i = 1; i < n; i++) {
+    const d = keys[i]! - keys[i - 1]!;
+    if (fits(d, width)) {
+      w.write(0, 1);
+      w.write(d, width);
+    } else if (fits(d, width + 4)) {
+      w.write(0b10, 2);
+      w.write(d, width + 4);
+    } else if (fits(d, width + 8)) {
+      w.write(0b110, 3);
+      w.write(d, width + 8);
+    } else {
+      // 33 bits signed: a sign bit, then the magnitude's 32.
+      w.write(0b111, 3);
+      w.write(d < 0 ? 1 : 0, 1);
+      w.write(Math.abs(d), 32);
+    }
+  }
+  return width;
+}
+
+function decodeFloat32(r: BitReader, out: Float64Array, at: number, n: number, width: number): void {
+  let key = r.read(32);
+  for (let i = 0; i < n; i++) {
+    if (i > 0) {
+      let d: number;
+      if (r.bit() === 0) d = signedWide(r.read(width), width);
+      else if (r.bit() === 0) d = signedWide(r.read(width + 4), width + 4);
+      else if (r.bit() === 0) d = signedWide(r.read(width + 8), width + 8);
+      else {
+        const neg = r.bit();
+        const m = r.read(32);
+        d = neg ? -m : m;
+      }
+      key += d;
+    }
+    f32bits[0] = key >= 0x80000000 ? (key - 0x80000000) >>> 0 : ~key >>> 0;
+    out[at + i] = f32[0]!;
+  }
+}
+
+/** `x` as a `bits`-bit two's complement number (bits up to 32). */
+function signedWide(x: number, bits: number): number {
+  return bits >= 32 ? x | 0 : x >= 2 ** (bits - 1) ? x - 2 ** bits : x;
+}
+
 /** One column, encoded the shortest way that applies (an empty one is its header alone). */
 export function encodeColumn(col: ArrayLike<number>, n = col.length): Uint32Array {
   if (!Number.isInteger(n) || n < 0 || n > MAX_COLUMN_POINTS || n > col.length) {
@@ -355,6 +445,12 @@ export function encodeColumn(col: ArrayLike<number>, n = col.length): Uint32Arra
   if (dec) dod(MODE_DECIMAL, dec.k, dec.ints);
   const man = asMantissa(col, n);
   if (man) dod(MODE_MANTISSA, man.top, man.ints);
+  const keys = asFloat32(col, n);
+  if (keys) {
+    const w = new BitWriter();
+    const width = encodeFloat32(keys, n, w);
+    candidates.push({ mode: MODE_FLOAT32, width: 0, param: width, body: w.finish() });
+  }
   let best = candidates[0]!;
   for (const c of candidates) if (c.body.length < best.body.length) best = c;
   const out = new Uint32Array(1 + best.body.length);
@@ -386,7 +482,7 @@ export function decodeColumn(words: Uint32Array, start: number, n: number, out: 
       u32[LO] = m >>> 0;
       out[i] = f64[0]!;
     }
-  } else throw new Error(`unknown column mode ${mode}`);
+  } else decodeFloat32(r, out, at, n, param);
   return start + 1 + len;
 }
 
