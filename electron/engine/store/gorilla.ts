@@ -216,42 +216,56 @@ function decodeXor(r: BitReader, out: Float64Array, at: number, n: number): void
   }
 }
 
-/** Whether `d` fits `bits` bits, signed. */
-function fits(d: number, bits: number): boolean {
-  return d >= -(2 ** (bits - 1)) && d < 2 ** (bits - 1);
+/** The fewest bits that hold `d` as a signed number (1..32), or 64 beyond 32. */
+function sbits(d: number): number {
+  if (d < -2147483648 || d >= 2147483648) return 64;
+  return 33 - Math.clz32(d < 0 ? -d - 1 : d);
 }
 
-/** Bits one delta-of-delta takes with a first bucket `w` bits wide (Gorilla's are 7, 9, 12). */
-function dodBits(d: number, w: number): number {
-  if (d === 0) return 1;
-  if (fits(d, w)) return 2 + w;
-  if (fits(d, w + 3)) return 6 + w;
-  if (fits(d, w + 7)) return 11 + w;
-  return fits(d, 32) ? 37 : 69;
+/** Whether `d` fits `bits` bits, signed. */
+function fits(d: number, bits: number): boolean {
+  return sbits(d) <= bits;
+}
+
+/** Bits a delta-of-delta of `len` signed bits takes with a first bucket `w` bits wide (Gorilla's are 7, 9, 12). */
+function dodBits(len: number, w: number): number {
+  if (len <= w) return 2 + w;
+  if (len <= w + 3) return 6 + w;
+  if (len <= w + 7) return 11 + w;
+  return len <= 32 ? 37 : 69;
 }
 
 export const MAX_BUCKET_WIDTH = 12;
 
-/** Deltas-of-delta of the integers, and the first bucket width (1..12) that stores them in the fewest bits. */
-function planDod(ints: Float64Array, n: number): { dods: Float64Array; width: number } {
-  const dods = new Float64Array(n);
-  let prevDelta = 0;
-  for (let i = 1; i < n; i++) {
-    const delta = ints[i]! - ints[i - 1]!;
-    dods[i] = delta - prevDelta;
-    prevDelta = delta;
-  }
+/** The width among 1..max with the fewest bits for values whose signed lengths are counted in `hist`. */
+function bestWidth(hist: Uint32Array, max: number, cost: (len: number, w: number) => number): number {
   let width = 1;
   let least = Infinity;
-  for (let w = 1; w <= MAX_BUCKET_WIDTH; w++) {
+  for (let w = 1; w <= max; w++) {
     let bits = 0;
-    for (let i = 1; i < n; i++) bits += dodBits(dods[i]!, w);
+    for (let len = 1; len < hist.length; len++) if (hist[len]! > 0) bits += hist[len]! * cost(len, w);
     if (bits < least) {
       least = bits;
       width = w;
     }
   }
-  return { dods, width };
+  return width;
+}
+
+/** Deltas-of-delta of the integers, and the first bucket width (1..12) that stores them in the fewest bits. */
+function planDod(ints: Float64Array, n: number): { dods: Float64Array; width: number } {
+  const dods = new Float64Array(n);
+  const hist = new Uint32Array(65);
+  let prevDelta = 0;
+  for (let i = 1; i < n; i++) {
+    const delta = ints[i]! - ints[i - 1]!;
+    const dod = delta - prevDelta;
+    dods[i] = dod;
+    prevDelta = delta;
+    // A zero takes one bit whatever the width.
+    if (dod !== 0) hist[sbits(dod)]!++;
+  }
+  return { dods, width: bestWidth(hist, MAX_BUCKET_WIDTH, dodBits) };
 }
 
 /** Delta-of-delta of exact integers, in Gorilla's buckets (first one `width` bits wide) plus a raw escape. */
@@ -359,25 +373,18 @@ function asFloat32(col: ArrayLike<number>, n: number): Float64Array | null {
   return keys;
 }
 
-/** Bits one delta takes with a first bucket `w` bits wide. */
-function deltaBits(d: number, w: number): number {
-  if (fits(d, w)) return 1 + w;
-  if (fits(d, w + 4)) return 2 + w + 4;
-  if (fits(d, w + 8)) return 3 + w + 8;
+/** Bits a delta of `len` signed bits takes with a first bucket `w` bits wide. */
+function deltaBits(len: number, w: number): number {
+  if (len <= w) return 1 + w;
+  if (len <= w + 4) return 2 + w + 4;
+  if (len <= w + 8) return 3 + w + 8;
   return 3 + 33;
 }
 
 function encodeFloat32(keys: Float64Array, n: number, w: BitWriter): number {
-  let width = 1;
-  let least = Infinity;
-  for (let k = 1; k <= 24; k++) {
-    let bits = 0;
-    for (let i = 1; i < n; i++) bits += deltaBits(keys[i]! - keys[i - 1]!, k);
-    if (bits < least) {
-      least = bits;
-      width = k;
-    }
-  }
+  const hist = new Uint32Array(65);
+  for (let i = 1; i < n; i++) hist[sbits(keys[i]! - keys[i - 1]!)]!++;
+  const width = bestWidth(hist, 24, deltaBits);
   w.write(keys[0]!, 32);
   for (let i = 1; i < n; i++) {
     const d = keys[i]! - keys[i - 1]!;
@@ -420,9 +427,9 @@ function decodeFloat32(r: BitReader, out: Float64Array, at: number, n: number, w
   }
 }
 
-/** `x` as a `bits`-bit two's complement number (bits up to 32). */
+/** `x` as a `bits`-bit two's complement number (bits 1..32). */
 function signedWide(x: number, bits: number): number {
-  return bits >= 32 ? x | 0 : x >= 2 ** (bits - 1) ? x - 2 ** bits : x;
+  return (x << (32 - bits)) >> (32 - bits);
 }
 
 /** One column, encoded the shortest way that applies (an empty one is its header alone). */
