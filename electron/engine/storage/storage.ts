@@ -100,8 +100,12 @@ const LOCK_FILE = 'lock';
 const lockedHere = new Set<string>();
 /** A quick look at a log's end reads this much; an end record larger than that means a full read. */
 const TAIL_BYTES = 256 * 1024;
-/** Run logs compaction writes at once: open file handles stay bounded by this (plus the journal's one). */
-const COMPACT_PARALLEL = 8;
+/**
+ * Run logs compaction writes at once: open file handles stay bounded by this (plus the
+ * journal's one). Small on purpose: file I/O runs on libuv's thread pool (4 threads by default),
+ * and the journal's write + fdatasync, which acks wait for, must not queue behind compaction's.
+ */
+const COMPACT_PARALLEL = 2;
 
 class RunLog {
   /** Records appended but not yet committed to the journal. */
@@ -805,6 +809,14 @@ export class Storage implements Journal {
     if (decoded.corrupt > 0) {
       this.stats.recovery.corrupt_record += decoded.corrupt;
       this.opts.warn(`storage: ${decoded.corrupt} damaged record(s) skipped in ${file}`);
+    }
+    if (buf.indexOf(0x0a) < 0) {
+      // Created, then a crash before its first record was whole (no line end at all): its
+      // records are still in the journal. Anything with a line in it is evidence, kept below.
+      unlinkSync(file);
+      this.stats.recovery.torn_tail++;
+      this.opts.warn(`storage: removed ${file}, cut short before its first record (its events are replayed from the journal)`);
+      return null;
     }
     const header = decoded.records[0]?.rec;
     if (!header || header.k !== 'hdr' || typeof header.job_id !== 'string' || typeof header.agent_id !== 'string') {

@@ -151,6 +151,21 @@ describe('damage', () => {
     expect(warnings.join('\n')).toMatch(/cut a torn record of \d+ bytes from the end of .*t-[0-9a-f]{16}\.twlog/);
   });
 
+  it('removes a log that a crash cut short before its first whole record (its events are in the journal)', async () => {
+    await boot();
+    await restart(); // the runs folder exists
+    await engine!.stop();
+    engine = null;
+    writeFileSync(logOf('empty'), '');
+    writeFileSync(logOf('half'), 'bab0f5d0 {"k":"hdr","v":1,"job_');
+    const e = await boot();
+    expect([existsSync(logOf('empty')), existsSync(logOf('half')), e.storage.stats.recovery.torn_tail, e.storage.stats.recovery.corrupt_file, e.store.size]).toEqual([false, false, 2, 0, 0]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^storage: removed .*(empty|half)-[0-9a-f]+\.twlog, cut short before its first record \(its events are replayed from the journal\)$/),
+      expect.stringMatching(/^storage: removed .*(empty|half)-[0-9a-f]+\.twlog, cut short before its first record \(its events are replayed from the journal\)$/),
+    ]);
+  });
+
   it('loses only the record with a flipped byte', async () => {
     const e = await boot();
     await feed(e, { type: 'job_created', ...J('f') }, ...[1, 2, 3, 4, 5].map((i) => ({ type: 'progress', ...J('f'), current_iteration: i })));
