@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Tests spawn the built CLI (test/helpers/cli.ts): build it once per run.
+    globalSetup: ['test/globalSetup.ts'],
     environment: 'node',
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -65,7 +65,7 @@ export interface Server {
 export async function startServer(dir: string, durability: 'fsync' | 'none' = 'fsync', extra: string[] = []): Promise<Server> {
   const child = spawn(
     process.execPath,
-    [path.join(ROOT, 'electron/cli/bin.js'), 'serve', '--port', '0', '--ingest-port', '0', '--socket', path.join(dir, 'tw.sock'), '--data-dir', dir, '--durability', durability, ...extra],
+    [path.join(ROOT, 'dist/cli/trainwatch.js'), 'serve', '--port', '0', '--ingest-port', '0', '--socket', path.join(dir, 'tw.sock'), '--data-dir', dir, '--durability', durability, ...extra],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';

@@ -332,7 +332,7 @@ export function memoryFigures(points: number, runs: number, repeats: number): Fi
 export async function startupReady(dir: string): Promise<{ metrics: number; ui: number }> {
   const port = await freePort();
   const t0 = performance.now();
-  const child = spawn(process.execPath, [path.join(ROOT, 'electron/cli/bin.js'), 'serve', '--port', String(port), '--ingest-port', '0', '--socket', path.join(dir, 'tw.sock'), '--data-dir', dir], {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/trainwatch.js'), 'serve', '--port', String(port), '--ingest-port', '0', '--socket', path.join(dir, 'tw.sock'), '--data-dir', dir], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;

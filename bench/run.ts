@@ -16,6 +16,8 @@ import { LOG_FORMAT_VERSION, encodeRecord } from '../electron/engine/storage/rec
 import { logFileName } from '../electron/engine/storage/storage.ts';
 import { checkpointOf } from '../electron/engine/store/checkpoint.ts';
 import { RunStore } from '../electron/engine/store/runStore.ts';
+import { hotpathFigures } from './hotpath.ts';
+import { workerFigures } from './worker.ts';
 import { ROOT, connect, cpuSeconds, readAcks, startServer, stats, workload } from './common.ts';
 import type { Figure } from './common.ts';
 import { latencyFigures, memoryFigures, pythonFigures, renderFigures, startupReady } from './engine.ts';
@@ -26,7 +28,7 @@ import { storageFigures } from './storage.ts';
 import { benchUi } from './ui.ts';
 
 const smoke = process.argv.includes('--smoke');
-/** `--only=ingest,latency,render,memory,startup,storage,chunks,python,parse,system,import,ui` runs a subset (and writes partial.json). */
+/** `--only=ingest,hotpath,worker,latency,render,memory,startup,storage,chunks,python,parse,system,import,ui` runs a subset (and writes partial.json). */
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const want = (group: string) => !only || only.includes(group);
 const RUNS = smoke ? 1 : 5;
@@ -157,6 +159,9 @@ async function main(): Promise<void> {
     const parse = stats('JSON.parse + validation (in process)', 'lines/s', Array.from({ length: RUNS }, () => parseRate(lines)));
     figures.push({ ...parse, baseline: observe.name, ratio: observe.median / parse.median });
   }
+
+  if (want('hotpath')) figures.push(...(await hotpathFigures(observe, smoke ? 5_000 : 200_000, smoke ? 1 : RUNS)));
+  if (want('worker')) figures.push(...workerFigures(smoke ? 5_000 : 200_000, smoke ? 1 : RUNS));
 
   const root = mkdtempSync(path.join(os.tmpdir(), 'tw-bench-'));
   try {

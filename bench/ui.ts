@@ -29,7 +29,7 @@
  * 2c. The whole run view (8 charts, each update moving all of them) with off-screen charts
  *    skipping updates, against the same view drawing every chart (the baseline).
  *
- * Each scenario but 2a runs against `trainwatch serve` in its own process (electron/cli/bin.js).
+ * Each scenario but 2a runs against `trainwatch serve` in its own process (dist/cli/trainwatch.js, built by `npm run bench`).
  * TW_BENCH_CHART_VIEW=0 skips 2b (quick iterations on the chart alone).
  *
  * `node --import tsx bench/ui.ts [--smoke] [--only=latency,chart,overview,sweep]` prints the figures;
@@ -84,7 +84,7 @@ interface Harness {
  */
 async function harness(browser: Browser): Promise<Harness> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tw-bench-ui-'));
-  const child = spawn(process.execPath, [path.join(ROOT, 'electron/cli/bin.js'), 'serve', '--port', '0', '--ingest-port', '0', '--socket', 'off', '--data-dir', dir], {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/trainwatch.js'), 'serve', '--port', '0', '--ingest-port', '0', '--socket', 'off', '--data-dir', dir], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

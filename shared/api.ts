@@ -189,4 +189,37 @@ export interface MonitorApi {
   exportRun(jobId: string, format: SnapshotFormat): Promise<ExportedFile>;
   /** The runs a sweep filter covers, with params and final/best metrics (GET /api/v1/sweep). */
   sweep(filter?: SweepFilter): Promise<SweepRun[]>;
+  /**
+   * Imports one file as a read-only run (shared/import.ts): a snapshot, a TensorBoard event file
+   * or a Lightning metrics.csv, by its name. A taken id fails with `run_exists` unless `opts`
+   * names another (`as`) or asks for a free one (`rename`).
+   */
+  importFile(name: string, bytes: Uint8Array, opts?: ImportOptions): Promise<ImportedFile>;
+}
+
+/** How a file is imported: under another id (`as`), or a free one Trainwatch picks where the id is taken. */
+export interface ImportOptions {
+  as?: string;
+  rename?: boolean;
+}
+
+/** What one imported log held and what it left out (docs/import.md "The report"). */
+export interface ImportReport {
+  job_id: string;
+  files: string[];
+  records: number;
+  scalars: { tag: string; points: number }[];
+  params: string[];
+  texts: { tag: string; entries: number }[];
+  /** Data the run cannot show (histograms, images, ...), by kind and tag, counted. */
+  not_shown: { kind: string; tag: string; records: number }[];
+  /** What the reader had to decide (a cut-short last record, hparams lines it could not read). */
+  notes: string[];
+}
+
+/** A file imported: the run's id, whether it had to take a fresh one, and for a log its report. */
+export interface ImportedFile {
+  job_id: string;
+  renamed: boolean;
+  report: ImportReport | null;
 }

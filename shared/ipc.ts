@@ -5,7 +5,7 @@
  *
  * Shape of the seam:
  * - one invoke channel per request/response method of `MonitorApi` (`info`, `listRuns`,
- *   `getRun`, `cancelRun`, `deleteRun`, `exportRun`, `sweep`), plus `subscribe` / `unsubscribe` for the live stream;
+ *   `getRun`, `cancelRun`, `deleteRun`, `exportRun`, `sweep`, `importFile`), plus `subscribe` / `unsubscribe` for the live stream;
  * - one invoke channel per method of `FleetApi` (below: the Fleet view's sources and their
  *   read-only runs, what /api/v1/sources answers over HTTP); nothing changes a remote run;
  * - one main -> renderer channel, `trainwatch:stream`, carrying `StreamFrame`s tagged with the
@@ -49,7 +49,7 @@ export type QueryMethod = {
 }[keyof BridgeApi];
 
 /** Every MonitorApi method, as a runtime list (the renderer checks the bridge has each of them). */
-export const MONITOR_METHODS = ['info', 'listRuns', 'getRun', 'subscribe', 'cancelRun', 'deleteRun', 'exportRun', 'sweep'] as const satisfies ReadonlyArray<keyof MonitorApi>;
+export const MONITOR_METHODS = ['info', 'listRuns', 'getRun', 'subscribe', 'cancelRun', 'deleteRun', 'exportRun', 'sweep', 'importFile'] as const satisfies ReadonlyArray<keyof MonitorApi>;
 /** Names the MonitorApi methods missing from MONITOR_METHODS: the line below fails to compile unless none. */
 type UnlistedMethod = Exclude<keyof MonitorApi, (typeof MONITOR_METHODS)[number]>;
 export const EVERY_METHOD_LISTED: [UnlistedMethod] extends [never] ? true : UnlistedMethod = true;
@@ -71,6 +71,7 @@ export const INVOKE = {
   deleteRun: 'trainwatch:deleteRun',
   exportRun: 'trainwatch:exportRun',
   sweep: 'trainwatch:sweep',
+  importFile: 'trainwatch:importFile',
   listSources: 'trainwatch:listSources',
   addSource: 'trainwatch:addSource',
   removeSource: 'trainwatch:removeSource',
@@ -126,6 +127,15 @@ export const IPC_ERROR_CODES = [
   'no_receiver',
   /** delete of a run that has not ended. */
   'run_is_running',
+  /** The engine's codes for an import, as over HTTP: a snapshot or log that does not read, */
+  'bad_snapshot',
+  'bad_log',
+  /** an id that is not one, */
+  'bad_job_id',
+  /** an id that is taken (import under another, or let Trainwatch pick one), */
+  'run_exists',
+  /** a file larger than the engine takes. */
+  'snapshot_too_large',
   /** The engine's codes for fleet sources, as over HTTP (electron/engine/sources/operations.ts): */
   'no_such_source',
   'bad_source',

@@ -33,7 +33,7 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import os from 'node:os';
-import { CLIENT_ENV, DEFAULT_ADDR, EVENT_TYPES, PHASES, idProblem } from '../../shared/protocol/spec.ts';
+import { CLIENT_ENV, DEFAULT_ADDR, EVENT_TYPES, LIMITS, PHASES, idProblem, nameProblem } from '../../shared/protocol/spec.ts';
 import type { Phase } from '../../shared/protocol/spec.ts';
 
 export { DEFAULT_ADDR, PHASES };
@@ -90,10 +90,24 @@ export function checkEvent(event: Record<string, unknown>): ProtocolError | null
   return null;
 }
 
+/** Throws the ProtocolError for sweep labels the engine would refuse. */
+function checkLabels(opts: { tags?: readonly string[]; group?: string }): void {
+  if (opts.tags !== undefined) {
+    if (!Array.isArray(opts.tags)) throw new ProtocolError('wrong_type', 'tags must be an array of strings');
+    if (opts.tags.length > LIMITS.tagCount) throw new ProtocolError('invalid_value', `tags must be at most ${LIMITS.tagCount}, got ${opts.tags.length}`);
+    for (const [i, tag] of opts.tags.entries()) checkName(`tags.${i}`, tag, LIMITS.tagLength);
+  }
+  if (opts.group !== undefined) checkName('group', opts.group, LIMITS.groupLength);
+}
+
+function checkName(what: string, value: unknown, max: number): void {
+  const problem = typeof value === 'string' ? nameProblem(value, max) : { reason: 'wrong_type' as const, message: `must be a string, got ${typeof value}` };
+  if (problem) throw new ProtocolError(problem.reason, `${what} ${problem.message}${typeof value === 'string' ? `, got ${JSON.stringify(value.slice(0, 64))}` : ''}`);
+}
+
 /** Throws the ProtocolError for a job or agent id the engine would refuse. */
 function checkId(what: string, id: string): void {
-  const problem = typeof id === 'string' ? idProblem(id) : { reason: 'wrong_type' as const, message: `must be a string, got ${typeof id}` };
-  if (problem) throw new ProtocolError(problem.reason, `${what} ${problem.message}${typeof id === 'string' ? `, got ${JSON.stringify(id.slice(0, 64))}` : ''}`);
+  checkName(what, id, LIMITS.idLength);
 }
 
 export type Addr = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
@@ -175,6 +189,10 @@ export interface StartOptions {
   totalIterations?: number;
   budgetLimitUsd?: number;
   params?: Record<string, unknown>;
+  /** Sweep labels: the UI's sweep view picks and compares runs by them (at most 64 tags of 1..128 characters). */
+  tags?: readonly string[];
+  /** The sweep this run belongs to (1..256 characters). */
+  group?: string;
   /** The process the engine's system sampler watches; default: this one (process.pid). */
   pid?: number;
   /**
@@ -268,6 +286,7 @@ export class Client {
     if (jobId === undefined) jobId = `${agentId}-${Math.floor(Date.now() / 1000)}-${randomUUID().slice(0, 8)}`;
     checkId('jobId', jobId);
     checkId('agentId', agentId);
+    checkLabels(opts);
     if (jobId === envJob) this.usedEnvJob = true;
     const launcherOwns = this.env[ENV.launched] === '1' && jobId === envJob;
     const run = new Run(this, jobId, agentId, launcherOwns);
@@ -279,6 +298,8 @@ export class Client {
       if (opts.totalIterations !== undefined) e.total_iterations = opts.totalIterations;
       if (opts.budgetLimitUsd !== undefined) e.budget_limit_usd = opts.budgetLimitUsd;
       if (opts.params !== undefined) e.params = opts.params;
+      if (opts.tags !== undefined) e.tags = [...opts.tags];
+      if (opts.group !== undefined) e.group = opts.group;
       // The engine's system sampler watches this process (CPU, memory, GPU) by its pid.
       e.pid = opts.pid ?? process.pid;
       this.emit(e);

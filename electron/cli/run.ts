@@ -1,21 +1,19 @@
 /**
  * `trainwatch run [options] -- CMD [ARGS...]`: launch a training command as a tracked job
- * (electron/cli/launcher.ts does the work). Returns the child's exit code.
+ * (launcher.ts does the work). Returns the child's exit code.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { tokenPath } from '../engine/auth/token.ts';
-import { parseArgs } from 'node:util';
 import { DEFAULT_PORTS, defaultDataDir } from '../engine/index.ts';
 import { runningEngine } from '../engine/history.ts';
 import { defaultAgentId, launch } from './launcher.ts';
 import { LIMITS, isValidId } from '../../shared/protocol/spec.ts';
 import { formatAddr, parseAddr } from '../../clients/node/trainwatch.ts';
+import { optionsFor, parseArgsConfig } from './options.ts';
+import { UsageError, parseCommandLine } from './usage.ts';
 
 export const RUN_USAGE = 'trainwatch run [--job-id ID] [--agent-id ID] [--name NAME] [--addr ADDR] [--grace SECS] -- CMD [ARGS...]';
-
-/** A mistake in the command line (exit code 2). */
-export class RunUsageError extends Error {}
 
 export interface RunIo {
   log: (s: string) => void;
@@ -28,43 +26,29 @@ export async function runCommand(argv: string[], env: NodeJS.ProcessEnv, io: Run
   const command = dash >= 0 ? argv.slice(dash + 1) : [];
   let values: Record<string, string | undefined>;
   try {
-    values = parseArgs({
-      args: own,
-      options: {
-        'job-id': { type: 'string' },
-        'agent-id': { type: 'string' },
-        name: { type: 'string' },
-        addr: { type: 'string' },
-        grace: { type: 'string' },
-        'data-dir': { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values as Record<string, string | undefined>;
+    values = parseCommandLine(own, parseArgsConfig(optionsFor('run')), 0, RUN_USAGE).values as Record<string, string | undefined>;
   } catch (err) {
-    const option = /'(-[^' ]*)/.exec((err as Error).message)?.[1];
-    const code = (err as { code?: string }).code;
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new RunUsageError(`unknown option ${option ?? ''}; usage: ${RUN_USAGE}`);
-    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new RunUsageError(`option ${option ?? ''} needs a value`);
-    throw new RunUsageError(`put the command after --; usage: ${RUN_USAGE}`);
+    // A positional before `--` is the command given without it: say where it goes.
+    if (err instanceof UsageError && err.message.startsWith('unexpected argument')) throw new UsageError(`put the command after --; usage: ${RUN_USAGE}`);
+    throw err;
   }
-  if (command.length === 0) throw new RunUsageError(`no command to run; usage: ${RUN_USAGE}`);
+  if (command.length === 0) throw new UsageError(`no command to run; usage: ${RUN_USAGE}`);
   const [program, ...args] = command as [string, ...string[]];
 
   const agentId = values['agent-id'] ?? (env.TRAINWATCH_AGENT_ID || defaultAgentId(program, args));
   const jobId = values['job-id'] ?? `${agentId}-${timestamp()}-${randomUUID().slice(0, 4)}`;
   for (const [flag, v] of [['--job-id', jobId], ['--agent-id', agentId]] as const) {
     if (!isValidId(v)) {
-      throw new RunUsageError(`${flag} must be 1 to ${LIMITS.idLength} characters of valid Unicode without control characters, got ${JSON.stringify(v)}`);
+      throw new UsageError(`${flag} must be 1 to ${LIMITS.idLength} characters of valid Unicode without control characters, got ${JSON.stringify(v)}`);
     }
   }
   const grace = values.grace === undefined ? 10 : Number(values.grace);
-  if (!Number.isFinite(grace) || grace < 0) throw new RunUsageError(`--grace must be a number of seconds >= 0, got ${JSON.stringify(values.grace)}`);
+  if (!Number.isFinite(grace) || grace < 0) throw new UsageError(`--grace must be a number of seconds >= 0, got ${JSON.stringify(values.grace)}`);
   const addr = values.addr ?? (env.TRAINWATCH_ADDR || engineAddr(values['data-dir'] ?? (env.TRAINWATCH_DATA_DIR || defaultDataDir(env))));
   try {
     parseAddr(addr);
   } catch (err) {
-    throw new RunUsageError((err as Error).message);
+    throw new UsageError((err as Error).message);
   }
 
   io.error(`trainwatch: job ${jobId} (agent ${agentId}) -> ${formatAddr(parseAddr(addr))}`);

@@ -9,7 +9,6 @@ import type { RunSummary } from '../../shared/run.ts';
 import { SNAPSHOT_FORMATS } from '../../shared/snapshot.ts';
 import type { SnapshotFormat } from '../../shared/snapshot.ts';
 import { openHistory, runningEngine } from '../engine/history.ts';
-import { VERSION } from '../engine/index.ts';
 import { isCsvLoggerFile, isEventsFile, prepareImport } from '../engine/importers/importPath.ts';
 import type { ImportReport } from '../engine/importers/importPath.ts';
 import type { History } from '../engine/history.ts';
@@ -19,21 +18,27 @@ import { tokenPath } from '../engine/auth/token.ts';
 
 export class CommandError extends Error {}
 
+/** Where warnings go, and the version a snapshot exported without an engine is stamped with. */
+export interface CommandContext {
+  warn: (m: string) => void;
+  version: string;
+}
+
 type Target = { kind: 'http'; url: string } | { kind: 'local'; history: History };
 
 /** The engine's token for an engine started with --auth: $TRAINWATCH_TOKEN, else the data dir's file. */
 let authToken: string | null = null;
 
-async function target(dataDir: string, url: string | undefined, warn: (m: string) => void): Promise<Target> {
+async function target(dataDir: string, url: string | undefined, ctx: CommandContext): Promise<Target> {
   authToken = process.env.TRAINWATCH_TOKEN || readToken(dataDir);
   if (url) return { kind: 'http', url: url.replace(/\/$/, '') };
   const engine = runningEngine(dataDir);
   if (engine) return { kind: 'http', url: engine.http.url };
-  return { kind: 'local', history: await openHistory(dataDir, warn) };
+  return { kind: 'local', history: await openHistory(dataDir, ctx.warn, ctx.version) };
 }
 
-async function withTarget<T>(dataDir: string, url: string | undefined, warn: (m: string) => void, fn: (t: Target) => Promise<T>): Promise<T> {
-  const t = await target(dataDir, url, warn);
+async function withTarget<T>(dataDir: string, url: string | undefined, ctx: CommandContext, fn: (t: Target) => Promise<T>): Promise<T> {
+  const t = await target(dataDir, url, ctx);
   try {
     return await fn(t);
   } finally {
@@ -69,8 +74,8 @@ async function httpError(res: Response): Promise<CommandError> {
   return new CommandError(`the engine answered HTTP ${res.status}`);
 }
 
-export async function listRuns(dataDir: string, url: string | undefined, warn: (m: string) => void): Promise<RunSummary[]> {
-  return withTarget(dataDir, url, warn, async (t) => {
+export async function listRuns(dataDir: string, url: string | undefined, ctx: CommandContext): Promise<RunSummary[]> {
+  return withTarget(dataDir, url, ctx, async (t) => {
     if (t.kind === 'local') return t.history.store.summaries();
     const res = await http(`${t.url}${ROUTES.runs}`);
     if (!res.ok) throw await httpError(res);
@@ -108,10 +113,10 @@ export async function exportRunTo(
   jobId: string,
   format: string,
   out: string | undefined,
-  warn: (m: string) => void,
+  ctx: CommandContext,
 ): Promise<{ file: string | null; body: string }> {
   if (!SNAPSHOT_FORMATS.includes(format as SnapshotFormat)) throw new CommandError(`--format must be one of ${SNAPSHOT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
-  const { body, filename } = await withTarget(dataDir, url, warn, async (t) => {
+  const { body, filename } = await withTarget(dataDir, url, ctx, async (t) => {
     if (t.kind === 'local') {
       const r = await t.history.actions.export(jobId, format as SnapshotFormat);
       if (!r.ok) throw new CommandError(r.message);
@@ -145,7 +150,7 @@ export async function importPath(
   url: string | undefined,
   target: string,
   opts: { as?: string; rename?: boolean },
-  warn: (m: string) => void,
+  ctx: CommandContext,
 ): Promise<ImportOutcome[]> {
   let dir = false;
   try {
@@ -154,16 +159,16 @@ export async function importPath(
     // importFile names the problem
   }
   const base = path.basename(target);
-  if (!dir && !isEventsFile(base) && !isCsvLoggerFile(base)) return [{ ...(await importFile(dataDir, url, target, opts, warn)), report: null }];
-  const prepared = prepareImport(target, { as: opts.as, engineVersion: VERSION });
+  if (!dir && !isEventsFile(base) && !isCsvLoggerFile(base)) return [{ ...(await importFile(dataDir, url, target, opts, ctx)), report: null }];
+  const prepared = prepareImport(target, { as: opts.as, engineVersion: ctx.version });
   if (!prepared.ok) throw new CommandError(prepared.message);
-  if (prepared.kind === 'snapshot') return [{ ...(await importFile(dataDir, url, target, opts, warn)), report: null }];
+  if (prepared.kind === 'snapshot') return [{ ...(await importFile(dataDir, url, target, opts, ctx)), report: null }];
   const texts = prepared.runs.map((r) => {
     const text = `${encodeJson(r.snapshot)}\n`;
     if (text.length > MAX_SNAPSHOT_BYTES) throw new CommandError(`${r.report.files.join(', ')}: run ${r.report.job_id} would be ${text.length} bytes as a snapshot; runs larger than ${MAX_SNAPSHOT_BYTES} bytes are refused`);
     return text;
   });
-  return withTarget(dataDir, url, warn, async (t) => {
+  return withTarget(dataDir, url, ctx, async (t) => {
     if (!opts.rename) {
       const taken = new Set(t.kind === 'local' ? t.history.store.summaries().map((r) => r.job_id) : await remoteIds(t.url));
       const clash = prepared.runs.map((r) => r.report.job_id).filter((id) => taken.has(id));
@@ -199,7 +204,7 @@ export async function importFile(
   url: string | undefined,
   file: string,
   opts: { as?: string; rename?: boolean },
-  warn: (m: string) => void,
+  ctx: CommandContext,
 ): Promise<{ job_id: string; renamed: boolean }> {
   let size: number;
   try {
@@ -209,7 +214,7 @@ export async function importFile(
   }
   if (size > MAX_SNAPSHOT_BYTES) throw new CommandError(`${file} is ${size} bytes; snapshots larger than ${MAX_SNAPSHOT_BYTES} bytes are refused`);
   const text = readFileSync(file, 'utf8');
-  return withTarget(dataDir, url, warn, async (t) => {
+  return withTarget(dataDir, url, ctx, async (t) => {
     if (t.kind === 'local') {
       const r = t.history.actions.import(text, opts);
       if (!r.ok) throw new CommandError(`${file}: ${r.message}`);
@@ -231,8 +236,8 @@ export async function importFile(
   });
 }
 
-export async function removeRun(dataDir: string, url: string | undefined, jobId: string, warn: (m: string) => void): Promise<void> {
-  await withTarget(dataDir, url, warn, async (t) => {
+export async function removeRun(dataDir: string, url: string | undefined, jobId: string, ctx: CommandContext): Promise<void> {
+  await withTarget(dataDir, url, ctx, async (t) => {
     if (t.kind === 'local') {
       const r = t.history.actions.delete(jobId);
       if (!r.ok) throw new CommandError(r.message);

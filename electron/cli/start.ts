@@ -64,9 +64,8 @@ export function probe(root: string, env: NodeJS.ProcessEnv = process.env): Start
  * Resolves with Electron's exit code. Only reached where decideStart found a binary and a built
  * shell (never on our build machines, which cannot download the binary).
  */
-export function launchElectron(binary: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+export function launchElectron(binary: string, root: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
-    const root = path.resolve(import.meta.dirname, '..', '..');
     const child = spawn(binary, [path.join(root, 'dist', 'shell', 'main.js'), ...args], { stdio: 'inherit', env });
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { EngineInfo } from '../../shared/api.ts';
 import { systemClock } from './clock.ts';
-import { ENGINE_FILE, VERSION } from './index.ts';
+import { ENGINE_FILE } from './index.ts';
 import { RunActions } from './snapshot/runActions.ts';
 import { DEFAULT_STORAGE_OPTIONS, Storage } from './storage/storage.ts';
 import { RunStore } from './store/runStore.ts';
@@ -19,10 +19,11 @@ export interface History {
   close(): Promise<void>;
 }
 
-export async function openHistory(dataDir: string, warn: (m: string) => void): Promise<History> {
+/** `version` goes into exported snapshots: the CLI's own. */
+export async function openHistory(dataDir: string, warn: (m: string) => void, version: string): Promise<History> {
   const store = new RunStore({ clock: systemClock, maxRuns: Number.MAX_SAFE_INTEGER });
   const storage = await Storage.open(store, { ...DEFAULT_STORAGE_OPTIONS, dataDir, clock: systemClock, warn, enforceRetention: false });
-  return { store, storage, actions: new RunActions(store, storage, VERSION), close: () => storage.close() };
+  return { store, storage, actions: new RunActions(store, storage, version), close: () => storage.close() };
 }
 
 /** The engine running on this data dir, if one is (its engine.json names a live process). */

@@ -3,10 +3,9 @@
  * { exporter, API, live stream } and starts the listeners. The CLI, the Electron shell and the
  * tests all start the engine through here, and only through here.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { EngineInfo } from '../../shared/api.ts';
 import { PROTOCOL_VERSION } from '../../shared/protocol/events.ts';
 import { systemClock } from './clock.ts';
@@ -26,6 +25,8 @@ import { requestCancel as requestCancelOf } from './cancelRequest.ts';
 import type { CancelOutcome } from './cancelRequest.ts';
 import { InheritedMapper } from './push/inherited.ts';
 import { DEFAULT_PUSH_OPTIONS, PushStore } from './push/pushStore.ts';
+import { ListenError } from './listenError.ts';
+import type { Listener } from './listenError.ts';
 import { writeFileAtomic } from './storage/atomicFile.ts';
 import { SourceManager } from './sources/manager.ts';
 import type { SourceInput } from '../../shared/fleet.ts';
@@ -37,10 +38,12 @@ import { DEFAULT_SYSTEM_INTERVAL_MS, SystemSampler } from './system/sampler.ts';
 export const ENGINE_FILE = 'engine.json';
 import type { RetentionPolicy } from './storage/storage.ts';
 
-export const ROOT_DIR = fileURLToPath(new URL('../../', import.meta.url));
-export const VERSION: string = (JSON.parse(readFileSync(path.join(ROOT_DIR, 'package.json'), 'utf8')) as { version: string }).version;
+import { DEFAULT_HOST, DEFAULT_PORTS } from '../../shared/protocol/spec.ts';
 
-export const DEFAULT_PORTS = { http: 9478, ingest: 9479 } as const;
+export { DEFAULT_PORTS, ListenError };
+
+/** The version an engine reports when its entry point did not say (tests, benchmarks). */
+export const DEV_VERSION = '0.0.0-dev';
 
 export interface EngineOptions {
   /** Loopback only: 127.0.0.1, ::1 or localhost. */
@@ -52,8 +55,13 @@ export interface EngineOptions {
   /** Unix socket NDJSON ingest; null turns it off. */
   socketPath: string | null;
   dataDir: string;
-  /** The built UI to serve at `/`; null serves a short help page. */
+  /**
+   * The built UI to serve at `/`; null serves a short help page. The entry point (the CLI's,
+   * the shell's) knows where its build put it; the engine never guesses from its own path.
+   */
   uiDir: string | null;
+  /** The app's version (/metrics build info, the API, snapshots): package.json's, passed in by the entry point. */
+  version: string;
   clock: Clock;
   stallAfterSeconds: number;
   finishedJobTtlSeconds: number;
@@ -119,19 +127,16 @@ export function defaultSocketPath(dataDir: string, env: NodeJS.ProcessEnv = proc
   return env.XDG_RUNTIME_DIR ? path.join(env.XDG_RUNTIME_DIR, 'trainwatch.sock') : path.join(dataDir, 'trainwatch.sock');
 }
 
-export function defaultUiDir(): string {
-  return path.join(ROOT_DIR, 'dist', 'renderer');
-}
-
 export function defaultOptions(env: NodeJS.ProcessEnv = process.env): EngineOptions {
   const dataDir = defaultDataDir(env);
   return {
-    host: '127.0.0.1',
+    host: DEFAULT_HOST,
     port: DEFAULT_PORTS.http,
     ingestPort: DEFAULT_PORTS.ingest,
     socketPath: defaultSocketPath(dataDir, env),
     dataDir,
-    uiDir: defaultUiDir(),
+    uiDir: null,
+    version: DEV_VERSION,
     clock: systemClock,
     ...DEFAULT_STORE_OPTIONS,
     finishedJobTtlSeconds: 600,
@@ -192,6 +197,11 @@ export interface Engine {
   requestCancel(jobId: string, reason?: string): CancelOutcome;
   info(): EngineInfo;
   stop(): Promise<void>;
+  /**
+   * Resolves when the async work started so far is done: storage's commits, run retirements and
+   * their totals file. Tests wait on this instead of on time.
+   */
+  idle(): Promise<void>;
 }
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/i;
@@ -209,7 +219,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     finishedJobTtlSeconds: options.finishedJobTtlSeconds,
     maxExportedJobs: options.maxExportedJobs,
     defaultMetrics: options.defaultMetrics,
-    version: VERSION,
+    version: options.version,
   });
   const store = new RunStore({
     clock: options.clock,
@@ -262,7 +272,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
   };
   const feed = new LiveFeed(store, { intervalMs: options.sseIntervalMs });
   const sse = new SseHub(feed);
-  const actions = new RunActions(store, storage, VERSION);
+  const actions = new RunActions(store, storage, options.version);
   const streams = new StreamServer(ingestCtx, {
     maxConnections: options.maxIngestConnections,
     idleTimeoutMs: options.streamIdleTimeoutMs,
@@ -288,7 +298,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
   let tcp: { host: string; port: number } | null = null;
   let socket: string | null = null;
   const info = (): EngineInfo => ({
-    version: VERSION,
+    version: options.version,
     protocol: PROTOCOL_VERSION,
     http: { url: httpAddr?.url ?? '' },
     ingest: { tcp: tcp ? `${tcp.host.includes(':') ? `[${tcp.host}]` : tcp.host}:${tcp.port}` : null, socket },
@@ -313,7 +323,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     },
   });
   const http = new HttpServer(
-    { store, exporter, sse, ingest: ingestCtx, actions, push, requestCancel, sources: { sources, clock: options.clock, version: VERSION } },
+    { store, exporter, sse, ingest: ingestCtx, actions, push, requestCancel, sources: { sources, clock: options.clock, version: options.version } },
     {
       host: options.host,
       port: options.port,
@@ -346,11 +356,11 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
 
   try {
     httpAddr = await http.listen().catch((err: unknown) => {
-      throw listenError(err, `HTTP on ${options.host}:${options.port}`, '--port');
+      throw listenError(err, 'http', `HTTP on ${options.host}:${options.port}`, '--port');
     });
     if (options.ingestPort !== null) {
       tcp = await streams.listenTcp(options.host, options.ingestPort).catch((err: unknown) => {
-        throw listenError(err, `TCP ingest on ${options.host}:${options.ingestPort}`, '--ingest-port');
+        throw listenError(err, 'ingest', `TCP ingest on ${options.host}:${options.ingestPort}`, '--ingest-port');
       });
     }
     if (options.socketPath !== null) socket = await streams.listenUnix(options.socketPath);
@@ -363,7 +373,18 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     throw err;
   }
 
-  return { options, http: httpAddr, ingest: { tcp, socket }, store, exporter, stats, feed, sse, storage, actions, push, sources, authToken, system, cancel, requestCancel, info, stop };
+  const idle = async (): Promise<void> => {
+    // TODO(#15): storage.idle() (commits, compaction, removals, totals) when the storage rework lands.
+    // Until then: what is committed is on disk once durable() resolves, and a retirement
+    // chained on it (rename, then the totals file) finishes in the microtasks before the
+    // next macrotask; twice, for a retirement that started another commit.
+    for (let i = 0; i < 2; i++) {
+      // A log that failed to write is storage's to report (storage.stats); idle only waits.
+      await storage.durable().catch(() => undefined);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  };
+  return { options, http: httpAddr, ingest: { tcp, socket }, store, exporter, stats, feed, sse, storage, actions, push, sources, authToken, system, cancel, requestCancel, info, stop, idle };
 }
 
 /** Host header values a browser on the network may use for a non-loopback bind: this machine's names and addresses. */
@@ -395,9 +416,10 @@ async function openStorage(dataDir: string, open: () => Promise<Storage>): Promi
   }
 }
 
-function listenError(err: unknown, what: string, flag: string): Error {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') return new Error(`${what}: the address is already in use (another trainwatch serve?); choose another with ${flag}`);
-  if (code === 'EACCES') return new Error(`${what}: permission denied; choose a port above 1023 with ${flag}`);
-  return new Error(`${what}: ${(err as Error).message}`);
+function listenError(err: unknown, listener: Listener, what: string, flag: string): Error {
+  if (err instanceof ListenError) return err;
+  const code = (err as NodeJS.ErrnoException).code ?? 'UNKNOWN';
+  if (code === 'EADDRINUSE') return new ListenError(listener, code, `${what}: the address is already in use (another trainwatch serve?); choose another with ${flag}`);
+  if (code === 'EACCES') return new ListenError(listener, code, `${what}: permission denied; choose a port above 1023 with ${flag}`);
+  return new ListenError(listener, code, `${what}: ${(err as Error).message}`);
 }

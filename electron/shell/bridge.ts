@@ -64,6 +64,7 @@ export function createBridge(ipc: BridgeIpc): TrainwatchBridge {
     deleteRun: (jobId) => invoke(INVOKE.deleteRun, jobId),
     exportRun: (jobId, format) => invoke(INVOKE.exportRun, jobId, format),
     sweep: (filter) => (filter === undefined ? invoke(INVOKE.sweep) : invoke(INVOKE.sweep, filter)),
+    importFile: (name, bytes, opts) => (opts === undefined ? invoke(INVOKE.importFile, name, bytes) : invoke(INVOKE.importFile, name, bytes, opts)),
     listSources: () => invoke(INVOKE.listSources),
     addSource: (input) => invoke(INVOKE.addSource, input),
     removeSource: (id) => invoke(INVOKE.removeSource, id),

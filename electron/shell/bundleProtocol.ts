@@ -12,7 +12,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CONTENT_SECURITY_POLICY } from '../engine/http/security.ts';
 import { APP_HOST, APP_SCHEME } from './appOrigin.ts';
-import { STATIC_TYPES } from '../engine/http/server.ts';
+import { STATIC_TYPES } from '../engine/http/static.ts';
 
 export type BundlePath = { ok: true; file: string } | { ok: false; status: 400 | 403 | 404; reason: string };
 

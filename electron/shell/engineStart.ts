@@ -7,22 +7,15 @@
  *
  * No electron import: tested in plain Node with real sockets.
  */
-import { DEFAULT_PORTS } from '../engine/index.ts';
+import { DEFAULT_PORTS, ListenError } from '../engine/index.ts';
+import type { Listener } from '../engine/listenError.ts';
 import type { Engine, EngineOptions } from '../engine/index.ts';
 
-export type Listener = 'http' | 'ingest' | 'socket';
+export type { Listener };
 
-/**
- * Which listener could not bind because another process holds its address, from the engine's
- * start-up error (electron/engine/index.ts `listenError`, ingest/streamServer.ts); null for
- * any other failure.
- */
+/** Which listener could not bind because another process holds its address; null for any other failure. */
 export function takenListener(err: unknown): Listener | null {
-  const message = err instanceof Error ? err.message : '';
-  if (message.startsWith('HTTP on ') && message.includes('already in use')) return 'http';
-  if (message.startsWith('TCP ingest on ') && message.includes('already in use')) return 'ingest';
-  if (message.startsWith('another process is already listening on ')) return 'socket';
-  return null;
+  return err instanceof ListenError && err.code === 'EADDRINUSE' ? err.listener : null;
 }
 
 export interface StartedEngine {

@@ -16,6 +16,8 @@ import { LIMITS } from '../../shared/protocol/events.ts';
 import { SNAPSHOT_FORMATS } from '../../shared/snapshot.ts';
 import type { SourceInput } from '../../shared/fleet.ts';
 import { MAX_SOURCE_JSON_BYTES } from '../engine/sources/operations.ts';
+import { IMPORT_NAME_MAX } from '../../shared/import.ts';
+import { MAX_SNAPSHOT_BYTES } from '../engine/snapshot/runActions.ts';
 
 /** Subscription ids are small counters chosen by the preload. */
 const subscriptionRef = z.strictObject({ id: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER) });
@@ -52,6 +54,14 @@ const sourceInput = z.custom<SourceInput>((v) => typeof v === 'object' && v !== 
   error: `the source must be an object ({"kind": "prometheus" | "metrics", "url": "http://..."}) of at most ${MAX_SOURCE_JSON_BYTES} bytes as JSON`,
 });
 
+// An imported file: its name (which says its kind), its bytes (a copy, at most what the HTTP
+// route reads), and how to name the run. The engine's import validates the contents.
+const importName = named('file name', IMPORT_NAME_MAX);
+const importBytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.length <= MAX_SNAPSHOT_BYTES, {
+  error: `the file must be bytes (a Uint8Array) of at most ${MAX_SNAPSHOT_BYTES} bytes`,
+});
+const importOptions = z.strictObject({ as: named('as', LIMITS.idLength).optional(), rename: z.boolean().optional() });
+
 export const IPC_ARGS: { readonly [C in InvokeChannel]: z.ZodType<IpcArgs<C>> } = {
   [INVOKE.info]: z.tuple([]),
   [INVOKE.listRuns]: z.tuple([]),
@@ -60,6 +70,7 @@ export const IPC_ARGS: { readonly [C in InvokeChannel]: z.ZodType<IpcArgs<C>> } 
   [INVOKE.deleteRun]: z.tuple([jobId]),
   [INVOKE.exportRun]: z.tuple([jobId, z.enum(SNAPSHOT_FORMATS)]),
   [INVOKE.sweep]: z.tuple([z.strictObject({ agent: sweepField('agent'), group: sweepField('group'), tag: sweepField('tag') }).optional()]),
+  [INVOKE.importFile]: z.tuple([importName, importBytes, importOptions.optional()]),
   [INVOKE.listSources]: z.tuple([]),
   [INVOKE.addSource]: z.tuple([sourceInput]),
   [INVOKE.removeSource]: z.tuple([sourceId]),

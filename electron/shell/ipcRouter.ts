@@ -15,6 +15,7 @@ import { isAppUrl } from './appOrigin.ts';
 import { validateArgs } from './ipcArgs.ts';
 import type { LiveFeed } from '../engine/live/liveFeed.ts';
 import { sweepRuns } from '../engine/sweep.ts';
+import { importFileBytes } from './runFiles.ts';
 import { addSource, removeSource, sourceRunDetail, sourceRunSnapshot, sourceRuns } from '../engine/sources/operations.ts';
 
 /** Who is calling: what main knows about the sender of one IPC message. */
@@ -90,6 +91,11 @@ export function createIpcRouter(deps: IpcRouterDeps): IpcRouter {
     },
     // The sweep view's rows: the same function as GET /api/v1/sweep.
     [INVOKE.sweep]: async (_caller, [filter]) => ok(await sweepRuns(deps.engine.store, filter ?? {})),
+    // The window's Import: the same steps and answers as POST /api/v1/snapshots.
+    [INVOKE.importFile]: (_caller, [name, bytes, opts]) => {
+      const r = importFileBytes(deps.engine.actions, deps.engine.info().version, name, bytes, opts);
+      return r.ok ? ok({ job_id: r.job_id, renamed: r.renamed, report: r.report }) : actionError(r);
+    },
     // Fleet sources: the same operations as /api/v1/sources (electron/engine/sources/operations.ts).
     // Added from here, a source is untrusted input: it may carry a token, never name a token file.
     [INVOKE.listSources]: () => ok(deps.engine.sources.list()),

@@ -14,7 +14,7 @@ import type { BrowserWindow, MessageBoxOptions } from 'electron';
 import { ROUTES } from '../../shared/api.ts';
 import { INITIAL_NOTICE_STATE, decideNotices } from '../../shared/notify.ts';
 import type { Notice } from '../../shared/notify.ts';
-import { defaultUiDir, startEngine } from '../engine/index.ts';
+import { startEngine } from '../engine/index.ts';
 import type { Engine } from '../engine/index.ts';
 import { APP_SCHEME, APP_SCHEME_DEFINITION } from './appOrigin.ts';
 import { createBundleHandler } from './bundleProtocol.ts';
@@ -38,6 +38,11 @@ import { createMainWindow } from './window.ts';
 
 const APP_NAME = 'Trainwatch';
 const HERE = import.meta.dirname;
+
+/** package.json's version, written into the bundle by scripts/build.ts (esbuild `define`). */
+declare const __TRAINWATCH_VERSION__: string;
+/** The build puts the shell in dist/shell and the UI in dist/renderer: this entry point says so, the engine does not guess. */
+const UI_DIR = path.join(HERE, '..', 'renderer');
 
 // Up to whenReady() everything runs synchronously while this module evaluates: Electron emits
 // `ready` only after an ES-module entry has finished evaluating, and these calls must come
@@ -74,7 +79,11 @@ async function start(): Promise<void> {
   const { settings, problem } = loadSettings(userData);
   if (problem) console.warn(`trainwatch: ${problem}`);
   // Throws the CLI's UsageError for a bad flag or variable, which `fatal` shows as it is.
-  const { engine, notices: fallbacks } = await startWithFallback(startEngine, shellEngineOptions(process.argv, process.env, settings, userData));
+  const { engine, notices: fallbacks } = await startWithFallback(startEngine, {
+    ...shellEngineOptions(process.argv, process.env, settings, userData),
+    version: __TRAINWATCH_VERSION__,
+    uiDir: UI_DIR,
+  });
   for (const line of fallbacks) console.warn(`trainwatch: ${line}`);
 
   hardenSession(session.defaultSession);
@@ -84,7 +93,7 @@ async function start(): Promise<void> {
     else console.warn(`trainwatch: not opening ${JSON.stringify(url.slice(0, 200))}: ${d.reason}`);
   };
   app.on('web-contents-created', (_event, contents) => guardWebContents(contents, openExternal));
-  protocol.handle(APP_SCHEME, createBundleHandler(engine.options.uiDir ?? defaultUiDir()));
+  protocol.handle(APP_SCHEME, createBundleHandler(UI_DIR));
 
   const feed = engine.feed;
   registerIpc(createIpcRouter({ engine, feed }));
@@ -219,7 +228,7 @@ function menuCommands(
       const choice = w && !w.isDestroyed() ? await dialog.showOpenDialog(w, options) : await dialog.showOpenDialog(options);
       const file = choice.filePaths[0];
       if (choice.canceled || file === undefined) return;
-      const r = await importSnapshotFile(engine.actions, file);
+      const r = await importSnapshotFile(engine.actions, file, engine.options.version);
       if (!r.ok) return problem('Cannot import the snapshot', r.message);
       show(runUrl(r.jobId));
       if (r.renamed) void message({ type: 'info', title: APP_NAME, message: `Imported as ${r.jobId}`, detail: 'A run with the snapshot’s job id exists already.' });

@@ -11,8 +11,10 @@ import type { SnapshotFormat } from '../../shared/snapshot.ts';
 import type { RunActions } from '../engine/snapshot/runActions.ts';
 import { MAX_SNAPSHOT_BYTES } from '../engine/snapshot/runActions.ts';
 import { encodeJson } from '../../shared/api.ts';
-import { VERSION } from '../engine/index.ts';
-import { isCsvLoggerFile, isEventsFile, prepareImport } from '../engine/importers/importPath.ts';
+import { DEV_VERSION } from '../engine/index.ts';
+import { isCsvLoggerFile, isEventsFile, prepareBytes, prepareImport } from '../engine/importers/importPath.ts';
+import { defaultImportId, importKindOf } from '../../shared/import.ts';
+import type { ImportOptions, ImportedFile } from '../../shared/import.ts';
 import { parseHash, runHref } from '../../shared/route.ts';
 import { APP_ENTRY_URL, isAppUrl } from './appOrigin.ts';
 
@@ -79,8 +81,13 @@ export async function prepareExport(actions: Pick<RunActions, 'export'>, jobId: 
  * Imports a snapshot file as a read-only run. A taken id is not an error here: the run is
  * imported under a fresh one (the engine's `rename`), and the result says so.
  */
-export async function importSnapshotFile(actions: Pick<RunActions, 'import'>, file: string): Promise<FileResult<{ jobId: string; renamed: boolean }>> {
-  if (isEventsFile(path.basename(file)) || isCsvLoggerFile(path.basename(file))) return importLogFile(actions, file);
+/** `engineVersion` marks a converted log's snapshot as made by this app (the engine's options.version). */
+export async function importSnapshotFile(
+  actions: Pick<RunActions, 'import'>,
+  file: string,
+  engineVersion: string = DEV_VERSION,
+): Promise<FileResult<{ jobId: string; renamed: boolean }>> {
+  if (isEventsFile(path.basename(file)) || isCsvLoggerFile(path.basename(file))) return importLogFile(actions, file, engineVersion);
   let size: number;
   try {
     size = (await stat(file)).size;
@@ -102,11 +109,32 @@ export async function importSnapshotFile(actions: Pick<RunActions, 'import'>, fi
 }
 
 /** A TensorBoard event file or a Lightning metrics.csv (docs/import.md), named after its folder. */
-function importLogFile(actions: Pick<RunActions, 'import'>, file: string): FileResult<{ jobId: string; renamed: boolean }> {
-  const prepared = prepareImport(file, { engineVersion: VERSION });
+function importLogFile(actions: Pick<RunActions, 'import'>, file: string, engineVersion: string): FileResult<{ jobId: string; renamed: boolean }> {
+  const prepared = prepareImport(file, { engineVersion });
   if (!prepared.ok) return { ok: false, code: 'bad_log', message: prepared.message };
   if (prepared.kind !== 'runs' || prepared.runs.length !== 1) return { ok: false, code: 'bad_log', message: `${path.basename(file)} is not one run` };
   const out = actions.import(encodeJson(prepared.runs[0]!.snapshot), { rename: true });
   if (!out.ok) return { ok: false, code: out.code, message: `${path.basename(file)}: ${out.message}` };
   return { ok: true, jobId: out.job_id, renamed: out.renamed };
+}
+
+/**
+ * A file the window's Import sent as bytes (the IPC import): the same steps and answers as
+ * `POST /api/v1/snapshots` with the content type the name asks for (shared/import.ts). A log
+ * has no folder here, so its id is `opts.as` or the one the name gives.
+ */
+export function importFileBytes(actions: Pick<RunActions, 'import'>, version: string, name: string, bytes: Uint8Array, opts: ImportOptions = {}): FileResult<ImportedFile> {
+  if (bytes.length > MAX_SNAPSHOT_BYTES) {
+    return { ok: false, code: 'snapshot_too_large', message: `${name} is ${bytes.length} bytes; imports larger than ${MAX_SNAPSHOT_BYTES} bytes are refused` };
+  }
+  const kind = importKindOf(name);
+  if (kind === 'snapshot') {
+    const out = actions.import(new TextDecoder().decode(bytes), { as: opts.as, rename: opts.rename === true });
+    return out.ok ? { ok: true, job_id: out.job_id, renamed: out.renamed, report: null } : { ok: false, code: out.code, message: out.message };
+  }
+  const prepared = prepareBytes(kind, bytes, opts.as ?? defaultImportId(name)!, version);
+  if (!prepared.ok) return { ok: false, code: 'bad_log', message: prepared.message };
+  const out = actions.import(encodeJson(prepared.run.snapshot), { rename: opts.rename === true });
+  if (!out.ok) return { ok: false, code: out.code, message: out.message };
+  return { ok: true, job_id: out.job_id, renamed: out.renamed, report: { ...prepared.run.report, job_id: out.job_id } };
 }

@@ -10,19 +10,23 @@
  * No electron import: tested in plain Node.
  */
 import { serveOptions } from '../cli/main.ts';
+import { optionsFor } from '../cli/options.ts';
 import type { EngineOptions } from '../engine/index.ts';
 import type { ShellSettings } from './settings.ts';
 
-/** The serve flags that take a value (electron/cli/main.ts `serveOptions`). */
-export const ENGINE_FLAGS = ['host', 'port', 'ingest-port', 'socket', 'data-dir', 'stall-after', 'finished-ttl', 'durability'] as const;
+/** The serve flags (electron/cli/options.ts): those that take a value, and the on/off ones. */
+export const ENGINE_FLAGS: readonly string[] = optionsFor('serve').filter((o) => o.value !== undefined).map((o) => o.name);
+export const ENGINE_SWITCHES: readonly string[] = optionsFor('serve').filter((o) => o.value === undefined).map((o) => o.name);
 
-/** Keeps `--flag value` and `--flag=value` for Trainwatch's engine flags; drops everything else. */
+/** Keeps `--flag value`, `--flag=value` and `--switch` for Trainwatch's engine flags; drops everything else. */
 export function trainwatchArgs(argv: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const m = /^--([a-z-]+)(=.*)?$/.exec(arg);
-    if (!m || !(ENGINE_FLAGS as readonly string[]).includes(m[1]!)) continue;
+    if (!m) continue;
+    if (ENGINE_SWITCHES.includes(m[1]!) && m[2] === undefined) out.push(arg);
+    if (!ENGINE_FLAGS.includes(m[1]!)) continue;
     if (m[2] !== undefined) out.push(arg);
     else if (i + 1 < argv.length) out.push(arg, argv[++i]!);
   }

@@ -33,6 +33,7 @@ function nested(depth: number): Record<string, unknown> {
 export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
   // Every event type, accepted.
   { name: 'job_created with every field', line: line({ type: 'job_created', ...J, name: 'ppo run', total_iterations: 100, budget_limit_usd: 5, params: { lr: 0.001, net: { layers: [64, 64] } }, pid: 4242, ts: 1_700_000_000.25, seq: 1, v: 1 }), expect: 'accept' },
+  { name: 'job_created with sweep labels (tags and group)', line: line({ type: 'job_created', ...J, tags: ['lr-sweep', 'baseline'], group: 'sweep-2026-12' }), expect: 'accept' },
   { name: 'job_created with only the ids', line: line({ type: 'job_created', ...J }), expect: 'accept' },
   { name: 'job_completed', line: line({ type: 'job_completed', ...J }), expect: 'accept' },
   { name: 'job_failed with an error text', line: line({ type: 'job_failed', ...J, error: 'Traceback (most recent call last): ...' }), expect: 'accept' },
@@ -117,6 +118,15 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
   { name: 'an error text of 8193 characters', line: line({ type: 'job_failed', ...J, error: 'e'.repeat(8193) }), expect: 'field_too_long' },
   { name: 'params nested 9 levels deep', line: line({ type: 'job_created', ...J, params: nested(9) }), expect: 'too_deep' },
   { name: 'params that are an array', line: line({ type: 'job_created', ...J, params: [1, 2] }), expect: 'wrong_type' },
+
+  // Sweep labels.
+  { name: 'tags that are a string, not a list', line: line({ type: 'job_created', ...J, tags: 'baseline' }), expect: 'wrong_type' },
+  { name: 'an empty tag', line: line({ type: 'job_created', ...J, tags: ['ok', ''] }), expect: 'missing_field' },
+  { name: 'a tag of 129 characters', line: line({ type: 'job_created', ...J, tags: ['t'.repeat(129)] }), expect: 'field_too_long' },
+  { name: '65 tags', line: line({ type: 'job_created', ...J, tags: Array.from({ length: 65 }, (_, i) => `t${i}`) }), expect: 'invalid_value' },
+  { name: 'a tag with a tab (a control character)', line: line({ type: 'job_created', ...J, tags: ['a\tb'] }), expect: 'invalid_value' },
+  { name: 'a group with a lone surrogate', line: '{"type":"job_created","job_id":"j","agent_id":"a","group":"g\\ud800"}', expect: 'invalid_value' },
+  { name: 'a group of 257 characters', line: line({ type: 'job_created', ...J, group: 'g'.repeat(257) }), expect: 'field_too_long' },
 
   // System fields.
   { name: 'a GPU utilisation above 1 (a percentage sent as a ratio)', line: line({ type: 'system', ...J, gpu_util_ratio: 75 }), expect: 'invalid_value' },

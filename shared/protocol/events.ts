@@ -8,7 +8,7 @@
  * Unknown fields are ignored (stripped), so newer clients can talk to older engines.
  */
 import { z } from 'zod';
-import { EVENT_TYPES, LIMITS, NON_FINITE_STRINGS, PHASES, SCALAR_NAME_PATTERN, SYSTEM_LIMITS, TERMINAL_TYPES, idProblem } from './spec.ts';
+import { EVENT_TYPES, LIMITS, NON_FINITE_STRINGS, PHASES, SCALAR_NAME_PATTERN, SYSTEM_LIMITS, TERMINAL_TYPES, nameProblem } from './spec.ts';
 import type { EventType } from './spec.ts';
 
 export * from './spec.ts';
@@ -19,15 +19,21 @@ const why = (reason: string, message: string) => ({ message, params: { reason } 
 /** Lone surrogates are valid in JSON strings but not in UTF-8 (see idProblem in spec.ts). */
 const wellFormed = (s: string) => s.isWellFormed();
 
-/** The id rule of spec.ts; min and max stay zod checks so protocol.json's JSON Schema shows the bounds. */
-const id = z
-  .string()
-  .min(1)
-  .max(LIMITS.idLength)
-  .superRefine((s, ctx) => {
-    const problem = idProblem(s);
-    if (problem?.reason === 'invalid_value') ctx.addIssue({ code: 'custom', message: problem.message, params: { reason: problem.reason } });
-  });
+/**
+ * A name with the rule of spec.ts (ids, sweep labels). min and max stay zod checks so
+ * protocol.json's JSON Schema shows the bounds; the rest is nameProblem, the clients' rule too.
+ */
+const name = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .superRefine((s, ctx) => {
+      const problem = nameProblem(s, max);
+      if (problem?.reason === 'invalid_value') ctx.addIssue({ code: 'custom', message: problem.message, params: { reason: problem.reason } });
+    });
+
+const id = name(LIMITS.idLength);
 
 const text = (max: number) => z.string().max(max).refine(wellFormed, why('invalid_value', 'must be valid Unicode (no lone surrogates)'));
 const nonNegative = z.number().min(0);
@@ -57,15 +63,7 @@ function depthAtMost(value: unknown, max: number): boolean {
 }
 
 /** A sweep label (a tag, a group): like an id, it names runs in filters, URLs and CSV files. */
-const label = (max: number) =>
-  z
-    .string()
-    .min(1)
-    .max(max)
-    .superRefine((s, ctx) => {
-      const problem = idProblem(s);
-      if (problem?.reason === 'invalid_value') ctx.addIssue({ code: 'custom', message: problem.message, params: { reason: problem.reason } });
-    });
+const label = name;
 
 const params = z
   .record(z.string(), z.unknown())

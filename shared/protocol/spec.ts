@@ -92,10 +92,20 @@ export const CLIENT_ENV = {
  * so two different ids would become the same U+FFFD on the wire and /metrics would show
  * duplicate series. The messages are the engine's (the text after the field name).
  */
-export function idProblem(s: string): { reason: 'missing_field' | 'field_too_long' | 'invalid_value'; message: string } | null {
+export function idProblem(s: string): NameProblem | null {
+  return nameProblem(s, LIMITS.idLength);
+}
+
+export interface NameProblem {
+  reason: 'missing_field' | 'field_too_long' | 'invalid_value';
+  message: string;
+}
+
+/** The id rule with another length limit: sweep labels (tags, group) name runs the same way. */
+export function nameProblem(s: string, maxLength: number): NameProblem | null {
   const n = s.length;
   if (n === 0) return { reason: 'missing_field', message: 'must not be empty' };
-  if (n > LIMITS.idLength) return { reason: 'field_too_long', message: `is longer than ${LIMITS.idLength} characters` };
+  if (n > maxLength) return { reason: 'field_too_long', message: `is longer than ${maxLength} characters` };
   let surrogate = false;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);

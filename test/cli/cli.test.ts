@@ -10,8 +10,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planRuns, DEFAULT_DEMO } from '../../electron/cli/demoScenario.ts';
 import { parseExposition, valueOf, find } from '../helpers/exposition.ts';
+import { output } from '../helpers/wait.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../../electron/cli/bin.js');
+import { CLI_BIN as BIN } from '../helpers/cli.ts';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tw-cli-'));
 const children = new Set<ChildProcess>();
 afterAll(() => {
@@ -40,11 +41,7 @@ async function serve(args: string[], env: Record<string, string> = {}): Promise<
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const deadline = Date.now() + 15_000;
-  while (!out.includes('Ctrl-C stops.')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`serve did not start:\n${out}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await output(child, () => out, 'Ctrl-C stops.', 15_000);
   return {
     child,
     output: () => out,

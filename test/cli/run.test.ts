@@ -1,5 +1,5 @@
 /**
- * `trainwatch run -- CMD` with real processes: the launcher (node electron/cli/bin.js run), a
+ * `trainwatch run -- CMD` with real processes: the launcher (the built trainwatch run), a
  * real python3 child, a live engine, real signals.
  */
 import { once } from 'node:events';
@@ -14,7 +14,7 @@ import type { TestEngine } from '../helpers/engine.ts';
 import { cleanEnv, killStarted, run, start, until } from '../clients/process.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const BIN = path.join(ROOT, 'electron/cli/bin.js');
+import { CLI_BIN as BIN } from '../helpers/cli.ts';
 const PYTHON = process.env.PYTHON ?? 'python3';
 
 let engine: TestEngine;

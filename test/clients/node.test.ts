@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Client, metricValue, parseAddr, withRun } from '../../clients/node/trainwatch.ts';
 import { startEngine } from '../../electron/engine/index.ts';
 import type { Engine } from '../../electron/engine/index.ts';
-import { freePort, rawRequest, scrape, testEngine } from '../helpers/engine.ts';
+import { closedPort, rawRequest, scrape, testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
 import { semanticProblems, valueOf } from '../helpers/exposition.ts';
 import { cleanEnv, killStarted, run, until } from './process.ts';
@@ -52,6 +52,14 @@ describe('against a live engine', () => {
     addr = `127.0.0.1:${engine.ingest.tcp!.port}`;
   });
   afterAll(async () => engine.dispose());
+
+  it('sends sweep labels with job_created, and the run carries exactly them', async () => {
+    const c = client(addr);
+    c.start({ jobId: 'node-sweep', agentId: 'ts', tags: ['lr-sweep', 'ß-baseline'], group: 'sweep-12' }).finish();
+    expect(await c.flush(5_000)).toBe(true);
+    const run = (await (await fetch(`${engine.http.url}/api/v1/runs/node-sweep`)).json()) as { tags: string[]; group: string | null };
+    expect([run.tags, run.group]).toEqual([['lr-sweep', 'ß-baseline'], 'sweep-12']);
+  });
 
   it('reports a job with the job-scoped API, and /metrics shows exactly the values', async () => {
     const c = client(addr);
@@ -132,7 +140,7 @@ describe('an engine that is down at start and restarts mid-run', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('never blocks the caller, keeps the newest events, reports the drops, and applies nothing twice', async () => {
-    const port = await freePort();
+    const port = await closedPort();
     const logs: string[] = [];
     const c = client(`127.0.0.1:${port}`, { maxBuffer: 50, log: (m) => logs.push(m) });
     const r = c.start({ jobId: 'node-resilient', agentId: 'ts' });

@@ -78,6 +78,16 @@ describe('the job-scoped API fails at the call', () => {
     expect(c.stats().queued).toBe(0);
   });
 
+  it.each([
+    ['a tag with a tab', { tags: ['ok', 'a\tb'] }, 'tags.1 must not contain control characters, got "a\\tb"'],
+    ['65 tags', { tags: Array.from({ length: 65 }, (_, i) => `t${i}`) }, 'tags must be at most 64, got 65'],
+    ['an empty group', { group: '' }, 'group must not be empty, got ""'],
+  ])('sweep labels: %s throws at start()', (_name, labels, message) => {
+    const c = offline();
+    expect(() => c.start({ jobId: 'j', agentId: 'a', ...labels })).toThrow(message);
+    expect(c.stats().queued).toBe(0);
+  });
+
   it('a number that must be finite throws; NaN and infinite training values are sent as strings', () => {
     const c = offline();
     const run = c.start({ jobId: 'j', agentId: 'a' });

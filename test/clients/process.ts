@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { until as untilHolds } from '../helpers/wait.ts';
 
 export interface Finished {
   code: number | null;
@@ -86,11 +87,7 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, PYTHONDONTWRITEBYTECODE: '1', ...extra };
 }
 
-/** Polls `cond` every 20 ms until it holds. */
-export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'a condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** Resolves once `cond` holds (test/helpers/wait.ts, with this file's argument order). */
+export function until(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'a condition'): Promise<void> {
+  return untilHolds(what, cond, timeoutMs);
 }

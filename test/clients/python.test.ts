@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine } from '../../electron/engine/index.ts';
 import type { Engine } from '../../electron/engine/index.ts';
-import { freePort, rawRequest, scrape, testEngine } from '../helpers/engine.ts';
+import { closedPort, rawRequest, scrape, testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
 import { buckets, semanticProblems, valueOf } from '../helpers/exposition.ts';
 import { cleanEnv, killStarted, run, start, until } from './process.ts';
@@ -213,7 +213,7 @@ describe('an engine that is down at start, goes away mid-run and comes back', ()
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('never slows the training loop, delivers the newest state once, and reports the drops', async () => {
-    const port = await freePort();
+    const port = await closedPort();
     const N = 240;
     // The script pauses (outside its timed part) at iterations 81 and 161 and before its final
     // flush, until the test has switched the engine on or off: each phase is deterministic.

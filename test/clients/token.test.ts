@@ -13,7 +13,7 @@ import { cleanEnv, killStarted, run, until } from './process.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const CLIENT_DIR = path.join(ROOT, 'clients/python');
-const BIN = path.join(ROOT, 'electron/cli/bin.js');
+import { CLI_BIN as BIN } from '../helpers/cli.ts';
 const PYTHON = process.env.PYTHON ?? 'python3';
 
 let engine: TestEngine;

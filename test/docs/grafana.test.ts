@@ -8,7 +8,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT_DIR } from '../../electron/engine/index.ts';
+import { ROOT_DIR } from '../helpers/cli.ts';
 import { METRIC_LIST } from '../../shared/catalog.ts';
 
 const GRAFANA_DIR = path.join(ROOT_DIR, 'docs', 'grafana');

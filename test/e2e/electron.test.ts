@@ -19,7 +19,7 @@ import type { ElectronApplication, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BRIDGE_METHODS } from '../../shared/ipc.ts';
 import { electronBinary, probe } from '../../electron/cli/start.ts';
-import { buildShell } from '../../electron/shell/build.ts';
+import { buildShell } from '../../scripts/build.ts';
 import { StreamClient } from '../helpers/engine.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');

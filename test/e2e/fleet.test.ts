@@ -19,7 +19,7 @@ import type { TestEngine } from '../helpers/engine.ts';
 import { startFleet } from '../helpers/fleet.ts';
 import type { Fleet } from '../helpers/fleet.ts';
 import { missingPrometheus } from '../helpers/parts.ts';
-import { freePort, poll } from '../helpers/prometheus.ts';
+import { closedPort, poll } from '../helpers/prometheus.ts';
 import { launchChromium, noChromium } from '../helpers/browser.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -42,7 +42,7 @@ describe.skipIf(skipReason !== null)(skipReason ? `Fleet view (skipped: ${skipRe
     if (!existsSync(path.join(UI_DIR, 'index.html'))) throw new Error(`${UI_DIR} has no index.html: build the UI first (npx vite build)`);
     fleet = await startFleet();
     app = await testEngine({ uiDir: UI_DIR });
-    deadPort = await freePort();
+    deadPort = await closedPort();
     deadUrl = `http://127.0.0.1:${deadPort}`;
     const add = (body: object) => fetch(`${app.http.url}${SOURCE_ROUTES.sources}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect((await add({ kind: 'prometheus', url: fleet.prometheus.url, id: 'lab' })).status).toBe(201);
@@ -152,7 +152,8 @@ describe.skipIf(skipReason !== null)(skipReason ? `Fleet view (skipped: ${skipRe
     await page.locator('.chart-loss button', { hasText: 'Reset zoom' }).waitFor({ timeout: 5_000 });
     const refreshed = page.waitForResponse((r) => r.url().includes('/api/v1/sources/lab/run?'), { timeout: 12_000 });
     await refreshed;
-    await new Promise((r) => setTimeout(r, 300));
+    // The refreshed data rendered: two animation frames after the response.
+    await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
     expect(await page.locator('.chart-loss button', { hasText: 'Reset zoom' }).count()).toBe(1);
     await page.screenshot({ path: path.join(RESULTS_DIR, 'fleet-run.png'), fullPage: true });
     await page.locator('.crumbs a').click();

@@ -21,7 +21,7 @@ import { launchChromium, noChromium } from '../helpers/browser.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const UI_DIR = path.join(ROOT, 'dist', 'renderer');
-const BIN = path.join(ROOT, 'electron/cli/bin.js');
+import { CLI_BIN as BIN } from '../helpers/cli.ts';
 const skipReason = noChromium;
 
 const JOB = 'sys-ui';
@@ -37,7 +37,7 @@ const mib = (v: number) => `${(v / 2 ** 20).toFixed(v >= 100 * 2 ** 20 ? 0 : 1)}
 const tooltipVisibility = (page: Page, chart: string) =>
   page.locator(`[data-testid="chart-${chart}"] .recharts-tooltip-wrapper`).evaluate((el) => (el as unknown as { style: { visibility: string } }).style.visibility);
 
-describe.skipIf(skipReason !== null)(skipReason ? `issue 11 System panel (skipped: ${skipReason})` : 'issue 11 System panel', () => {
+describe.skipIf(skipReason !== null)(skipReason ? `the System panel shows a job's CPU, memory and host load (skipped: ${skipReason})` : "the System panel shows a job's CPU, memory and host load", () => {
   let engine: TestEngine;
   let browser: Browser;
   let page: Page;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../shared/api.ts';
 import { StreamClient, rawRequest, testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
+import { until } from '../helpers/wait.ts';
 
 let engine: TestEngine;
 beforeAll(async () => {
@@ -39,7 +40,8 @@ describe('cancel delivery', () => {
       await client.until(() => client.replies.some((r) => r.type === 'cancel'));
       expect(client.replies.filter((r) => r.type === 'cancel')).toEqual([{ type: 'cancel', job_id: 'c1', reason: 'budget exhausted' }]);
     }
-    await new Promise((r) => setTimeout(r, 50));
+    // A round trip on the other connection: a cancel for it would have been written before this ack.
+    await other.send({ type: 'heartbeat', job_id: 'c2', agent_id: 'x' });
     expect(other.replies.filter((r) => r.type === 'cancel')).toEqual([]);
     // The engine only asks: the run is still running until its process reports the end.
     expect(engine.store.get('c1')!.state).toBe('running');
@@ -79,7 +81,7 @@ describe('cancel refusals', () => {
     const c = await StreamClient.to(engine);
     await c.send({ type: 'job_created', job_id: 'orphan', agent_id: 'x' });
     await c.close();
-    await new Promise((r) => setTimeout(r, 50));
+    await until('the engine to drop the closed connection', async () => (await cancel('orphan')).status === 409);
     expect(await cancel('orphan')).toEqual({
       status: 409,
       body: {

@@ -15,6 +15,7 @@ import type { IngestEvent, IngestEventInput } from '../../shared/protocol/events
 import { find, valueOf } from '../helpers/exposition.ts';
 import { StreamClient, rawRequest, scrape, testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
+import { until } from '../helpers/wait.ts';
 
 let engine: TestEngine | null = null;
 afterEach(async () => {
@@ -44,7 +45,7 @@ describe('lifetime counters', () => {
 
     // Remembered across a restart too.
     const dir = engine.options.dataDir;
-    await new Promise((r) => setTimeout(r, 20));
+    await engine.idle();
     await engine.stop();
     engine = await testEngine({ dataDir: dir });
     const c2 = await StreamClient.to(engine);
@@ -110,7 +111,7 @@ describe('bounded resources', () => {
       s.on('connect', () => s.resetAndDestroy());
     }
     // Each refusal lands when its connection is accepted; on a loaded machine that takes a while.
-    for (let waited = 0; engine.stats.closed.too_many_connections < 50 && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    await until('50 refusals', () => engine!.stats.closed.too_many_connections >= 50);
     const ok = await held[0]!.send({ type: 'heartbeat', job_id: 'alive', agent_id: 'a' });
     expect(ok.at(-1)).toMatchObject({ type: 'ack' });
     expect(engine.stats.closed.too_many_connections).toBe(50);
@@ -135,8 +136,7 @@ describe('bounded resources', () => {
     socket.on('error', () => undefined);
     socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     socket.pause(); // never reads
-    await new Promise((r) => setTimeout(r, 100));
-    expect(hub.size).toBe(1);
+    await until('the stream client to be registered', () => hub.size === 1);
     for (let round = 0; round < 5000 && hub.size > 0; round++) {
       for (let i = 0; i < 50; i++) store.apply(ev({ type: 'heartbeat', job_id: `job-${i}-${'x'.repeat(200)}`, agent_id: 'a' }));
       feed.flush();
@@ -157,7 +157,8 @@ describe('bounded resources', () => {
     s.pause();
     const line = `${JSON.stringify({ type: 'heartbeat', job_id: 'slow', agent_id: 'a', seq: 1 })}\n`;
     for (let i = 0; i < 2000; i++) s.write(line.repeat(50));
-    await new Promise((r) => setTimeout(r, 300));
+    // Stop only once the engine is reading the flood (and so writing acks nobody reads).
+    await until('the engine to apply some of the flood', () => engine!.store.get('slow') !== undefined);
     const t0 = Date.now();
     await engine.stop();
     expect(Date.now() - t0).toBeLessThan(3_000);

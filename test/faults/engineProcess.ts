@@ -7,8 +7,9 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import { output } from '../helpers/wait.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../../electron/cli/bin.js');
+import { CLI_BIN as BIN } from '../helpers/cli.ts';
 
 export interface ServeProcess {
   child: ChildProcess;
@@ -42,13 +43,12 @@ export async function run(dataDir: string, extra: string[], ready: string): Prom
     err += d.toString();
   });
   const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
-  const deadline = Date.now() + 20_000;
   let exitCode: number | null = null;
   void exited.then((c) => (exitCode = c));
-  while (!out.includes(ready) && exitCode === null) {
-    if (Date.now() > deadline) throw new Error(`serve neither started nor exited:\n${out}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  // Started (it printed `ready`) or exited: either is an answer here.
+  await output(child, () => out, ready, 20_000).catch((e: unknown) => {
+    if (child.exitCode === null && child.signalCode === null) throw e;
+  });
   if (exitCode === null && !out.includes(ready)) exitCode = await exited;
   return { child, exitCode, output: () => out, stderr: () => err };
 }

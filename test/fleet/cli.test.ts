@@ -12,7 +12,7 @@ import type { FleetRunsResponse, SourceState } from '../../shared/fleet.ts';
 import { SOURCE_ROUTES } from '../../shared/fleet.ts';
 import { poll, tinyServer } from '../helpers/prometheus.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../../electron/cli/bin.js');
+import { CLI_BIN as BIN } from '../helpers/cli.ts';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tw-fleet-cli-'));
 const children = new Set<ChildProcess>();
 afterAll(() => {

@@ -10,7 +10,8 @@ import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync,
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT_DIR, startEngine } from '../../electron/engine/index.ts';
+import { startEngine } from '../../electron/engine/index.ts';
+import { ROOT_DIR } from '../helpers/cli.ts';
 import type { FleetRun, FleetRunDetail, FleetRunsResponse, SourceState } from '../../shared/fleet.ts';
 import { SOURCE_ROUTES } from '../../shared/fleet.ts';
 import { SERIES } from '../../shared/run.ts';
@@ -20,7 +21,7 @@ import type { TestEngine } from '../helpers/engine.ts';
 import { byInstanceAndJob, compared, startFleet } from '../helpers/fleet.ts';
 import type { Compared, Fleet } from '../helpers/fleet.ts';
 import { missingPrometheus } from '../helpers/parts.ts';
-import { freePort, poll, tinyServer } from '../helpers/prometheus.ts';
+import { closedPort, poll, tinyServer } from '../helpers/prometheus.ts';
 
 async function api<T>(engine: TestEngine, route: string, init?: RequestInit): Promise<{ status: number; body: T }> {
   const res = await fetch(`${engine.http.url}${route}`, init);
@@ -225,7 +226,7 @@ describe('fleet sources: failures are a clear state, never a crash', () => {
     }, 15_000);
 
   it('Prometheus unreachable (nothing listens): the exact error, the engine stays up', async () => {
-    const port = await freePort();
+    const port = await closedPort();
     const url = `http://127.0.0.1:${port}`;
     expect((await addSource(app, { kind: 'prometheus', url, id: 'closed' })).status).toBe(201);
     const r = await errorState('closed');

@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT_DIR } from '../../electron/engine/index.ts';
+import { ROOT_DIR } from '../helpers/cli.ts';
 import { replaceOnce } from '../helpers/fleet.ts';
 import { PROMTOOL, missingPromtool } from '../helpers/parts.ts';
 

@@ -12,8 +12,12 @@ import type { ServerLine } from '../../shared/protocol/events.ts';
 import { parseExposition } from './exposition.ts';
 import type { Exposition } from './exposition.ts';
 
-/** A loopback port free right now (for a process that must be told its port before it starts). */
-export function freePort(): Promise<number> {
+/**
+ * A loopback port nothing listens on right now, for tests of an unreachable address (or of a
+ * client started before its engine). Never a port to listen on: a server binds 0 and reads its
+ * port back (test/helpers/prometheus.ts listeningPort for one that does not say it).
+ */
+export function closedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);

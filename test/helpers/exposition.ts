@@ -76,7 +76,8 @@ function unescapeHelp(s: string): string {
 function parseValue(s: string): number {
   if (s === '+Inf' || s === 'Inf') return Infinity;
   if (s === '-Inf') return -Infinity;
-  if (s === 'NaN') return NaN;
+  // Both formats spell it case-insensitively (Prometheus reads it with Go's ParseFloat); prom-client writes `Nan`.
+  if (/^nan$/i.test(s)) return NaN;
   const n = Number(s);
   if (Number.isNaN(n)) throw new Error(`bad sample value ${s}`);
   return n;

@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT_DIR } from '../../electron/engine/index.ts';
+import { ROOT_DIR } from './cli.ts';
 import type { RunSummary } from '../../shared/run.ts';
 import { StreamClient, testEngine } from './engine.ts';
 import type { TestEngine } from './engine.ts';

@@ -36,12 +36,13 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT_DIR, VERSION } from '../../electron/engine/index.ts';
+import { DEV_VERSION as VERSION } from '../../electron/engine/index.ts';
+import { ROOT_DIR } from '../helpers/cli.ts';
 import { PROTOCOL_VERSION } from '../../shared/protocol/events.ts';
 import { StreamClient, testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
 import { PROMETHEUS, missingPrometheus } from '../helpers/parts.ts';
-import { freePort, poll } from '../helpers/prometheus.ts';
+import { closedPort, poll, prometheusReady } from '../helpers/prometheus.ts';
 
 const PROM_DIR = path.join(ROOT_DIR, 'docs', 'prometheus');
 const GRAFANA_DIR = path.join(ROOT_DIR, 'docs', 'grafana');
@@ -437,20 +438,19 @@ describe.skipIf(skipReason !== null)(`Prometheus evaluates the monitoring kit ag
     });
 
     dir = mkdtempSync(path.join(os.tmpdir(), 'tw-prometheus-'));
-    const port = await freePort();
     const live = `127.0.0.1:${engine.http.port}`;
-    const dead = `127.0.0.1:${await freePort()}`;
+    const dead = `127.0.0.1:${await closedPort()}`;
     writeFileSync(path.join(dir, 'prometheus.yml'), prometheusConfig(live, dead));
     mkdirSync(path.join(dir, 'data'));
     const proc = spawn(
       PROMETHEUS,
-      [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+      [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, '--web.listen-address=127.0.0.1:0', '--log.level=warn'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     prometheus = proc;
     prometheusExit = new Promise((resolve) => proc.once('exit', () => resolve()));
     for (const stream of [proc.stdout, proc.stderr]) stream.on('data', (b: Buffer) => (prometheusLog = (prometheusLog + b.toString()).slice(-20_000)));
-    api = new PrometheusApi(`http://127.0.0.1:${port}`);
+    api = new PrometheusApi(await prometheusReady(proc, log));
 
     // The first scrape of a new target takes ~5-6 s even at a 1 s interval.
     const hasOne = async (expr: string) => ((await api.query(expr)).length === 1 ? true : undefined);

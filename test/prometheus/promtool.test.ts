@@ -30,7 +30,7 @@ describe.skipIf(skipReason !== null)(`promtool check metrics${skipReason ? ` (sk
 
   it('accepts our text exposition with exactly the one inherited finding', async () => {
     const { body, exp } = await scrape(engine);
-    expect(body).toContain('training_loss{agent_id="agent \\"x\\"",job_id="quote \\" and \\\\ backslash"} NaN');
+    expect(body).toContain('training_loss{agent_id="agent \\"x\\"",job_id="quote \\" and \\\\ backslash"} Nan');
     const r = spawnSync(PROMTOOL, ['check', 'metrics'], { input: body, encoding: 'utf8' });
     expect({ status: r.status, output: `${r.stdout}${r.stderr}`.trim() }).toEqual({ status: 3, output: EXPECTED_FINDING });
     expect(semanticProblems(exp)).toEqual([]);

@@ -10,7 +10,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT_DIR } from '../../electron/engine/index.ts';
+import { ROOT_DIR } from '../helpers/cli.ts';
 import { METRIC_LIST } from '../../shared/catalog.ts';
 import { PROMTOOL, missingPromtool } from '../helpers/parts.ts';
 

@@ -100,7 +100,7 @@ describe('the IPC seam end to end, on a real engine', () => {
     const bridge = createBridge(fakeIpc(router).ipc);
     expect(Object.keys(bridge).sort()).toEqual([...BRIDGE_METHODS].sort());
     expect(Object.keys(bridge).sort()).toEqual([
-      'addSource', 'cancelRun', 'deleteRun', 'exportRun', 'exportSourceRun', 'getRun', 'info', 'listRuns', 'listSources', 'removeSource', 'sourceRun', 'sourceRuns', 'subscribe', 'sweep',
+      'addSource', 'cancelRun', 'deleteRun', 'exportRun', 'exportSourceRun', 'getRun', 'importFile', 'info', 'listRuns', 'listSources', 'removeSource', 'sourceRun', 'sourceRuns', 'subscribe', 'sweep',
     ]);
   });
 
@@ -222,7 +222,10 @@ describe('the IPC seam end to end, on a real engine', () => {
     await (bridge.cancelRun as (...a: unknown[]) => Promise<unknown>)('a', 'why', 'smuggled');
     await (bridge.deleteRun as (...a: unknown[]) => Promise<unknown>)('a', 'smuggled');
     await (bridge.exportRun as (...a: unknown[]) => Promise<unknown>)('a', 'csv', 'smuggled');
-    expect(sent).toEqual([['a'], ['a', { points: 5 }], ['a', { points: 5 }], [], ['a'], ['a', 'why'], ['a'], ['a', 'csv']]);
+    const bytes = new Uint8Array([1, 2]);
+    await bridge.importFile('metrics.csv', bytes);
+    await (bridge.importFile as (...a: unknown[]) => Promise<unknown>)('metrics.csv', bytes, { rename: true }, 'smuggled');
+    expect(sent).toEqual([['a'], ['a', { points: 5 }], ['a', { points: 5 }], [], ['a'], ['a', 'why'], ['a'], ['a', 'csv'], ['metrics.csv', bytes], ['metrics.csv', bytes, { rename: true }]]);
   });
 
   it('sends only the declared arguments of the fleet calls, on their own channels', async () => {
@@ -249,7 +252,7 @@ describe('the IPC seam end to end, on a real engine', () => {
 });
 
 describe('readBridge: the renderer picks IPC only where the bridge is', () => {
-  const monitor = { info() {}, listRuns() {}, getRun() {}, subscribe() {}, cancelRun() {}, deleteRun() {}, exportRun() {}, sweep() {} };
+  const monitor = { info() {}, listRuns() {}, getRun() {}, subscribe() {}, cancelRun() {}, deleteRun() {}, exportRun() {}, sweep() {}, importFile() {} };
   const complete = { ...monitor, listSources() {}, addSource() {}, removeSource() {}, sourceRuns() {}, sourceRun() {}, exportSourceRun() {} };
   it.each([
     ['no bridge (a browser tab)', {}, false],

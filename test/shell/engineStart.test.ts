@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEngine } from '../../electron/engine/index.ts';
+import { ListenError, startEngine } from '../../electron/engine/index.ts';
 import type { Engine, EngineOptions } from '../../electron/engine/index.ts';
 import { fallbackNotice, startWithFallback, takenListener } from '../../electron/shell/engineStart.ts';
 
@@ -82,20 +82,29 @@ describe('startWithFallback: a taken port does not kill the app', () => {
     let calls = 0;
     const alwaysTaken = async (): Promise<Engine> => {
       calls++;
-      throw new Error('HTTP on 127.0.0.1:0: the address is already in use (another trainwatch serve?); choose another with --port');
+      throw new ListenError('http', 'EADDRINUSE', 'HTTP on 127.0.0.1:0: the address is already in use (another trainwatch serve?); choose another with --port');
     };
     await expect(startWithFallback(alwaysTaken, {})).rejects.toThrow('the address is already in use');
     expect(calls).toBe(2);
   });
 
   it.each([
-    ['HTTP on 127.0.0.1:9478: the address is already in use (another trainwatch serve?); choose another with --port', 'http'],
-    ['TCP ingest on 127.0.0.1:9479: the address is already in use (another trainwatch serve?); choose another with --ingest-port', 'ingest'],
-    ['another process is already listening on /run/user/1/trainwatch.sock', 'socket'],
-    ['HTTP on 127.0.0.1:80: permission denied; choose a port above 1023 with --port', null],
-    ['data dir /x is in use by another Trainwatch engine (pid 4)', null],
-  ])('takenListener(%j) = %s', (message, listener) => {
-    expect(takenListener(new Error(message))).toBe(listener);
+    ['HTTP taken', new ListenError('http', 'EADDRINUSE', 'HTTP on 127.0.0.1:9478: the address is already in use'), 'http'],
+    ['TCP ingest taken', new ListenError('ingest', 'EADDRINUSE', 'TCP ingest on 127.0.0.1:9479: the address is already in use'), 'ingest'],
+    ['the socket held', new ListenError('socket', 'EADDRINUSE', 'another process is already listening on /run/user/1/trainwatch.sock'), 'socket'],
+    ['HTTP permission denied', new ListenError('http', 'EACCES', 'HTTP on 127.0.0.1:80: permission denied; choose a port above 1023 with --port'), null],
+    ['a plain error worded like a taken port', new Error('HTTP on 127.0.0.1:9478: the address is already in use'), null],
+    ['a locked data dir', new Error('data dir /x is in use by another Trainwatch engine (pid 4)'), null],
+  ])('takenListener(%s) = %s', (_name, err, listener) => {
+    expect(takenListener(err)).toBe(listener);
+  });
+
+  it('gets a ListenError naming the listener and the code from a real engine whose port is taken', async () => {
+    const held = await holdPort();
+    cleanup.push(held.close);
+    const err = await startEngine(options({ ingestPort: held.port })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ListenError);
+    expect([(err as ListenError).listener, (err as ListenError).code]).toEqual(['ingest', 'EADDRINUSE']);
   });
 
   it('words the notice with the default port when none was configured', () => {

@@ -25,6 +25,9 @@ describe('validateArgs: what each IPC call may carry', () => {
     [INVOKE.exportRun, ['run-1', 'json']],
     [INVOKE.exportRun, ['run-1', 'csv']],
     [INVOKE.exportRun, ['run-1', 'prom']],
+    [INVOKE.importFile, ['metrics.csv', new Uint8Array([115, 116, 101, 112])]],
+    [INVOKE.importFile, ['a.snapshot.json', new Uint8Array(0), { as: 'b' }]],
+    [INVOKE.importFile, ['events.out.tfevents.1.h.2.0', new Uint8Array(3), { rename: true }]],
   ] as Array<[InvokeChannel, unknown[]]>)('accepts %s %j', (channel, args) => {
     expect(validateArgs(channel, args)).toEqual({ ok: true, args });
   });
@@ -53,6 +56,11 @@ describe('validateArgs: what each IPC call may carry', () => {
     ['deleteRun with a second argument', INVOKE.deleteRun, ['a', true], 'trainwatch:deleteRun: Too big: expected array to have <=1 items'],
     ['exportRun without a format', INVOKE.exportRun, ['a'], 'trainwatch:exportRun: Too small: expected array to have >=2 items'],
     ['exportRun as a path', INVOKE.exportRun, ['a', '../../etc/passwd'], 'trainwatch:exportRun: Invalid option: expected one of "json"|"csv"|"prom" at argument 1'],
+    ['importFile without bytes', INVOKE.importFile, ['metrics.csv'], 'trainwatch:importFile: Too small: expected array to have >=2 items'],
+    ['importFile with a string for bytes', INVOKE.importFile, ['metrics.csv', 'step,loss'], 'trainwatch:importFile: the file must be bytes (a Uint8Array) of at most 134217728 bytes at argument 1'],
+    ['importFile with an empty name', INVOKE.importFile, ['', new Uint8Array(1)], 'trainwatch:importFile: file name must be a string of 1 to 1024 characters at argument 0'],
+    ['importFile with an unknown option', INVOKE.importFile, ['a.json', new Uint8Array(1), { path: '/etc/passwd' }], 'trainwatch:importFile: Unrecognized key: "path" at argument 2'],
+    ['importFile as a 257-character id', INVOKE.importFile, ['a.json', new Uint8Array(1), { as: 'x'.repeat(257) }], 'trainwatch:importFile: as must be a string of 1 to 256 characters at argument 2.as'],
     ['unsubscribe with a huge id', INVOKE.unsubscribe, [{ id: 2 ** 60 }], 'trainwatch:unsubscribe: Too big: expected int to be <=9007199254740991 at argument 0.id'],
   ] as Array<[string, InvokeChannel, unknown[], string]>)('refuses %s, as a value', (_name, channel, args, message) => {
     expect(validateArgs(channel, args)).toEqual({ ok: false, code: 'bad_arguments', message });

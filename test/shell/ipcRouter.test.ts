@@ -10,6 +10,7 @@ import { APP_ENTRY_URL } from '../../electron/shell/appOrigin.ts';
 import { createIpcRouter } from '../../electron/shell/ipcRouter.ts';
 import type { IpcCaller, IpcRouter } from '../../electron/shell/ipcRouter.ts';
 import { LiveFeed } from '../../electron/engine/live/liveFeed.ts';
+import { readFileSync } from 'node:fs';
 import { StreamClient, testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
 
@@ -222,5 +223,34 @@ describe('the IPC router, on a real engine', () => {
     await ingest.send({ type: 'job_created', job_id: 'gone-3', agent_id: 'dqn' }, { type: 'job_failed', job_id: 'gone-3', agent_id: 'dqn', error: 'x' });
     expect(await router.call(INVOKE.deleteRun, caller(), ['gone-3'])).toEqual({ ok: true, value: undefined });
     expect(engine.store.get('gone-3')).toBeUndefined();
+  });
+
+  it('imports a file sent as bytes as the HTTP route does: a log with its report, a taken id refused by name, then renamed', async () => {
+    const name = 'events.out.tfevents.1796395231.vm.456.0';
+    const bytes = new Uint8Array(readFileSync(new URL(`../fixtures/tensorboard/torch-summarywriter/${name}`, import.meta.url)));
+    const first = await router.call(INVOKE.importFile, caller(), [name, bytes, { as: 'tb-1' }]);
+    expect(first.ok && [first.value.job_id, first.value.renamed, first.value.report?.records, first.value.report?.not_shown]).toEqual([
+      'tb-1',
+      false,
+      2212,
+      [{ kind: 'histograms', tag: 'weights/w0', records: 4 }],
+    ]);
+    expect(engine.store.get('tb-1')?.imported).toBe(true);
+    expect(await router.call(INVOKE.importFile, caller(), [name, bytes, { as: 'tb-1' }])).toEqual({
+      ok: false,
+      code: 'run_exists',
+      message: 'a run with job_id "tb-1" exists already; import under another id (?as=NEW_ID, CLI --as) or let Trainwatch pick one (?rename=1, CLI --rename)',
+    });
+    const again = await router.call(INVOKE.importFile, caller(), [name, bytes, { as: 'tb-1', rename: true }]);
+    expect(again.ok && [again.value.job_id, again.value.renamed, again.value.report?.job_id]).toEqual(['tb-1-imported', true, 'tb-1-imported']);
+  });
+
+  it('refuses a damaged event file and a snapshot that is not one, with the engine\'s codes', async () => {
+    const bytes = new Uint8Array(readFileSync(new URL('../fixtures/tensorboard/torch-summarywriter/events.out.tfevents.1796395231.vm.456.0', import.meta.url)));
+    bytes[500] = bytes[500]! ^ 0xff;
+    const r = await router.call(INVOKE.importFile, caller(), ['events.out.tfevents.x', bytes]);
+    expect(r.ok === false && [r.code, /^the event file: record \d+ at byte \d+: the data's CRC-32C does not match; the file is damaged, so nothing was imported$/.test(r.message)]).toEqual(['bad_log', true]);
+    const s = await router.call(INVOKE.importFile, caller(), ['x.snapshot.json', new TextEncoder().encode('{"format": "nope"}')]);
+    expect(s.ok === false && s.code).toBe('bad_snapshot');
   });
 });

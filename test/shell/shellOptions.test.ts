@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../electron/shell/settings.ts';
 import { shellEngineOptions, trainwatchArgs } from '../../electron/shell/shellOptions.ts';
+import { optionsFor } from '../../electron/cli/options.ts';
 
 const USER_DATA = '/home/u/.config/Trainwatch';
 
@@ -15,9 +16,17 @@ describe('trainwatchArgs: Trainwatch\'s flags out of Electron\'s command line', 
     ],
     ['every engine flag', ['--host', '::1', '--port=1', '--ingest-port', '2', '--socket=s', '--data-dir', 'd', '--stall-after', '3', '--finished-ttl', '4', '--durability', 'none'], ['--host', '::1', '--port=1', '--ingest-port', '2', '--socket=s', '--data-dir', 'd', '--stall-after', '3', '--finished-ttl', '4', '--durability', 'none']],
     ['a flag without its value at the end', ['--port'], []],
+    ['on/off flags, which take no value', ['--auth', 'dist/shell/main.js', '--allow-remote', '--host', '0.0.0.0'], ['--auth', '--allow-remote', '--host', '0.0.0.0']],
     ['a macOS process serial number', ['-psn_0_12345'], []],
   ])('%s', (_name, argv, kept) => {
     expect(trainwatchArgs(argv)).toEqual(kept);
+  });
+});
+
+describe('the desktop app and the options table (electron/cli/options.ts)', () => {
+  it('takes every serve flag', () => {
+    const argv = optionsFor('serve').flatMap((o) => (o.value === undefined ? [`--${o.name}`] : [`--${o.name}`, 'x']));
+    expect(trainwatchArgs(['/x/electron', '--no-sandbox', 'dist/shell/main.js', ...argv])).toEqual(argv);
   });
 });
 

@@ -11,7 +11,6 @@
  * engine has processed for that id; after a reconnect, events with seq <= that are acknowledged
  * again but not applied twice.
  */
-import { isUtf8 } from 'node:buffer';
 import { parseLine } from '../../../shared/protocol/parseLine.ts';
 import { PROTOCOL_VERSION } from '../../../shared/protocol/events.ts';
 import type { ServerLine } from '../../../shared/protocol/events.ts';
@@ -107,6 +106,8 @@ export class IngestSession implements LineSink {
   private clientId: string | null = null;
   private out: ServerLine[] = [];
   private ackSeq = -1;
+  /** The highest seq processed in this chunk for `clientId`: the ledger hears it once per chunk, not per event. */
+  private ledgerSeq = -1;
   accepted = 0;
   rejected = 0;
   /** Events acknowledged again but not applied: their seq was processed before (a resend). */
@@ -173,12 +174,12 @@ export class IngestSession implements LineSink {
     return this.drain();
   }
 
-  line(bytes: Buffer): void {
+  line(bytes: Buffer, text: string | null): void {
     if (this.closeReason !== null) return;
     this.lineNo++;
     if (bytes.length === 0 || isBlank(bytes)) return;
     if (this.needToken) {
-      const first = isUtf8(bytes) ? parseLine(bytes.toString('utf8')) : null;
+      const first = text !== null ? parseLine(text) : null;
       if (first?.kind !== 'hello' || !tokenEquals(first.hello.token, this.ctx.authToken!)) {
         const why =
           first?.kind !== 'hello'
@@ -192,8 +193,8 @@ export class IngestSession implements LineSink {
       }
       this.needToken = false;
     }
-    if (!isUtf8(bytes)) return this.fail('invalid_utf8', 'line is not valid UTF-8');
-    const parsed = parseLine(bytes.toString('utf8'));
+    if (text === null) return this.fail('invalid_utf8', 'line is not valid UTF-8');
+    const parsed = parseLine(text);
     if (parsed.kind === 'rejected') {
       this.fail(parsed.rejection.reason, parsed.rejection.message, parsed.seq, parsed.job_id);
       // A rejected line is processed too: the cumulative ack covers it (its error came first).
@@ -201,6 +202,7 @@ export class IngestSession implements LineSink {
       return;
     }
     if (parsed.kind === 'hello') {
+      this.flushLedger();
       this.clientId = parsed.hello.client_id;
       const last = this.ctx.ledger.get(this.clientId);
       this.out.push({ type: 'hello', server: 'trainwatch', protocol: PROTOCOL_VERSION, client_id: this.clientId, last_seq: last ?? null });
@@ -210,7 +212,8 @@ export class IngestSession implements LineSink {
     this.onJob?.(event.job_id);
     const seq = event.seq;
     if (seq !== undefined && this.clientId !== null) {
-      const last = this.ctx.ledger.get(this.clientId);
+      const recorded = this.ctx.ledger.get(this.clientId);
+      const last = recorded === undefined ? (this.ledgerSeq >= 0 ? this.ledgerSeq : undefined) : Math.max(recorded, this.ledgerSeq);
       if (last !== undefined && seq <= last) {
         this.ctx.stats.duplicates++;
         this.duplicates++;
@@ -235,8 +238,14 @@ export class IngestSession implements LineSink {
   }
 
   private processed(seq: number): void {
-    if (this.clientId !== null) this.ctx.ledger.record(this.clientId, seq);
+    if (this.clientId !== null && seq > this.ledgerSeq) this.ledgerSeq = seq;
     this.noteSeq(seq);
+  }
+
+  /** Tells the ledger this chunk's highest processed seq (before a hello switches ids, and at the end of a chunk). */
+  private flushLedger(): void {
+    if (this.ledgerSeq >= 0 && this.clientId !== null) this.ctx.ledger.record(this.clientId, this.ledgerSeq);
+    this.ledgerSeq = -1;
   }
 
   oversize(bytes: number): void {
@@ -265,6 +274,7 @@ export class IngestSession implements LineSink {
   }
 
   private drain(): ServerLine[] {
+    this.flushLedger();
     if (this.ackSeq >= 0) {
       this.out.push({ type: 'ack', seq: this.ackSeq });
       this.ackSeq = -1;

@@ -11,6 +11,7 @@ import { IngestSession, durableReply } from './session.ts';
 import type { IngestContext } from './session.ts';
 import type { Transport } from './stats.ts';
 import { httpRefusal, looksLikeHttp, prepareSocketDir } from './guards.ts';
+import { ListenError } from '../listenError.ts';
 
 /**
  * A connection that has delivered this many bytes in one turn of the event loop pauses until
@@ -307,6 +308,6 @@ async function removeStaleSocket(socketPath: string): Promise<void> {
     });
     probe.once('error', () => resolve(false));
   });
-  if (alive) throw new Error(`another process is already listening on ${socketPath}`);
+  if (alive) throw new ListenError('socket', 'EADDRINUSE', `another process is already listening on ${socketPath}`);
   unlinkSync(socketPath);
 }

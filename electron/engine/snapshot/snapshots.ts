@@ -12,14 +12,16 @@ import { PHASES } from '../../../shared/protocol/events.ts';
 import { SERIES } from '../../../shared/run.ts';
 import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, phaseBounds } from '../../../shared/snapshot.ts';
 import type { Snapshot, SnapshotFormat } from '../../../shared/snapshot.ts';
-import { Exporter } from '../exporter/exporter.ts';
-import { IngestStats } from '../ingest/stats.ts';
-import { RunStore } from '../store/runStore.ts';
-import type { Run } from '../store/runStore.ts';
+import { Registry } from 'prom-client';
+import { METRICS } from '../../../shared/catalog.ts';
+import type { MetricKey } from '../../../shared/catalog.ts';
+import { agentFamilies, runFamilies } from '../exporter/families.ts';
+import type { Samples } from '../exporter/families.ts';
+import { register, ScrapeMetric } from '../exporter/metric.ts';
+import type { Run, RunStore } from '../store/runStore.ts';
 import { checkpointOf, runFromCheckpoint } from '../store/checkpoint.ts';
 import type { Checkpoint } from '../storage/record.ts';
 import { Series } from '../store/series.ts';
-import type { Clock } from '../clock.ts';
 
 /** Builds the snapshot of a run whose series are in memory. Synchronous on purpose (see above). */
 export function buildSnapshot(store: RunStore, run: Run, engineVersion: string): Omit<Snapshot, 'exposition'> {
@@ -99,24 +101,26 @@ function snapshotFields(c: Checkpoint): Omit<Snapshot['run'], 'status'> {
 }
 
 /**
- * The Prometheus text of this run's own metrics: its per-job gauges and its contribution to the
- * agent's counters and histograms, rendered by the same exporter code as /metrics.
+ * The Prometheus text of this run's own metrics: its per-job gauges, its status and its
+ * contribution to its agent's counters and histograms (the `training_*` families), from the
+ * same runFamilies/agentFamilies as /metrics, rendered by a prom-client registry of its own.
+ * `run` is a frozen copy (see exportRun), described as a live run even when it was imported.
  */
-export async function renderRunExposition(run: Run, clock: Clock, stallAfterSeconds: number): Promise<string> {
-  const scratch = new RunStore({ clock, stallAfterSeconds, maxRuns: 1 });
-  const copy = copyRun(run);
-  copy.imported = false; // an imported run still describes itself
-  scratch.restore(copy);
-  const exporter = new Exporter({ defaultMetrics: false, finishedJobTtlSeconds: Number.POSITIVE_INFINITY });
-  exporter.attach(scratch, new IngestStats());
-  const { body } = await exporter.render();
-  // Only the run's own families: the engine's health metrics say nothing about this run.
-  return body
-    .split('\n\n')
-    .filter((block) => /^# HELP training_/.test(block))
-    .join('\n\n')
-    .concat('\n');
+export async function renderRunExposition(run: Run, now: number, stallAfterSeconds: number): Promise<string> {
+  const samples: Samples = {};
+  agentFamilies(new Map([[run.agentId, run.contribution()]]), undefined, samples);
+  samples.jobsActive = [{ labels: {}, value: run.state === 'running' ? 1 : 0 }];
+  runFamilies(run, now, stallAfterSeconds, samples);
+  const registry = new Registry();
+  for (const key of TRAINING_FAMILIES) {
+    const def = METRICS[key];
+    register(registry, new ScrapeMetric(def.name, def.help, def.type, () => samples[key] ?? []));
+  }
+  return registry.metrics();
 }
+
+/** The run's own families: the engine's health metrics say nothing about one run. */
+const TRAINING_FAMILIES = (Object.keys(METRICS) as MetricKey[]).filter((k) => METRICS[k].name.startsWith('training_'));
 
 export interface ExportedRun {
   body: string;
@@ -135,7 +139,7 @@ export async function exportRun(store: RunStore, run: Run, format: SnapshotForma
   const snapshot = buildSnapshot(store, run, engineVersion);
   const frozen = copyRun(run);
   const base = run.jobId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80) || 'run';
-  const exposition = await renderRunExposition(frozen, store.clock, store.stallAfterSeconds);
+  const exposition = await renderRunExposition(frozen, store.clock.now(), store.stallAfterSeconds);
   const filename = `${base}.${format === 'json' ? 'snapshot.json' : format === 'csv' ? 'csv' : 'prom'}`;
   if (format === 'prom') return { body: exposition, contentType: CONTENT_TYPES.prom, filename };
   if (format === 'csv') return { body: toCsv(snapshot.series), contentType: CONTENT_TYPES.csv, filename };

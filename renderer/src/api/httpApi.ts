@@ -8,6 +8,8 @@
 import { DETAIL_POINTS, ROUTES, reviveDetail, reviveSummary, reviveSweepRun, sweepPath } from '../../../shared/api.ts';
 import type { EngineInfo, ExportedFile, MonitorApi, StreamMessage, SweepFilter, SweepRun } from '../../../shared/api.ts';
 import type { SnapshotFormat } from '../../../shared/snapshot.ts';
+import { IMPORT_CONTENT_TYPES, importKindOf, importPath } from '../../../shared/import.ts';
+import type { ImportOptions, ImportReport, ImportedFile } from '../../../shared/import.ts';
 import type { RunDetail, RunSummary } from '../../../shared/run.ts';
 import { ApiError } from './apiError.ts';
 
@@ -36,14 +38,15 @@ export function createHttpApi(base = ''): MonitorApi {
   }
 
   /** Any method; resolves with the successful response's text and headers, throws ApiError otherwise. */
-  async function request(method: string, path: string, body?: string): Promise<{ res: Response; text: string }> {
+  async function request(method: string, path: string, body?: string | Uint8Array<ArrayBuffer>, contentType = 'application/json'): Promise<{ res: Response; text: string }> {
     let res: Response;
     try {
       res = await fetch(base + path, {
         method,
         cache: 'no-store',
-        // The engine refuses state changes without a JSON content type (no cross-site forms).
-        ...(body === undefined ? {} : { body, headers: { 'content-type': 'application/json' } }),
+        // The engine refuses state changes without a JSON content type (no cross-site forms);
+        // an imported log goes as octet-stream or text/csv, which need a preflight cross-site too.
+        ...(body === undefined ? {} : { body, headers: { 'content-type': contentType } }),
       });
     } catch (err) {
       throw new ApiError(`Cannot reach the Trainwatch engine (${method} ${path}: ${(err as Error).message}). Is it still running?`, null, 'unreachable');
@@ -89,6 +92,18 @@ export function createHttpApi(base = ''): MonitorApi {
         contentType: res.headers.get('content-type') ?? 'application/octet-stream',
         body: text,
       };
+    },
+
+    async importFile(name: string, bytes: Uint8Array, opts?: ImportOptions): Promise<ImportedFile> {
+      const { text } = await request('POST', importPath(name, opts), new Uint8Array(bytes), IMPORT_CONTENT_TYPES[importKindOf(name)]);
+      let body: { job_id?: unknown; renamed?: unknown; report?: unknown };
+      try {
+        body = JSON.parse(text) as typeof body;
+      } catch {
+        throw new ApiError(`The engine answered the import of ${name} with something that is not JSON`, 201, 'bad_response');
+      }
+      if (typeof body.job_id !== 'string') throw new ApiError(`The engine's answer to the import of ${name} has no job_id`, 201, 'bad_response');
+      return { job_id: body.job_id, renamed: body.renamed === true, report: typeof body.report === 'object' && body.report !== null ? (body.report as ImportReport) : null };
     },
 
     subscribe(onMessage: (msg: StreamMessage) => void, onStatus?: (connected: boolean) => void): () => void {

@@ -25,5 +25,6 @@ export function createIpcApi(bridge: TrainwatchBridge): MonitorApi {
     deleteRun: (jobId) => unwrap(bridge.deleteRun(jobId)),
     exportRun: (jobId, format) => unwrap(bridge.exportRun(jobId, format)),
     sweep: (filter) => unwrap(bridge.sweep(filter)),
+    importFile: (name, bytes, opts) => unwrap(bridge.importFile(name, bytes, opts)),
   };
 }

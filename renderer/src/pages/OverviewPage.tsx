@@ -3,6 +3,7 @@ import type { EngineInfo } from '../../../shared/api.ts';
 import { useRunMinis } from '../api/useRunMinis.ts';
 import type { ConnectionState } from '../api/useRuns.ts';
 import { EmptyState } from '../components/EmptyState.tsx';
+import { ImportPanel } from '../components/ImportPanel.tsx';
 import { PanelBoundary } from '../components/PanelBoundary.tsx';
 import { RunsTable } from '../components/RunsTable.tsx';
 import { RunsToolbar } from '../components/RunsToolbar.tsx';
@@ -86,6 +87,9 @@ export function OverviewPage({ runs, loaded, connection, info, view }: Props) {
       )}
       <PanelBoundary label="Run counts">
         <StatusTiles totals={totals} />
+      </PanelBoundary>
+      <PanelBoundary label="Import">
+        <ImportPanel />
       </PanelBoundary>
       <PanelBoundary label="Runs table">
         {runs.size === 0 ? (

@@ -179,10 +179,11 @@ describe('training values', () => {
     expect(valueOf(exp, 'training_reward_mean', { job_id: 'j1' })).toBe(0.5);
   });
 
+  // prom-client writes NaN as `Nan`; both formats read the spelling case-insensitively.
   it('exports a NaN loss as NaN (sent as the string "NaN")', async () => {
     await client.send({ type: 'training', ...job('j1'), loss: 'NaN', mean_reward: '-Infinity' });
     const { body, exp } = await scrape(engine);
-    expect(body).toContain('training_loss{agent_id="agent-1",job_id="j1"} NaN');
+    expect(body).toContain('training_loss{agent_id="agent-1",job_id="j1"} Nan');
     expect(valueOf(exp, 'training_reward_mean', { job_id: 'j1' })).toBe(-Infinity);
   });
 });

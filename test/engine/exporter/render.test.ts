@@ -1,7 +1,8 @@
 /**
- * /metrics renders the per-job families itself (cached label strings) and yields to the event
- * loop between slices; prom-client stays the reference. For any store, with ids that need
- * escaping, NaN and infinite values, every status, both formats: the bytes are prom-client's.
+ * /metrics renders family by family through prom-client's registry and yields to the event loop
+ * between slices; prom-client's Registry.metrics() in one piece stays the reference. For any
+ * store, with ids that need escaping, NaN and infinite values, every status, both formats: the
+ * bytes are the same.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -65,7 +66,7 @@ describe('/metrics render', () => {
     await fc.assert(fc.asyncProperty(fc.array(run, { maxLength: 12 }), renderBoth), { numRuns: 150 });
   });
 
-  it('renders an escaped id and a NaN loss the way prom-client does (and NaN spelled NaN)', async () => {
+  it('renders an escaped id and a NaN loss the way prom-client does (NaN spelled Nan, as prom-client writes it)', async () => {
     const store = new RunStore({ clock: { now: () => T0 } });
     const p = parseValue({ type: 'training', job_id: 'a"b\\c', agent_id: 'ag', loss: 'NaN' });
     if (p.kind !== 'event') throw new Error('invalid');
@@ -73,7 +74,7 @@ describe('/metrics render', () => {
     const exporter = new Exporter({ defaultMetrics: false });
     exporter.attach(store, new IngestStats());
     const body = (await exporter.render()).body;
-    expect(body).toContain('\ntraining_loss{agent_id="ag",job_id="a\\"b\\\\c"} NaN\n');
+    expect(body).toContain('\ntraining_loss{agent_id="ag",job_id="a\\"b\\\\c"} Nan\n');
     expect(body).toContain('\ntraining_job_status{agent_id="ag",job_id="a\\"b\\\\c",status="running"} 1\n');
     expect(body).toBe(await exporter.renderReference('text'));
   });

@@ -7,6 +7,7 @@ import type { RunDetail, RunSummary } from '../../../shared/run.ts';
 import { find, valueOf } from '../../helpers/exposition.ts';
 import { StreamClient, rawRequest, scrape, testEngine } from '../../helpers/engine.ts';
 import type { TestEngine } from '../../helpers/engine.ts';
+import { until } from '../../helpers/wait.ts';
 
 let engine: TestEngine;
 let client: StreamClient;
@@ -246,11 +247,7 @@ describe('live stream (SSE)', () => {
         }
       }
     })().catch(() => undefined);
-    const waitFor = async (cond: () => boolean) => {
-      const deadline = Date.now() + 3000;
-      while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      expect(cond()).toBe(true);
-    };
+    const waitFor = (cond: () => boolean) => until('a stream message', cond, 3000);
     await waitFor(() => messages.length >= 1);
     expect(messages[0]!.event).toBe('snapshot');
     expect(messages[0]!.data.runs.map((r) => r.job_id)).toContain('h1');

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startEngine } from '../../../electron/engine/index.ts';
 import type { Engine } from '../../../electron/engine/index.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../../../electron/cli/bin.js');
+import { CLI_BIN as BIN } from '../../helpers/cli.ts';
 const FIXTURES = path.join(import.meta.dirname, '../../fixtures/tensorboard');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tw-tbimport-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { valueOf } from '../../helpers/exposition.ts';
 import { StreamClient, scrape, testEngine } from '../../helpers/engine.ts';
 import type { TestEngine } from '../../helpers/engine.ts';
+import { until } from '../../helpers/wait.ts';
 
 let engine: TestEngine;
 beforeAll(async () => {
@@ -93,7 +94,7 @@ describe('bad input over a stream', () => {
       await new Promise((r) => setImmediate(r));
     }
     await client.close();
-    await new Promise((r) => setTimeout(r, 50));
+    await until('the last line, without a newline, to be applied at close', () => engine.store.get('bytes')?.currentIteration === 9);
     expect(client.errors()).toEqual([]);
     expect(engine.store.get('bytes')?.currentIteration).toBe(9);
   });

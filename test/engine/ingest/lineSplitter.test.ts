@@ -1,10 +1,18 @@
+import { isUtf8 } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { LineSplitter } from '../../../electron/engine/ingest/lineSplitter.ts';
 
 function run(chunks: Array<string | Buffer>, maxLine = 16, hard = 64) {
   const s = new LineSplitter(maxLine, hard);
   const out: string[] = [];
-  const sink = { line: (b: Buffer) => out.push(b.toString('utf8')), oversize: (n: number) => out.push(`<oversize ${n}>`) };
+  const sink = {
+    // The text the splitter decoded must be the line's bytes, decoded; null exactly when they are not UTF-8.
+    line: (b: Buffer, text: string | null) => {
+      expect(text).toBe(isUtf8(b) ? b.toString('utf8') : null);
+      out.push(text ?? `<invalid ${b.toString('hex')}>`);
+    },
+    oversize: (n: number) => out.push(`<oversize ${n}>`),
+  };
   let alive = true;
   for (const c of chunks) alive = s.push(Buffer.isBuffer(c) ? c : Buffer.from(c), sink) && alive;
   if (alive) s.end(sink);
@@ -21,6 +29,10 @@ describe('LineSplitter', () => {
     ['an oversize line is skipped to its newline and reported with its length', ['0123456789abcdefXYZ\nok\n'], ['<oversize 19>', 'ok']],
     ['an oversize line across chunks', ['0123456789', 'abcdefghij', 'kl\nok\n'], ['<oversize 22>', 'ok']],
     ['a multi-byte character split across chunks', [Buffer.from([0xc3]), Buffer.from([0xa9, 0x0a])], ['é']],
+    ['multi-byte text in a block of lines', ['é\nü€\r\n😀x\n'], ['é', 'ü€', '😀x']],
+    ['one bad line in a block: only that line is undecodable', [Buffer.concat([Buffer.from('ok\n'), Buffer.from([0xff, 0x0a]), Buffer.from('é\r\n')])], ['ok', '<invalid ff>', 'é']],
+    ['a held line, then a block, then a held rest', ['ab', 'c\nd\ne\nf', 'g\n'], ['abc', 'd', 'e', 'fg']],
+    ['an oversize line inside a block', ['ok\n0123456789abcdefXYZ\r\nok2\n'], ['ok', '<oversize 20>', 'ok2']],
   ])('%s', (_name, chunks, expected) => {
     expect(run(chunks).out).toEqual(expected);
   });

@@ -11,6 +11,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { valueOf } from '../../helpers/exposition.ts';
 import { StreamClient, scrape, testEngine } from '../../helpers/engine.ts';
 import type { TestEngine } from '../../helpers/engine.ts';
+import { until } from '../../helpers/wait.ts';
 
 let engine: TestEngine | null = null;
 afterEach(async () => {
@@ -82,7 +83,7 @@ describe('the TCP stream port', () => {
     hog.pause(); // never reads: every bad line's error reply stays unread
     hog.write('x\n'.repeat(200_000));
     // The hog does not read, so it would not notice the reset itself: watch the engine.
-    for (let i = 0; i < 200 && engine.stats.closed.slow_reader === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    await until('the engine to close the slow reader', () => engine!.stats.closed.slow_reader > 0);
     hog.destroy();
     expect(engine.stats.closed.slow_reader).toBe(1);
     expect(engine.stats.errors.slow_reader).toBe(1);

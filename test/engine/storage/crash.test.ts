@@ -12,8 +12,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rng } from '../../../electron/cli/demoScenario.ts';
 import type { RunSummary } from '../../../shared/run.ts';
+import { output, until } from '../../helpers/wait.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../../../electron/cli/bin.js');
+import { CLI_BIN as BIN } from '../../helpers/cli.ts';
 const ROUNDS = Number(process.env.TW_CRASH_ROUNDS ?? 6);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tw-crash-'));
 const children = new Set<ChildProcess>();
@@ -37,11 +38,7 @@ async function serve(): Promise<Server> {
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const deadline = Date.now() + 20_000;
-  while (!out.includes('Ctrl-C stops.')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`serve did not start:\n${out}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await output(child, () => out, 'Ctrl-C stops.');
   const [host, port] = /ingest {3}tcp (\S+):(\d+)/.exec(out)!.slice(1) as [string, string];
   return { child, url: /metrics {2}(http:\/\/\S+)\/metrics/.exec(out)![1]!, tcp: { host, port: Number(port) } };
 }
@@ -101,7 +98,7 @@ describe('kill -9 during ingest', () => {
       });
       socket.on('error', () => undefined);
       socket.write(`${JSON.stringify({ type: 'hello', client_id: 'crash-test' })}\n`);
-      while (lastSeq === undefined) await new Promise((r) => setTimeout(r, 5));
+      await until('the hello reply with last_seq', () => lastSeq !== undefined);
       // Resend whatever the engine does not have: from its last_seq on.
       let next = (lastSeq ?? 0) + 1;
       expect(next - 1, 'the engine remembers the last seq it wrote').toBe(applied);

@@ -203,7 +203,7 @@ describe('damage', () => {
     const e = await boot();
     await feed(e, { type: 'job_completed', ...J('x') });
     e.store.retire('x', 'deleted');
-    await new Promise((r) => setTimeout(r, 20));
+    await e.idle();
     await e.stop();
     engine = null;
     writeFileSync(path.join(dir, 'totals.json'), '{"version":1,"agen');
@@ -231,7 +231,7 @@ describe('retention and lifetime counters', () => {
       await feed(e, { type: 'job_created', ...J(id) }, { type: 'duration', ...J(id), phase: 'policy_update', seconds: 1 }, { type: 'job_completed', ...J(id) });
     }
     expect(e.storage.enforceRetention()).toBe(1);
-    await new Promise((r) => setTimeout(r, 20));
+    await e.idle();
     expect(e.store.get('r1')).toBeUndefined();
     expect(existsSync(logOf('r1'))).toBe(false);
     const exp = (await scrape(e)).exp;

@@ -13,8 +13,7 @@ import type { RunDetail } from '../../../shared/run.ts';
 import { find, parseExposition } from '../../helpers/exposition.ts';
 import { cleanEnv, killStarted, start, until } from '../../clients/process.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
-const BIN = path.join(ROOT, 'electron/cli/bin.js');
+import { CLI_BIN as BIN } from '../../helpers/cli.ts';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tw-sys-metrics-'));
 afterAll(() => {
   killStarted();

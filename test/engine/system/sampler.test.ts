@@ -16,6 +16,7 @@ import { IngestStats } from '../../../electron/engine/ingest/stats.ts';
 import { SystemSampler } from '../../../electron/engine/system/sampler.ts';
 import { RunStore } from '../../../electron/engine/store/runStore.ts';
 import { SERIES } from '../../../shared/run.ts';
+import { output } from '../../helpers/wait.ts';
 
 const MB = 1024 * 1024;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tw-sys-'));
@@ -53,12 +54,7 @@ function startTree(): { root: ChildProcess; waitFor(text: string): Promise<void>
   started.push(root);
   let out = '';
   root.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  const waitFor = async (text: string) => {
-    while (!out.includes(text)) {
-      if (root.exitCode !== null) throw new Error(`worker exited: ${out}`);
-      await sleep(20);
-    }
-  };
+  const waitFor = (text: string) => output(root, () => out, text);
   const worker = () => Number(/idle (\d+)/.exec(out)![1]);
   return { root, waitFor: async (text) => {
     await waitFor(text);

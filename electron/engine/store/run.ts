@@ -1,0 +1,108 @@
+/**
+ * A run: one training job's state, latest values, series and histograms, and what it adds to
+ * its agent's lifetime totals. Events change it only through the reducer (reducer.ts).
+ */
+import { PHASE_METRIC } from '../../../shared/catalog.ts';
+import { addHistogram, emptyHistogram } from '../../../shared/math/histogram.ts';
+import type { HistogramData } from '../../../shared/math/histogram.ts';
+import { PHASES } from '../../../shared/protocol/events.ts';
+import type { Phase } from '../../../shared/protocol/events.ts';
+import { statusOf, utilizationPercent } from '../../../shared/run.ts';
+import type { RunState, RunStatus } from '../../../shared/run.ts';
+import type { Series } from './series.ts';
+
+/**
+ * Lifetime totals per agent: what the inherited counters and histograms export. Derived, never
+ * kept as a second count: the sum over the runs in the store plus what retired runs left behind,
+ * so they never decrease while the engine runs and continue across restarts.
+ */
+export interface AgentTotals {
+  created: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  phases: Record<Phase, HistogramData>;
+}
+
+export function emptyTotals(): AgentTotals {
+  return { created: 0, completed: 0, failed: 0, cancelled: 0, phases: emptyPhases() };
+}
+
+export function emptyPhases(): Record<Phase, HistogramData> {
+  return Object.fromEntries(PHASES.map((p) => [p, emptyHistogram(PHASE_METRIC[p].buckets!)])) as Record<Phase, HistogramData>;
+}
+
+export function addTotals(into: AgentTotals, from: AgentTotals): void {
+  into.created += from.created;
+  into.completed += from.completed;
+  into.failed += from.failed;
+  into.cancelled += from.cancelled;
+  for (const p of PHASES) addHistogram(into.phases[p], from.phases[p]);
+}
+
+export class Run {
+  name: string | null = null;
+  state: RunState = 'running';
+  /** Created by an event that arrived before its job_created. */
+  implicit = false;
+  createdExplicitly = false;
+  endedAt: number | null = null;
+  eventCount = 0;
+  currentIteration: number | null = null;
+  totalIterations: number | null = null;
+  budgetUsage: number | null = null;
+  budgetLimit: number | null = null;
+  loss: number | null = null;
+  meanReward: number | null = null;
+  error: string | null = null;
+  cancelReason: string | null = null;
+  pid: number | null = null;
+  params: Record<string, unknown> | null = null;
+  /** Sweep labels from job_created. */
+  tags: string[] = [];
+  group: string | null = null;
+  /** What the live stream last announced, so a stall transition is announced once. */
+  announcedStalled = false;
+  readonly series = new Map<string, Series>();
+  /** False for an ended run restored from its checkpoint: its series are on disk until asked for. */
+  seriesLoaded = true;
+  /** Imported from a snapshot: read-only, never in /metrics or the lifetime totals. */
+  imported = false;
+  scalarCount = 0;
+  /** Exact per-phase duration histograms over the inherited buckets (series may be compacted). */
+  phases = emptyPhases();
+  /**
+   * The latest observation per phase and bucket (index as in HistogramData.counts), for
+   * OpenMetrics exemplars that link a slow bucket to this job. Memory only: exemplars are hints.
+   */
+  readonly exemplars: Partial<Record<Phase, Array<{ value: number; t: number } | undefined>>> = {};
+
+  constructor(
+    readonly jobId: string,
+    readonly agentId: string,
+    public startedAt: number,
+    public lastEventAt: number,
+  ) {}
+
+  status(now: number, stallAfterSeconds: number): RunStatus {
+    // An imported run is history: it shows the state it had when exported, and never stalls.
+    return this.imported ? this.state : statusOf(this.state, this.lastEventAt, now, stallAfterSeconds);
+  }
+
+  budgetUtilization(): number | null {
+    return this.budgetUsage === null ? null : utilizationPercent(this.budgetUsage, this.budgetLimit ?? 0);
+  }
+
+  /** What this run adds to its agent's lifetime totals. */
+  contribution(): AgentTotals {
+    if (this.imported) return emptyTotals();
+    return {
+      created: 1,
+      completed: this.state === 'completed' ? 1 : 0,
+      failed: this.state === 'failed' ? 1 : 0,
+      cancelled: this.state === 'cancelled' ? 1 : 0,
+      phases: this.phases,
+    };
+  }
+}
+
