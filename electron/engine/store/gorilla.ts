@@ -363,10 +363,11 @@ function asFloat32(col: ArrayLike<number>, n: number): Float64Array | null {
     const x = col[i]!;
     f32[0] = x;
     f64[0] = f32[0]!;
-    const back = [u32[HI]!, u32[LO]!];
+    const hi = u32[HI]!;
+    const lo = u32[LO]!;
     f64[0] = x;
     // Bit for bit: a NaN's payload must survive the narrowing too.
-    if (back[0] !== u32[HI] || back[1] !== u32[LO]) return null;
+    if (hi !== u32[HI] || lo !== u32[LO]) return null;
     const b = f32bits[0]!;
     keys[i] = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
   }
@@ -438,28 +439,35 @@ export function encodeColumn(col: ArrayLike<number>, n = col.length): Uint32Arra
     throw new RangeError(`a column holds 0..${MAX_COLUMN_POINTS} points of the ${col.length} given, got ${n}`);
   }
   if (n === 0) return new Uint32Array(1);
-  const candidates: Array<{ mode: number; width: number; param: number; body: Uint32Array }> = [];
-  const xor = new BitWriter();
-  encodeXor(col, n, xor);
-  candidates.push({ mode: MODE_XOR, width: 0, param: 0, body: xor.finish() });
-  const dod = (mode: number, param: number, ints: Float64Array) => {
+  type Candidate = { mode: number; width: number; param: number; body: Uint32Array };
+  const dod = (mode: number, param: number, ints: Float64Array): Candidate => {
     const plan = planDod(ints, n);
     const w = new BitWriter();
     encodeDod(ints, n, plan.width, plan.dods, w);
-    candidates.push({ mode, width: plan.width, param, body: w.finish() });
+    return { mode, width: plan.width, param, body: w.finish() };
   };
   const dec = asDecimal(col, n);
-  if (dec) dod(MODE_DECIMAL, dec.k, dec.ints);
-  const man = asMantissa(col, n);
-  if (man) dod(MODE_MANTISSA, man.top, man.ints);
-  const keys = asFloat32(col, n);
-  if (keys) {
-    const w = new BitWriter();
-    const width = encodeFloat32(keys, n, w);
-    candidates.push({ mode: MODE_FLOAT32, width: 0, param: width, body: w.finish() });
+  const decimal = dec ? dod(MODE_DECIMAL, dec.k, dec.ints) : null;
+  let best: Candidate;
+  // A steady column (a step counter, a constant) in 64 bits and one bit a point: no mode does
+  // better once float32's 2 bits a point cost more than its 32 saved bits, so skip the others.
+  if (decimal && n > 32 && decimal.body.length <= Math.ceil((64 + n - 1) / 32)) best = decimal;
+  else {
+    const xor = new BitWriter();
+    encodeXor(col, n, xor);
+    const candidates: Candidate[] = [{ mode: MODE_XOR, width: 0, param: 0, body: xor.finish() }];
+    if (decimal) candidates.push(decimal);
+    const man = asMantissa(col, n);
+    if (man) candidates.push(dod(MODE_MANTISSA, man.top, man.ints));
+    const keys = asFloat32(col, n);
+    if (keys) {
+      const w = new BitWriter();
+      const width = encodeFloat32(keys, n, w);
+      candidates.push({ mode: MODE_FLOAT32, width: 0, param: width, body: w.finish() });
+    }
+    best = candidates[0]!;
+    for (const c of candidates) if (c.body.length < best.body.length) best = c;
   }
-  let best = candidates[0]!;
-  for (const c of candidates) if (c.body.length < best.body.length) best = c;
   const out = new Uint32Array(1 + best.body.length);
   out[0] = (best.mode | (best.width << 2) | (best.param << 6) | (best.body.length << 18)) >>> 0;
   out.set(best.body, 1);
