@@ -81,20 +81,20 @@ describe('column codec', () => {
   });
 
   it.each([
-    // 64 raw bits of 0.1, then "same" twice (xor and decimal tie at 3 words: xor is kept).
-    { name: 'a constant is its first value and a bit per point', xs: [0.1, 0.1, 0.1], words: [0xc0000, 0x3fb99999, 0x9999999a, 0] },
-    // float32 (mode 3, width 1): 1.0f's key, then two deltas of 0 as '0' + '0'.
-    { name: 'a float32 constant is its key and two bits per point', xs: [1, 1, 1], words: [0x80043, 0xbf800000, 0] },
+    // Decimal k=1 (param 1 << 6), width 1: the integer 1 as 64 raw bits, then "same" twice.
+    { name: 'a decimal constant is its first integer and a bit per point', xs: [0.1, 0.1, 0.1], words: [0xc0045, 0x3ff00000, 0, 0] },
+    // float32 (mode 3, width 1): 1.1f's key, then two deltas of 0 as '0' + '0'.
+    { name: 'a float32 constant is its key and two bits per point', xs: [Math.fround(1.1), Math.fround(1.1), Math.fround(1.1)], words: [0x80043, 0xbf8ccccd, 0] },
     // Decimal k=0, first bucket 2 bits wide (the narrowest that holds dod 1): 0 raw, '10'+'01', then eight 1-bit steady steps.
     { name: 'a step counter is a delta and a bit per point', xs: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], words: [0xc0009, 0, 0, 0x90000000] },
     // Decimal k=3 (param 3 << 6), width 2: the first integer 1800000000001 raw, then dod 1, 0.
     { name: 'engine times are milliseconds', xs: [1_800_000_000.001, 1_800_000_000.002, 1_800_000_000.003], words: [0xc00c9, 0x427a3185, 0xc5001000, 0x90000000] },
     // xor: the next double after 0.1 differs in the last bit: "11", 63 leading zeros, length - 1 = 0, the bit.
     { name: 'a float changes one bit: a new window', xs: [0.1, 0.10000000000000002], words: [0xc0000, 0x3fb99999, 0x9999999a, 0xff020000] },
-    // float32: 1.0f to 1.5f is 2^22 steps in float order: width 24, '0' + 24 bits.
-    { name: 'a float32 jumps: a wide first bucket', xs: [1, 1.5], words: [0x80603, 0xbf800000, 0x20000000] },
-    // float32 (mode 3, width 2 as param << 6): 1.5f's key 0xbfc00000, then delta 1 as '0' + '01'.
-    { name: 'a float32 moves one step', xs: [1.5, Math.fround(1.5 + 2 ** -23)], words: [0x80083, 0xbfc00000, 0x20000000] },
+    // float32: 1.1f to 1.65f is 0x333333 steps in float order: width 24, '0' + 24 bits.
+    { name: 'a float32 jumps: a wide first bucket', xs: [Math.fround(1.1), Math.fround(1.65)], words: [0x80603, 0xbf8ccccd, 0x23333300] },
+    // float32 (mode 3, width 2 as param << 6): 1.1f's key, then delta 1 as '0' + '01'.
+    { name: 'a float32 moves one step', xs: [Math.fround(1.1), Math.fround(1.1 + 2 ** -23)], words: [0x80083, 0xbf8ccccd, 0x20000000] },
   ])('writes known words: $name', ({ xs, words }) => {
     expect(Array.from(encodeColumn(xs), (w) => w >>> 0)).toEqual(words);
     expect(bits(roundTrip(xs))).toEqual(bits(xs));
