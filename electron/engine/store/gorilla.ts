@@ -336,7 +336,8 @@ function asDecimal(col: ArrayLike<number>, n: number): { k: number; ints: Float6
     for (let i = 0; i < n; i++) {
       const x = col[i]!;
       const m = Math.round(x * p);
-      if (!(Math.abs(m) <= MAX_DECIMAL_INT) || !Object.is(m / p, x)) continue next;
+      // -0 is not an integer here: the sums that rebuild the column would give +0.
+      if (!(Math.abs(m) <= MAX_DECIMAL_INT) || !Object.is(m / p, x) || Object.is(m, -0)) continue next;
       ints[i] = m;
     }
     return { k, ints };

@@ -68,6 +68,10 @@ describe('column codec', () => {
     );
   });
 
+  it.each([[[-0, -0]], [[-1125899906842624, -0]], [[0, -0, 0]], [[-0]]])('keeps the sign of -0 in %j', (xs) => {
+    expect(bits(roundTrip(xs))).toEqual(bits(xs));
+  });
+
   it('encodes a one-point column and an empty one', () => {
     expect(bits(roundTrip([-0]))).toEqual(bits([-0]));
     expect(Array.from(encodeColumn([]))).toEqual([0]);
