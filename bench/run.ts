@@ -21,13 +21,14 @@ import { workerFigures } from './worker.ts';
 import { ROOT, connect, cpuSeconds, readAcks, startServer, stats, workload } from './common.ts';
 import type { Figure } from './common.ts';
 import { latencyFigures, memoryFigures, pythonFigures, renderFigures, startupReady } from './engine.ts';
+import { chunkFigures } from './chunks.ts';
 import { benchImport } from './import.ts';
 import { benchSystemSampler } from './system.ts';
 import { storageFigures } from './storage.ts';
 import { benchUi } from './ui.ts';
 
 const smoke = process.argv.includes('--smoke');
-/** `--only=ingest,hotpath,worker,latency,render,memory,startup,storage,python,parse,system,import,ui` runs a subset (and writes partial.json). */
+/** `--only=ingest,hotpath,worker,latency,render,memory,startup,storage,chunks,python,parse,system,import,ui` runs a subset (and writes partial.json). */
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const want = (group: string) => !only || only.includes(group);
 const RUNS = smoke ? 1 : 5;
@@ -200,6 +201,7 @@ async function main(): Promise<void> {
     if (want('memory')) figures.push(...memoryFigures(smoke ? 50_000 : 1_000_000, 20, smoke ? 1 : 3));
     if (want('startup')) figures.push(...(await startupFigures(root)));
     if (want('storage')) figures.push(...(await storageFigures(root, { smoke })));
+    if (want('chunks')) figures.push(...(await chunkFigures(smoke ? { points: 100_000, repeats: 1 } : { points: 1_000_000, repeats: 3 })));
     if (want('python')) figures.push(...(await pythonFigures(root, smoke ? 2_000 : 50_000, smoke ? 1 : 3)));
     if (want('system')) figures.push(...(await benchSystemSampler(smoke ? { runs: 1, samples: 20, jobs: 2 } : {})));
     if (want('import')) figures.push(...benchImport(smoke ? { runs: 1, reps: 2 } : {}));

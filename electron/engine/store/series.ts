@@ -1,6 +1,8 @@
 /**
- * One time series in columnar typed arrays: 16 bytes a point (time and value as float64), plus
- * 8 for the step where the series has one. Bounded, and evenly resolved over the whole run: when
+ * One time series in fixed-size column chunks (docs/storage.md, "Series chunks"): the open chunk
+ * as plain float64 typed arrays (time, value and, where the series has one, step), each closed
+ * chunk compressed (gorilla.ts: a few bytes a point instead of 16 or 24) and decoded again for a
+ * read, which sees exactly the numbers that were pushed. Bounded, and evenly resolved over the whole run: when
  * a series reaches its cap, every stored point is compacted 2:1 (each group of four keeps its
  * min and max, in time order, and a non-finite value before anything else), and from then on
  * new points are folded the same way as they arrive, a bucket of `bucket` raw points at a time.
@@ -9,8 +11,14 @@
  */
 import { lttbIndices, minMaxIndices } from '../../../shared/math/downsample.ts';
 import type { SeriesData } from '../../../shared/run.ts';
+import { MAX_COLUMN_POINTS, decodeChunk, encodeChunk } from './gorilla.ts';
 
 const INITIAL_CAPACITY = 32;
+/**
+ * Points a closed chunk holds. Larger chunks compress a little better (one raw first value per
+ * column), but every series with that many points keeps an open chunk of this size as float64.
+ */
+export const CHUNK_POINTS = 512;
 
 /** One raw point, for the bucket being folded. */
 interface Pt {
@@ -40,10 +48,16 @@ export interface SeriesState {
 }
 
 export class Series {
+  /** Closed chunks, each exactly `chunkPoints` points, oldest first. */
+  private chunks: Uint32Array[] = [];
+  /** The open chunk: `on` points, in arrays that grow up to `chunkPoints` and are reused after a close. */
   private t: Float64Array;
   private v: Float64Array;
   private s: Float64Array | null;
-  private n = 0;
+  private on = 0;
+  /** The newest stored point's time and value (the open chunk may be empty just after a close). */
+  private tailT = 0;
+  private tailV = 0;
   /** Points ever pushed, including those later merged away by compaction. */
   recorded = 0;
   /** Raw points per bucket: 1 until the first compaction (points are stored as they come), then 4, 8, 16... */
@@ -57,17 +71,29 @@ export class Series {
   /** Whether the newest point is among the stored ones (a closed bucket may have folded it away). */
   private lastStored = true;
 
-  /** `tally` is shared by all series of a store: it counts compactions for a monotonic counter. */
+  /**
+   * `tally` is shared by all series of a store: it counts compactions for a monotonic counter.
+   * `chunkPoints` is for tests and the bench; the store uses the default.
+   */
   constructor(
     private readonly cap: number,
     withStep: boolean,
     private readonly tally: { compactions: number } = { compactions: 0 },
+    private readonly chunkPoints = CHUNK_POINTS,
   ) {
     if (!Number.isInteger(cap) || cap < 16) throw new RangeError(`series cap must be an integer >= 16, got ${cap}`);
-    const initial = Math.min(INITIAL_CAPACITY, cap);
+    if (!Number.isInteger(chunkPoints) || chunkPoints < 1 || chunkPoints > MAX_COLUMN_POINTS) {
+      throw new RangeError(`series chunk must be an integer from 1 to ${MAX_COLUMN_POINTS} points, got ${chunkPoints}`);
+    }
+    const initial = Math.min(INITIAL_CAPACITY, cap, chunkPoints);
     this.t = new Float64Array(initial);
     this.v = new Float64Array(initial);
     this.s = withStep ? new Float64Array(initial) : null;
+  }
+
+  /** Points stored: in closed chunks and the open one. */
+  private get n(): number {
+    return this.chunks.length * this.chunkPoints + this.on;
   }
 
   /** Points held (stored, plus those the open bucket would add). */
@@ -118,23 +144,15 @@ export class Series {
       cap: this.cap, step: this.s !== null, n: this.n, recorded: this.recorded, bucket: this.bucket, filled: this.filled,
       lo: pt(this.lo)!, hi: pt(this.hi)!, odd: pt(this.odd), last: pt(this.last), lastStored: this.lastStored,
     };
-    const columns = [this.t.slice(0, this.n), this.v.slice(0, this.n)];
-    if (this.s) columns.push(this.s.slice(0, this.n));
+    const c = this.columns(0);
+    const columns = [c.t, c.v];
+    if (c.s) columns.push(c.s);
     return { meta, columns };
   }
 
-  static fromState(meta: SeriesState, columns: Float64Array[], tally?: { compactions: number }): Series {
-    const x = new Series(meta.cap, meta.step, tally);
-    const size = Math.max(meta.n, Math.min(INITIAL_CAPACITY, meta.cap));
-    x.t = new Float64Array(size);
-    x.v = new Float64Array(size);
-    x.t.set(columns[0]!.subarray(0, meta.n));
-    x.v.set(columns[1]!.subarray(0, meta.n));
-    if (meta.step) {
-      x.s = new Float64Array(size);
-      x.s.set(columns[2]!.subarray(0, meta.n));
-    }
-    x.n = meta.n;
+  static fromState(meta: SeriesState, columns: Float64Array[], tally?: { compactions: number }, chunkPoints?: number): Series {
+    const x = new Series(meta.cap, meta.step, tally, chunkPoints);
+    x.load(columns[0]!, columns[1]!, meta.step ? columns[2]! : null, meta.n);
     x.recorded = meta.recorded;
     x.bucket = meta.bucket;
     x.filled = meta.filled;
@@ -158,24 +176,30 @@ export class Series {
   }
 
   lastValue(): number | undefined {
-    return this.last ? this.last.v : this.n > 0 ? this.v[this.n - 1] : undefined;
+    return this.last ? this.last.v : this.n > 0 ? this.tailV : undefined;
   }
 
   lastTime(): number | undefined {
-    return this.last ? this.last.t : this.n > 0 ? this.t[this.n - 1] : undefined;
+    return this.last ? this.last.t : this.n > 0 ? this.tailT : undefined;
+  }
+
+  /** Bytes of the closed chunks and the points they hold (for the bench's figure). */
+  closedFootprint(): { bytes: number; points: number; chunks: readonly Uint32Array[] } {
+    let bytes = 0;
+    for (const c of this.chunks) bytes += c.byteLength;
+    return { bytes, points: this.chunks.length * this.chunkPoints, chunks: this.chunks };
   }
 
   /** A copy for the API, downsampled with LTTB when it holds more than `maxPoints`. */
   toData(maxPoints: number): SeriesData {
     const extra = this.pending();
-    let t = this.t.subarray(0, this.n);
-    let v = this.v.subarray(0, this.n);
-    let s = this.s?.subarray(0, this.n);
-    if (extra.length > 0) {
-      t = Float64Array.from([...t, ...extra.map((p) => p.t)]);
-      v = Float64Array.from([...v, ...extra.map((p) => p.v)]);
-      if (s) s = Float64Array.from([...s, ...extra.map((p) => p.s)]);
-    }
+    const { t, v, s } = this.columns(extra.length);
+    const n = this.n;
+    extra.forEach((p, k) => {
+      t[n + k] = p.t;
+      v[n + k] = p.v;
+      if (s) s[n + k] = p.s;
+    });
     const base = { points: t.length, recorded: this.recorded };
     if (t.length <= maxPoints) {
       const out: SeriesData = { t: Array.from(t), v: Array.from(v), ...base };
@@ -205,44 +229,92 @@ export class Series {
   }
 
   private store(t: number, v: number, step: number): void {
-    if (this.n === this.t.length) {
-      if (this.n >= this.cap) this.compact();
-      // 1.25x, not 2x: a series is ~90% full instead of ~60% at a typical size, for a few more copies.
-      else this.grow(Math.min(this.cap, Math.ceil(this.t.length * 1.25)));
+    if (this.n >= this.cap) this.compact();
+    if (this.on === this.t.length) {
+      if (this.on === this.chunkPoints) this.close();
+      // 1.25x, not 2x: a small series is ~90% full instead of ~60%, for a few more copies.
+      else this.grow(Math.min(this.cap, this.chunkPoints, Math.ceil(this.t.length * 1.25)));
     }
-    const i = this.n++;
+    const i = this.on++;
     this.t[i] = t;
     this.v[i] = v;
     if (this.s) this.s[i] = step;
+    this.tailT = t;
+    this.tailV = v;
+  }
+
+  /** The full open chunk becomes a closed (compressed) one; its arrays are reused. */
+  private close(): void {
+    this.chunks.push(encodeChunk(this.t, this.v, this.s, this.on));
+    this.on = 0;
+  }
+
+  /** Every stored point, decoded, in new arrays with room for `extra` more after them. */
+  private columns(extra: number): { t: Float64Array; v: Float64Array; s: Float64Array | null } {
+    const size = this.n + extra;
+    const t = new Float64Array(size);
+    const v = new Float64Array(size);
+    const s = this.s ? new Float64Array(size) : null;
+    let at = 0;
+    for (const c of this.chunks) at += decodeChunk(c, t, v, s, at);
+    t.set(this.t.subarray(0, this.on), at);
+    v.set(this.v.subarray(0, this.on), at);
+    if (s) s.set(this.s!.subarray(0, this.on), at);
+    return { t, v, s };
+  }
+
+  /** Replaces what is stored with the first `n` points of these columns: full chunks closed, the rest open. */
+  private load(t: Float64Array, v: Float64Array, s: Float64Array | null, n: number): void {
+    const k = this.chunkPoints;
+    this.chunks = [];
+    let at = 0;
+    // A last full chunk stays open (as on push: a chunk closes when the point after it comes).
+    for (; at + k < n; at += k) {
+      this.chunks.push(encodeChunk(t.subarray(at, at + k), v.subarray(at, at + k), s ? s.subarray(at, at + k) : null, k));
+    }
+    const rest = n - at;
+    if (this.t.length < rest) this.grow(Math.min(this.cap, k, Math.max(rest, INITIAL_CAPACITY)));
+    this.t.set(t.subarray(at, n));
+    this.v.set(v.subarray(at, n));
+    if (this.s && s) this.s.set(s.subarray(at, n));
+    this.on = rest;
+    if (n > 0) {
+      this.tailT = t[n - 1]!;
+      this.tailV = v[n - 1]!;
+    }
   }
 
   private grow(size: number): void {
     const t = new Float64Array(size);
     const v = new Float64Array(size);
-    t.set(this.t.subarray(0, this.n));
-    v.set(this.v.subarray(0, this.n));
+    t.set(this.t.subarray(0, this.on));
+    v.set(this.v.subarray(0, this.on));
     this.t = t;
     this.v = v;
     if (this.s) {
       const s = new Float64Array(size);
-      s.set(this.s.subarray(0, this.n));
+      s.set(this.s.subarray(0, this.on));
       this.s = s;
     }
   }
 
-  /** Every stored point 2:1, and buckets twice as wide from now on, so the run stays evenly resolved. */
+  /**
+   * Every stored point 2:1, and buckets twice as wide from now on, so the run stays evenly
+   * resolved: the chunks are decoded, compacted together and closed again (once per doubling).
+   */
   private compact(): void {
+    const n = this.n;
+    const { t, v, s } = this.columns(0);
     let w = 0;
-    for (const i of minMaxIndices(this.v, 0, this.n)) this.move(i, w++);
-    this.n = w;
+    for (const i of minMaxIndices(v, 0, n)) {
+      t[w] = t[i]!;
+      v[w] = v[i]!;
+      if (s) s[w] = s[i]!;
+      w++;
+    }
+    this.load(t, v, s, w);
     this.bucket = this.bucket === 1 ? 4 : this.bucket * 2;
     this.tally.compactions++;
-  }
-
-  private move(from: number, to: number): void {
-    this.t[to] = this.t[from]!;
-    this.v[to] = this.v[from]!;
-    if (this.s) this.s[to] = this.s[from]!;
   }
 }
 

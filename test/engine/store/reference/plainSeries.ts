@@ -1,0 +1,254 @@
+// The series as it was before chunks (every point as plain float64), kept to check that chunked
+// storage shows exactly the same data: test/engine/store/seriesChunks.test.ts.
+/**
+ * One time series in columnar typed arrays: 16 bytes a point (time and value as float64), plus
+ * 8 for the step where the series has one. Bounded, and evenly resolved over the whole run: when
+ * a series reaches its cap, every stored point is compacted 2:1 (each group of four keeps its
+ * min and max, in time order, and a non-finite value before anything else), and from then on
+ * new points are folded the same way as they arrive, a bucket of `bucket` raw points at a time.
+ * A week-long run's first hours keep as many points as its last ones; spikes and NaNs are never
+ * lost; the newest raw point is always shown.
+ */
+import { lttbIndices, minMaxIndices } from '../../../../shared/math/downsample.ts';
+import type { SeriesData } from '../../../../shared/run.ts';
+
+const INITIAL_CAPACITY = 32;
+
+/** One raw point, for the bucket being folded. */
+interface Pt {
+  t: number;
+  v: number;
+  s: number;
+  /** Arrival order (times may go backwards: clients set them). */
+  i: number;
+}
+
+/** A point as [t, v, step, arrival]; a non-finite number may come back from JSON as null or a string. */
+type PtState = [number | string | null, number | string | null, number | string | null, number];
+
+/** A series' scalars for a checkpoint (its columns travel as raw float64). */
+export interface SeriesState {
+  cap: number;
+  step: boolean;
+  n: number;
+  recorded: number;
+  bucket: number;
+  filled: number;
+  lo: PtState;
+  hi: PtState;
+  odd: PtState | null;
+  last: PtState | null;
+  lastStored: boolean;
+}
+
+export class PlainSeries {
+  private t: Float64Array;
+  private v: Float64Array;
+  private s: Float64Array | null;
+  private n = 0;
+  /** Points ever pushed, including those later merged away by compaction. */
+  recorded = 0;
+  /** Raw points per bucket: 1 until the first compaction (points are stored as they come), then 4, 8, 16... */
+  private bucket = 1;
+  /** The bucket being filled: its size, lowest and highest finite point, first non-finite one, and the last. */
+  private filled = 0;
+  private lo: Pt = { t: 0, v: 0, s: 0, i: 0 };
+  private hi: Pt = { t: 0, v: 0, s: 0, i: 0 };
+  private odd: Pt | null = null;
+  private last: Pt | null = null;
+  /** Whether the newest point is among the stored ones (a closed bucket may have folded it away). */
+  private lastStored = true;
+
+  /** `tally` is shared by all series of a store: it counts compactions for a monotonic counter. */
+  constructor(
+    private readonly cap: number,
+    withStep: boolean,
+    private readonly tally: { compactions: number } = { compactions: 0 },
+  ) {
+    if (!Number.isInteger(cap) || cap < 16) throw new RangeError(`series cap must be an integer >= 16, got ${cap}`);
+    const initial = Math.min(INITIAL_CAPACITY, cap);
+    this.t = new Float64Array(initial);
+    this.v = new Float64Array(initial);
+    this.s = withStep ? new Float64Array(initial) : null;
+  }
+
+  /** Points held (stored, plus those the open bucket would add). */
+  get length(): number {
+    if (this.filled === 0) return this.n + (this.lastStored || !this.last ? 0 : 1);
+    // What pending() would return, without building it (this runs for every series on a scrape).
+    const hi = this.odd ?? this.hi;
+    return this.n + (this.lo === hi ? 1 : 2) + (this.last === this.lo || this.last === hi ? 0 : 1);
+  }
+
+  push(t: number, v: number, step = Number.NaN): void {
+    this.recorded++;
+    if (this.bucket === 1) {
+      this.store(t, v, step);
+      // Stored as it came (nothing to allocate); remembered only once buckets begin.
+      if (this.bucket !== 1) this.last = { t, v, s: step, i: this.recorded };
+      return;
+    }
+    // Folding: the same choice minMaxIndices makes for a group, one point at a time.
+    const p = { t, v, s: step, i: this.recorded };
+    if (this.filled === 0) {
+      this.lo = p;
+      this.hi = p;
+      this.odd = null;
+    }
+    if (!Number.isFinite(v)) this.odd ??= p;
+    else {
+      if (!Number.isFinite(this.lo.v) || v < this.lo.v) this.lo = p;
+      if (!Number.isFinite(this.hi.v) || v > this.hi.v) this.hi = p;
+    }
+    this.last = p;
+    if (++this.filled === this.bucket) {
+      const kept = this.chosen();
+      for (const q of kept) this.store(q.t, q.v, q.s);
+      this.lastStored = kept.includes(p);
+      this.filled = 0;
+    }
+  }
+
+  /**
+   * Everything this series holds, as plain data plus its stored columns (copies), for a
+   * checkpoint; `fromState` rebuilds an equal series. The open bucket's points keep their
+   * arrival order `i`, which also says which of lo/hi/odd/last are one and the same point.
+   */
+  toState(): { meta: SeriesState; columns: Float64Array[] } {
+    const pt = (p: Pt | null) => (p ? [p.t, p.v, p.s, p.i] as PtState : null);
+    const meta: SeriesState = {
+      cap: this.cap, step: this.s !== null, n: this.n, recorded: this.recorded, bucket: this.bucket, filled: this.filled,
+      lo: pt(this.lo)!, hi: pt(this.hi)!, odd: pt(this.odd), last: pt(this.last), lastStored: this.lastStored,
+    };
+    const columns = [this.t.slice(0, this.n), this.v.slice(0, this.n)];
+    if (this.s) columns.push(this.s.slice(0, this.n));
+    return { meta, columns };
+  }
+
+  static fromState(meta: SeriesState, columns: Float64Array[], tally?: { compactions: number }): PlainSeries {
+    const x = new PlainSeries(meta.cap, meta.step, tally);
+    const size = Math.max(meta.n, Math.min(INITIAL_CAPACITY, meta.cap));
+    x.t = new Float64Array(size);
+    x.v = new Float64Array(size);
+    x.t.set(columns[0]!.subarray(0, meta.n));
+    x.v.set(columns[1]!.subarray(0, meta.n));
+    if (meta.step) {
+      x.s = new Float64Array(size);
+      x.s.set(columns[2]!.subarray(0, meta.n));
+    }
+    x.n = meta.n;
+    x.recorded = meta.recorded;
+    x.bucket = meta.bucket;
+    x.filled = meta.filled;
+    const byArrival = new Map<number, Pt>();
+    const pt = (p: PtState | null): Pt | null => {
+      if (!p) return null;
+      let q = byArrival.get(p[3]);
+      if (!q) {
+        // Non-finite numbers come back from JSON as null or as strings ("NaN", "Infinity").
+        q = { t: Number(p[0] ?? Number.NaN), v: Number(p[1] ?? Number.NaN), s: Number(p[2] ?? Number.NaN), i: p[3] };
+        byArrival.set(p[3], q);
+      }
+      return q;
+    };
+    x.lo = pt(meta.lo)!;
+    x.hi = pt(meta.hi)!;
+    x.odd = pt(meta.odd);
+    x.last = pt(meta.last);
+    x.lastStored = meta.lastStored;
+    return x;
+  }
+
+  lastValue(): number | undefined {
+    return this.last ? this.last.v : this.n > 0 ? this.v[this.n - 1] : undefined;
+  }
+
+  lastTime(): number | undefined {
+    return this.last ? this.last.t : this.n > 0 ? this.t[this.n - 1] : undefined;
+  }
+
+  /** A copy for the API, downsampled with LTTB when it holds more than `maxPoints`. */
+  toData(maxPoints: number): SeriesData {
+    const extra = this.pending();
+    let t = this.t.subarray(0, this.n);
+    let v = this.v.subarray(0, this.n);
+    let s = this.s?.subarray(0, this.n);
+    if (extra.length > 0) {
+      t = Float64Array.from([...t, ...extra.map((p) => p.t)]);
+      v = Float64Array.from([...v, ...extra.map((p) => p.v)]);
+      if (s) s = Float64Array.from([...s, ...extra.map((p) => p.s)]);
+    }
+    const base = { points: t.length, recorded: this.recorded };
+    if (t.length <= maxPoints) {
+      const out: SeriesData = { t: Array.from(t), v: Array.from(v), ...base };
+      if (s) out.step = Array.from(s, nanToNull);
+      return out;
+    }
+    const idx = lttbIndices(t, v, maxPoints);
+    const out: SeriesData = { t: idx.map((i) => t[i]!), v: idx.map((i) => v[i]!), ...base };
+    if (s) out.step = idx.map((i) => nanToNull(s[i]!));
+    return out;
+  }
+
+  /** What the open bucket shows before it is full: its choice so far, and the newest point. */
+  private pending(): Pt[] {
+    if (this.filled === 0) return this.lastStored || !this.last ? [] : [this.last];
+    const out = this.chosen();
+    if (out[out.length - 1] !== this.last) out.push(this.last!);
+    return out;
+  }
+
+  /** The open bucket's points to keep: min and max in time order (a non-finite one as the max). */
+  private chosen(): Pt[] {
+    const lo = this.lo;
+    const hi = this.odd ?? this.hi;
+    if (lo === hi) return [lo];
+    return lo.i <= hi.i ? [lo, hi] : [hi, lo];
+  }
+
+  private store(t: number, v: number, step: number): void {
+    if (this.n === this.t.length) {
+      if (this.n >= this.cap) this.compact();
+      // 1.25x, not 2x: a series is ~90% full instead of ~60% at a typical size, for a few more copies.
+      else this.grow(Math.min(this.cap, Math.ceil(this.t.length * 1.25)));
+    }
+    const i = this.n++;
+    this.t[i] = t;
+    this.v[i] = v;
+    if (this.s) this.s[i] = step;
+  }
+
+  private grow(size: number): void {
+    const t = new Float64Array(size);
+    const v = new Float64Array(size);
+    t.set(this.t.subarray(0, this.n));
+    v.set(this.v.subarray(0, this.n));
+    this.t = t;
+    this.v = v;
+    if (this.s) {
+      const s = new Float64Array(size);
+      s.set(this.s.subarray(0, this.n));
+      this.s = s;
+    }
+  }
+
+  /** Every stored point 2:1, and buckets twice as wide from now on, so the run stays evenly resolved. */
+  private compact(): void {
+    let w = 0;
+    for (const i of minMaxIndices(this.v, 0, this.n)) this.move(i, w++);
+    this.n = w;
+    this.bucket = this.bucket === 1 ? 4 : this.bucket * 2;
+    this.tally.compactions++;
+  }
+
+  private move(from: number, to: number): void {
+    this.t[to] = this.t[from]!;
+    this.v[to] = this.v[from]!;
+    if (this.s) this.s[to] = this.s[from]!;
+  }
+}
+
+/** A step that was never given is stored as NaN and shown as null. */
+function nanToNull(x: number): number | null {
+  return Number.isNaN(x) ? null : x;
+}
