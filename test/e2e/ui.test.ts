@@ -199,6 +199,17 @@ describe.skipIf(skipReason !== null)(skipReason ? `the run list, run page and ac
     await page.screenshot({ path: path.join(RESULTS_DIR, 'run-view-issue4.png'), fullPage: true });
   });
 
+  it('shows no iteration count for a run that never reported progress, as the tiles do', async () => {
+    const done = { type: 'job_completed', job_id: 'no-iter', agent_id: 'ppo' } as const;
+    await ingest.send({ type: 'job_created', job_id: 'no-iter', agent_id: 'ppo' }, { type: 'training', job_id: 'no-iter', agent_id: 'ppo', loss: 0.5 }, done);
+    await page.goto(`${engine.http.url}/#/runs/no-iter`);
+    await page.locator('[data-testid="progress-iterations"]').waitFor({ timeout: 10_000 });
+    expect(await text(page, '[data-testid="progress-iterations"]')).toBe('—');
+    expect(await text(page, '[data-testid="progress-percent"]')).toBe('—');
+    // The other tests count four runs: this one goes again.
+    expect(await page.evaluate(() => fetch('/api/v1/runs/no-iter', { method: 'DELETE' }).then((r) => r.status))).toBe(204);
+  });
+
   it('says plainly when a run is over budget', async () => {
     await page.goto(`${engine.http.url}/#/runs/over-b`);
     await page.locator('[data-testid="budget-verdict"]').waitFor({ timeout: 10_000 });
