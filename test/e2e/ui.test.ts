@@ -210,6 +210,19 @@ describe.skipIf(skipReason !== null)(skipReason ? `the run list, run page and ac
     expect(await page.evaluate(() => fetch('/api/v1/runs/no-iter', { method: 'DELETE' }).then((r) => r.status))).toBe(204);
   });
 
+  it('counts a NaN loss once in the chart note, though the smoothed line has the same gap', async () => {
+    const ev = (o: object) => ({ job_id: 'one-nan', agent_id: 'ppo', ...o });
+    await ingest.send(
+      ev({ type: 'job_created' }),
+      ...[1, 'NaN', 0.5, 0.25].map((loss, i) => ev({ type: 'training', loss, iteration: i + 1 })),
+      ev({ type: 'job_completed' }),
+    );
+    await page.goto(`${engine.http.url}/#/runs/one-nan`);
+    await page.locator('[data-testid="chart-loss"] .chart-note').first().waitFor({ timeout: 10_000 });
+    expect(await page.locator('[data-testid="chart-loss"] .chart-note').allInnerTexts()).toEqual(['1 non-finite value (NaN or ±Inf) not plotted; gaps mark them.']);
+    expect(await page.evaluate(() => fetch('/api/v1/runs/one-nan', { method: 'DELETE' }).then((r) => r.status))).toBe(204);
+  });
+
   it('says plainly when a run is over budget', async () => {
     await page.goto(`${engine.http.url}/#/runs/over-b`);
     await page.locator('[data-testid="budget-verdict"]').waitFor({ timeout: 10_000 });
