@@ -2,7 +2,7 @@
  * `trainwatch ls | export | import | rm`: against the engine that runs on the data dir (through
  * its HTTP API), or straight from the data dir when none runs.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ROUTES, encodeJson, reviveSummary } from '../../shared/api.ts';
 import type { RunSummary } from '../../shared/run.ts';
@@ -29,16 +29,31 @@ type Target = { kind: 'http'; url: string } | { kind: 'local'; history: History 
 /** The engine's token for an engine started with --auth: $TRAINWATCH_TOKEN, else the data dir's file. */
 let authToken: string | null = null;
 
-async function target(dataDir: string, url: string | undefined, ctx: CommandContext): Promise<Target> {
+/**
+ * Only import may start a new data dir offline: ls, export and rm on a mistyped --data-dir would
+ * otherwise create it (with empty storage folders) and answer "no runs", hiding the typo.
+ */
+type DataDirUse = 'read' | 'write';
+
+async function target(dataDir: string, url: string | undefined, ctx: CommandContext, use: DataDirUse): Promise<Target> {
   authToken = process.env.TRAINWATCH_TOKEN || readToken(dataDir);
   if (url) return { kind: 'http', url: url.replace(/\/$/, '') };
   const engine = runningEngine(dataDir);
   if (engine) return { kind: 'http', url: engine.http.url };
+  if (use === 'read' && !existsSync(dataDir)) {
+    throw new CommandError(`no data dir at ${dataDir}: no engine has run on it (check --data-dir or TRAINWATCH_DATA_DIR)`);
+  }
   return { kind: 'local', history: await openHistory(dataDir, ctx.warn, ctx.version) };
 }
 
-async function withTarget<T>(dataDir: string, url: string | undefined, ctx: CommandContext, fn: (t: Target) => Promise<T>): Promise<T> {
-  const t = await target(dataDir, url, ctx);
+async function withTarget<T>(
+  dataDir: string,
+  url: string | undefined,
+  ctx: CommandContext,
+  fn: (t: Target) => Promise<T>,
+  use: DataDirUse = 'read',
+): Promise<T> {
+  const t = await target(dataDir, url, ctx, use);
   try {
     return await fn(t);
   } finally {
@@ -190,7 +205,7 @@ export async function importPath(
       out.push({ ...((await res.json()) as { job_id: string; renamed: boolean }), report });
     }
     return out;
-  });
+  }, 'write');
 }
 
 async function remoteIds(url: string): Promise<string[]> {
@@ -233,7 +248,7 @@ export async function importFile(
       throw new CommandError(`${file}: ${e.message}`);
     }
     return (await res.json()) as { job_id: string; renamed: boolean };
-  });
+  }, 'write');
 }
 
 export async function removeRun(dataDir: string, url: string | undefined, jobId: string, ctx: CommandContext): Promise<void> {

@@ -3,7 +3,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -198,6 +198,25 @@ describe('trainwatch ls / export / import / rm', () => {
     expect(find(metrics, 'training_job_status').some((x) => x.labels.job_id === 'copy')).toBe(false);
     expect(await stop(s2)).toBe(0);
   }, 120_000); // a dozen CLI processes, each a Node start-up: slow on a loaded machine
+
+  it.each([
+    ['ls', ['ls']],
+    ['export', ['export', 'some-run', '--out', '-']],
+    ['rm', ['rm', 'some-run']],
+  ])('%s on a data dir that does not exist says so, exits 1, and does not create it', (_name, args) => {
+    const missing = path.join(tmp, 'mistyped-data-dir');
+    const r = run([...args, '--data-dir', missing]);
+    expect([r.status, r.stdout, r.stderr]).toEqual([1, '', `trainwatch: no data dir at ${missing}: no engine has run on it (check --data-dir or TRAINWATCH_DATA_DIR)\n`]);
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  it('import without an engine starts a new data dir, which ls then reads', () => {
+    const fresh = path.join(tmp, 'fresh-data-dir');
+    const tb = path.join('test', 'fixtures', 'tensorboard', 'torch-summarywriter', 'reward_max');
+    expect(run(['import', tb, '--data-dir', fresh]).status).toBe(0);
+    const listed = run(['ls', '--data-dir', fresh, '--json']);
+    expect((JSON.parse(listed.stdout) as Array<{ job_id: string }>).map((r) => r.job_id)).toEqual(['reward_max']);
+  });
 
   it('says what is wrong with a bad snapshot file', () => {
     const bad = path.join(tmp, 'bad.json');

@@ -199,6 +199,30 @@ describe.skipIf(skipReason !== null)(skipReason ? `the run list, run page and ac
     await page.screenshot({ path: path.join(RESULTS_DIR, 'run-view-issue4.png'), fullPage: true });
   });
 
+  it('shows no iteration count for a run that never reported progress, as the tiles do', async () => {
+    const done = { type: 'job_completed', job_id: 'no-iter', agent_id: 'ppo' } as const;
+    await ingest.send({ type: 'job_created', job_id: 'no-iter', agent_id: 'ppo' }, { type: 'training', job_id: 'no-iter', agent_id: 'ppo', loss: 0.5 }, done);
+    await page.goto(`${engine.http.url}/#/runs/no-iter`);
+    await page.locator('[data-testid="progress-iterations"]').waitFor({ timeout: 10_000 });
+    expect(await text(page, '[data-testid="progress-iterations"]')).toBe('—');
+    expect(await text(page, '[data-testid="progress-percent"]')).toBe('—');
+    // The other tests count four runs: this one goes again.
+    expect(await page.evaluate(() => fetch('/api/v1/runs/no-iter', { method: 'DELETE' }).then((r) => r.status))).toBe(204);
+  });
+
+  it('counts a NaN loss once in the chart note, though the smoothed line has the same gap', async () => {
+    const ev = (o: object) => ({ job_id: 'one-nan', agent_id: 'ppo', ...o });
+    await ingest.send(
+      ev({ type: 'job_created' }),
+      ...[1, 'NaN', 0.5, 0.25].map((loss, i) => ev({ type: 'training', loss, iteration: i + 1 })),
+      ev({ type: 'job_completed' }),
+    );
+    await page.goto(`${engine.http.url}/#/runs/one-nan`);
+    await page.locator('[data-testid="chart-loss"] .chart-note').first().waitFor({ timeout: 10_000 });
+    expect(await page.locator('[data-testid="chart-loss"] .chart-note').allInnerTexts()).toEqual(['1 non-finite value (NaN or ±Inf) not plotted; gaps mark them.']);
+    expect(await page.evaluate(() => fetch('/api/v1/runs/one-nan', { method: 'DELETE' }).then((r) => r.status))).toBe(204);
+  });
+
   it('says plainly when a run is over budget', async () => {
     await page.goto(`${engine.http.url}/#/runs/over-b`);
     await page.locator('[data-testid="budget-verdict"]').waitFor({ timeout: 10_000 });

@@ -13,7 +13,8 @@ export function ProgressPanel({ run, progress }: { run: RunSummary; progress: Pr
       <h3>Progress</h3>
       <div className="progress-line">
         <span className="progress-big" data-testid="progress-iterations">
-          {formatCount(p.current ?? 0)}
+          {/* A run with a planned total starts at 0 of it; one with neither has no count to show. */}
+          {p.current === null && p.total === null ? MISSING : formatCount(p.current ?? 0)}
           {p.total !== null && <span className="muted"> / {formatCount(p.total)} iterations</span>}
         </span>
         <span className="progress-percent" data-testid="progress-percent">

@@ -3,6 +3,7 @@ import { SERIES } from '../../../shared/run.ts';
 import type { RunDetail, SeriesData } from '../../../shared/run.ts';
 import { formatMetric } from '../model/format.ts';
 import { lastValue, mergeLines, scalarNames, seriesXY } from '../model/lines.ts';
+import type { LineInput } from '../model/lines.ts';
 import type { ChartOptions } from '../../../shared/route.ts';
 import { emaSmooth } from '../model/smoothing.ts';
 import { PanelBoundary } from './PanelBoundary.tsx';
@@ -49,8 +50,8 @@ interface SmoothedProps {
 export const SmoothedChart = memo(function SmoothedChart({ id, title, series, origin, options, color }: SmoothedProps) {
   const shaped = useMemo(() => {
     const xy = seriesXY(series, options.x, origin);
-    const lines = [{ key: 'raw', x: xy.x, y: xy.y }];
-    if (options.smooth > 0) lines.push({ key: 'smooth', x: xy.x, y: emaSmooth(xy.y, options.smooth) });
+    const lines: LineInput[] = [{ key: 'raw', x: xy.x, y: xy.y }];
+    if (options.smooth > 0) lines.push({ key: 'smooth', x: xy.x, y: emaSmooth(xy.y, options.smooth), counted: false });
     return { mode: xy.mode, merged: mergeLines(lines, options.log), last: lastValue(xy.y) };
   }, [series, options, origin]);
   const smoothing = options.smooth > 0;

@@ -106,6 +106,8 @@ export function formatMetric(value: number | null): string {
 export function formatDuration(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return MISSING;
   if (seconds < 0) return `-${formatDuration(-seconds)}`;
+  // A pace of 0.14 ms per iteration (a fast log, an import) is not "0 ms".
+  if (seconds > 0 && seconds < 0.0005) return '<1 ms';
   if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
   if (seconds < 60) return `${trimZeros(seconds.toFixed(seconds < 10 ? 2 : 1))} s`;
   const s = Math.floor(seconds);

@@ -31,6 +31,8 @@ export interface LineInput {
   key: string;
   x: readonly number[];
   y: readonly number[];
+  /** false for a line derived from another (a smoothed copy): its gaps are the same points, counted once. */
+  counted?: boolean;
 }
 
 export interface Merged {
@@ -58,10 +60,10 @@ export function mergeLines(lines: readonly LineInput[], log = false): Merged {
       if (!Number.isFinite(x)) continue;
       let y: number | null = line.y[i]!;
       if (!Number.isFinite(y)) {
-        nonFinite++;
+        if (line.counted !== false) nonFinite++;
         y = null;
       } else if (log && y <= 0) {
-        nonPositive++;
+        if (line.counted !== false) nonPositive++;
         y = null;
       }
       let row = byX.get(x);
