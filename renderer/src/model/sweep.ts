@@ -295,3 +295,19 @@ export function scoreColor(score: number | null): string {
   const s = Math.min(1, Math.max(0, score));
   return `hsl(${Math.round(220 - 190 * s)} 75% ${Math.round(55 - 5 * s)}%)`;
 }
+
+/**
+ * The SVG path of one run across the parallel axes. An axis the run has no value on (a param it
+ * never set) is bridged: the line goes straight from the previous axis it has to the next, so
+ * every run with at least one value is drawn as one line. A run with one value gets a
+ * zero-length segment, which the line's round cap draws as a dot.
+ */
+export function parallelPath(points: ReadonlyArray<number | null>, x: (axis: number) => number, y: (pos: number) => number): string {
+  let d = '';
+  let n = 0;
+  points.forEach((p, i) => {
+    if (p === null) return;
+    d += `${n++ === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${y(p).toFixed(1)}`;
+  });
+  return n === 1 ? `${d}l0,0` : d;
+}

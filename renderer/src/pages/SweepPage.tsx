@@ -8,7 +8,7 @@ import { DEFAULT_CHART_OPTIONS, runHref } from '../../../shared/route.ts';
 import type { SweepGoal, SweepState } from '../../../shared/route.ts';
 import type { RunIndex } from '../model/runIndex.ts';
 import { TABLE_PAGE } from '../model/runsTable.ts';
-import { metricLabel, parallelLayout, scatterLayout, scoreColor, sweepCsv, sweepTable } from '../model/sweep.ts';
+import { metricLabel, parallelLayout, parallelPath, scatterLayout, scoreColor, sweepCsv, sweepTable } from '../model/sweep.ts';
 import type { ParallelLayout, ParamValue, ScatterLayout, SweepRow, SweepTable } from '../model/sweep.ts';
 
 interface Props {
@@ -170,13 +170,9 @@ const ParallelChart = memo(function ParallelChart({ layout }: { layout: Parallel
     <svg className="sweep-svg" viewBox={`0 0 ${W} ${H}`} role="img" aria-label="Parallel coordinates of params and the metric">
       <g className="sweep-lines">
         {layout.lines.map((l) => {
-          let d = '';
-          l.points.forEach((p, i) => {
-            if (p === null) return;
-            d += `${d === '' || l.points[i - 1] === null ? 'M' : 'L'}${xOf(i).toFixed(1)},${yOf(p).toFixed(1)}`;
-          });
+          const d = parallelPath(l.points, xOf, yOf);
           return (
-            <path key={l.jobId} d={d} stroke={scoreColor(l.score)} className="sweep-line" data-job-id={l.jobId} onClick={() => navigate({ page: 'run', jobId: l.jobId, chart: DEFAULT_CHART_OPTIONS })}>
+            <path key={l.jobId} d={d} stroke={scoreColor(l.score)} strokeLinecap="round" className="sweep-line" data-job-id={l.jobId} onClick={() => navigate({ page: 'run', jobId: l.jobId, chart: DEFAULT_CHART_OPTIONS })}>
               <title>{l.jobId}</title>
             </path>
           );

@@ -3,7 +3,7 @@ import type { SweepMetric, SweepRun } from '../../../shared/api.ts';
 import { DEFAULT_SWEEP, formatHash, parseHash } from '../../../shared/route.ts';
 import type { SweepState } from '../../../shared/route.ts';
 import { keepUnchanged } from '../../../renderer/src/api/useSweep.ts';
-import { axisPosition, defaultGoal, flattenParams, parallelLayout, scatterLayout, sweepCsv, sweepTable } from '../../../renderer/src/model/sweep.ts';
+import { axisPosition, defaultGoal, flattenParams, parallelLayout, parallelPath, scatterLayout, sweepCsv, sweepTable } from '../../../renderer/src/model/sweep.ts';
 
 const m = (last: number | null, min: number | null, max: number | null): SweepMetric => ({ last, min, max, recorded: 3 });
 function run(job_id: string, params: Record<string, unknown> | null, metrics: Record<string, SweepMetric>, over: Partial<SweepRun> = {}): SweepRun {
@@ -136,5 +136,19 @@ describe('keepUnchanged: a refresh of a finished sweep renders nothing', () => {
     expect(out.map((r, i) => r === prev[i])).toEqual([true, false, true, true]);
     // NaN is data too: a NaN final that stays NaN is unchanged.
     expect(keepUnchanged(prev, RUNS.map((r) => structuredClone(r)))[1]).toBe(prev[1]);
+  });
+});
+
+describe('parallelPath', () => {
+  const x = (i: number) => i * 100;
+  const y = (p: number) => 100 - p * 100;
+  it.each([
+    ['a value on every axis: one line through all of them', [0, 0.5, 1], 'M0.0,100.0L100.0,50.0L200.0,0.0'],
+    ['a param the run never set: the line bridges that axis', [0, null, 1], 'M0.0,100.0L200.0,0.0'],
+    ['the first axes missing: the line starts at the first value', [null, null, 0.25, 0.75], 'M200.0,75.0L300.0,25.0'],
+    ['one value: a zero-length segment, drawn as a dot by the round cap', [null, 0.5, null], 'M100.0,50.0l0,0'],
+    ['no values: nothing to draw', [null, null], ''],
+  ] as const)('%s', (_name, points, want) => {
+    expect(parallelPath(points, x, y)).toBe(want);
   });
 });
