@@ -198,8 +198,8 @@ export interface Engine {
   info(): EngineInfo;
   stop(): Promise<void>;
   /**
-   * Resolves when the async work started so far is done: storage's commits, run retirements and
-   * their totals file. Tests wait on this instead of on time.
+   * Resolves when the async work started so far is done: storage's commits, compaction, run
+   * removals, checkpoints and the totals file (storage.idle()). Tests wait on this instead of on time.
    */
   idle(): Promise<void>;
 }
@@ -374,15 +374,8 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
   }
 
   const idle = async (): Promise<void> => {
-    // TODO(#15): storage.idle() (commits, compaction, removals, totals) when the storage rework lands.
-    // Until then: what is committed is on disk once durable() resolves, and a retirement
-    // chained on it (rename, then the totals file) finishes in the microtasks before the
-    // next macrotask; twice, for a retirement that started another commit.
-    for (let i = 0; i < 2; i++) {
-      // A log that failed to write is storage's to report (storage.stats); idle only waits.
-      await storage.durable().catch(() => undefined);
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+    // A log that failed to write is storage's to report (storage.stats); idle only waits.
+    await storage.idle().catch(() => undefined);
   };
   return { options, http: httpAddr, ingest: { tcp, socket }, store, exporter, stats, feed, sse, storage, actions, push, sources, authToken, system, cancel, requestCancel, info, stop, idle };
 }

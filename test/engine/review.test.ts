@@ -175,7 +175,7 @@ describe('bounded resources', () => {
     const replies = await c.send(...events);
     await c.close();
     expect(replies.filter((r) => r.type === 'error')).toEqual([]);
-    await engine.storage.idle(); // compaction has moved the journal into run logs
+    await engine.idle(); // compaction has moved the journal into run logs
     expect(engine.storage.stats.writeErrors).toBe(0);
     expect(readdirSync(path.join(engine.options.dataDir, 'runs')).filter((n) => n.endsWith('.twlog'))).toHaveLength(5);
     expect(valueOf((await scrape(engine)).exp, 'training_jobs_completed_total', { agent_id: 'a' })).toBe(40);
