@@ -452,6 +452,7 @@ export class Storage implements Journal {
       }
       if (this.toCompact.size === 0) this.recovered('run logs');
       for (const log of done) this.release(log);
+      this.evictLoaded();
       for (const log of done) this.checkpoint(log, false);
       await this.deleteSegments();
     })();
@@ -1010,14 +1011,23 @@ export class Storage implements Journal {
   private markLoaded(run: Run): void {
     this.loaded.delete(run.jobId);
     this.loaded.set(run.jobId, run);
-    while (this.loaded.size > this.opts.maxLoadedEndedRuns) {
-      const [oldestId, oldest] = this.loaded.entries().next().value as [string, Run];
-      const log = this.logs.get(oldestId);
-      if (log && !log.settled) break; // not in its run log yet
-      this.loaded.delete(oldestId);
-      if (oldest.state !== 'running' && this.store.get(oldestId) === oldest) {
-        oldest.series.clear();
-        oldest.seriesLoaded = false;
+    this.evictLoaded();
+  }
+
+  /**
+   * Drops the series of the least recently used ended runs beyond maxLoadedEndedRuns. A run not
+   * yet wholly in its log keeps them (they exist nowhere else); compaction calls this again once
+   * it has settled, so a burst of runs ending together is evicted too, not left loaded forever.
+   */
+  private evictLoaded(): void {
+    for (const [id, run] of this.loaded) {
+      if (this.loaded.size <= this.opts.maxLoadedEndedRuns) return;
+      const log = this.logs.get(id);
+      if (log && !log.settled) continue;
+      this.loaded.delete(id);
+      if (run.state !== 'running' && this.store.get(id) === run) {
+        run.series.clear();
+        run.seriesLoaded = false;
       }
     }
   }

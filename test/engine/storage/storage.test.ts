@@ -224,6 +224,36 @@ describe('damage', () => {
   });
 });
 
+describe('the in-memory run bound', () => {
+  it('keeps every ended run past it on disk and listed, exports the first with its series, and after a restart', async () => {
+    const opts = { maxRuns: 3, maxLoadedEndedRuns: 2 };
+    const e = await boot(opts);
+    const ids = Array.from({ length: 10 }, (_, i) => `sweep-${i}`);
+    for (const id of ids) {
+      await feed(e, { type: 'job_created', ...J(id) }, ...[1, 2].map((i) => ({ type: 'training', ...J(id), loss: 1 / i, iteration: i })), { type: 'job_completed', ...J(id) });
+    }
+    await e.idle();
+    const listed = async (x: Engine) => {
+      const res = await fetch(`${x.http.url}/api/v1/runs`);
+      return ((await res.json()) as { runs: Array<{ job_id: string }> }).runs.map((r) => r.job_id).sort();
+    };
+    const firstExport = async (x: Engine) => {
+      const out = await x.actions.export('sweep-0', 'csv');
+      return out.ok ? out.body : out.message;
+    };
+    expect(ids.filter((id) => existsSync(logOf(id)))).toEqual(ids);
+    expect(await listed(e)).toEqual([...ids].sort());
+    expect(e.store.get('sweep-0')?.seriesLoaded).toBe(false);
+    const csv = await firstExport(e);
+    expect(csv.split('\n').filter((l) => l.startsWith('training/loss,'))).toHaveLength(2);
+    expect(valueOf((await scrape(e)).exp, 'trainwatch_runs_retired_total', { reason: 'capacity' })).toBe(0);
+
+    const e2 = await restart(opts);
+    expect(await listed(e2)).toEqual([...ids].sort());
+    expect(await firstExport(e2)).toBe(csv);
+  });
+});
+
 describe('retention and lifetime counters', () => {
   it('deletes ended runs past the count limit, oldest first, and the counters do not drop', async () => {
     const e = await boot({ retention: { maxAgeSeconds: 1e9, maxRuns: 2, maxBytes: 1e12 } });
