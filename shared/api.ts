@@ -102,6 +102,16 @@ export interface EngineInfo {
    * `failing` (nvidia-smi stopped answering) or `unknown` before the first look; `proc` is false
    * where /proc is missing (not Linux).
    */
+  /**
+   * Retention (docs/storage.md): its limits (null: none; `max_runs` is `--keep-runs`) and the
+   * ended runs removed since the engine started, by reason (trainwatch_runs_retired_total).
+   */
+  retention?: {
+    max_age_seconds: number | null;
+    max_runs: number | null;
+    max_bytes: number | null;
+    removed: Record<string, number>;
+  };
   system?: {
     interval_seconds: number;
     samples: number;

@@ -311,6 +311,12 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     scrapes: exporter.scrapeSummary(),
     ingest_errors: { ...stats.errors },
     recent_rejections: stats.recentRejections(),
+    retention: {
+      max_age_seconds: finiteOrNull(options.retention.maxAgeSeconds),
+      max_runs: finiteOrNull(options.retention.maxRuns),
+      max_bytes: finiteOrNull(options.retention.maxBytes),
+      removed: { ...store.retiredCount },
+    },
     system: {
       interval_seconds: options.systemIntervalMs / 1000,
       samples: system.status.samples,
@@ -379,6 +385,9 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
   };
   return { options, http: httpAddr, ingest: { tcp, socket }, store, exporter, stats, feed, sse, storage, actions, push, sources, authToken, system, cancel, requestCancel, info, stop, idle };
 }
+
+/** A limit for JSON: Infinity (no limit) does not survive JSON.stringify. */
+const finiteOrNull = (n: number): number | null => (Number.isFinite(n) ? n : null);
 
 /** Host header values a browser on the network may use for a non-loopback bind: this machine's names and addresses. */
 function localHostNames(): string[] {

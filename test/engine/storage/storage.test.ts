@@ -268,6 +268,8 @@ describe('retention and lifetime counters', () => {
     expect(valueOf(exp, 'training_jobs_created_total', { agent_id: 'a' })).toBe(3);
     expect(valueOf(exp, 'training_policy_update_duration_seconds_count', { agent_id: 'a' })).toBe(3);
     expect(valueOf(exp, 'trainwatch_runs_retired_total', { reason: 'count' })).toBe(1);
+    // The exporter page's retention line reads this.
+    expect(e.info().retention).toEqual({ max_age_seconds: 1e9, max_runs: 2, max_bytes: 1e12, removed: { capacity: 0, age: 0, count: 1, bytes: 0, deleted: 0 } });
 
     const e2 = await restart({ retention: { maxAgeSeconds: 1e9, maxRuns: 2, maxBytes: 1e12 } });
     const exp2 = (await scrape(e2)).exp;
