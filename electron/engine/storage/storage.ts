@@ -30,6 +30,8 @@ import { runFromSnapshot, setSeries } from '../snapshot/snapshots.ts';
 import { LOG_FORMAT_VERSION, decodeLog, encodeRawEventRecord, encodeRecordText, lastRecord, loggedEvent } from './record.ts';
 import { checkpointOf, runFromCheckpoint } from '../store/checkpoint.ts';
 import type { Checkpoint, EndRecord, LogRecord } from './record.ts';
+import { decodeTotals } from './totalsFile.ts';
+import type { TotalsFile } from './totalsFile.ts';
 
 export type { RetentionPolicy } from './retention.ts';
 export { DEFAULT_RETENTION } from './retention.ts';
@@ -158,15 +160,6 @@ export function logFileName(jobId: string): string {
   const readable = jobId.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 48);
   const hash = createHash('sha256').update(jobId).digest('hex').slice(0, 16);
   return `${readable}-${hash}${LOG_EXT}`;
-}
-
-interface TotalsFile {
-  version: number;
-  agents: Record<string, AgentTotals>;
-  /** Removed runs: [job_id, agent_id, final state], so late events for them stay refused. */
-  tombstones?: Array<[string, string, string]>;
-  /** Logs already counted in `agents` whose unlink may not have happened yet. */
-  retired_files: string[];
 }
 
 export class Storage implements Journal {
@@ -624,23 +617,21 @@ export class Storage implements Journal {
   private recoverTotals(): void {
     const file = path.join(this.opts.dataDir, TOTALS_FILE);
     if (!existsSync(file)) return;
-    let parsed: TotalsFile;
-    try {
-      parsed = JSON.parse(readFileSync(file, 'utf8')) as TotalsFile;
-      if (parsed.version !== 1 || typeof parsed.agents !== 'object' || !Array.isArray(parsed.retired_files)) throw new Error('unexpected shape');
-    } catch (err) {
+    const decoded = decodeTotals(readFileSync(file, 'utf8'));
+    if (!decoded.ok) {
       const aside = this.moveAside(file);
       this.stats.recovery.corrupt_file++;
-      this.opts.warn(`storage: ${file} is unreadable (${(err as Error).message}); moved aside to ${aside}. Lifetime counters restart from the runs on disk.`);
+      this.opts.warn(`storage: ${file} is unreadable (${decoded.error}); moved aside to ${aside}. Lifetime counters restart from the runs on disk.`);
       return;
     }
+    const parsed = decoded.totals;
     for (const [agent, totals] of Object.entries(parsed.agents)) {
       const t = emptyTotals();
       addTotals(t, totals);
       this.store.addRetired(agent, t);
     }
     this.retiredFiles = parsed.retired_files;
-    for (const [jobId, agentId, state] of parsed.tombstones ?? []) this.store.bury(jobId, { agentId, state: state as Run['state'] });
+    for (const [jobId, agentId, state] of parsed.tombstones ?? []) this.store.bury(jobId, { agentId, state });
   }
 
   private recoverRuns(): void {

@@ -213,6 +213,32 @@ describe('damage', () => {
     expect(warnings.join('\n')).toMatch(/totals.json is unreadable .* moved aside/);
   });
 
+  type Totals = { version: number; agents: Record<string, { created: unknown; phases: Record<string, { counts: number[] }> }>; tombstones: unknown[][] };
+  it.each<[string, (t: Totals) => void, string]>([
+    ['a count that is a string', (t) => (t.agents.a!.created = '1'), 'agents.a.created'],
+    ['a negative count', (t) => (t.agents.a!.created = -1), 'agents.a.created'],
+    ['a histogram with a bucket missing', (t) => t.agents.a!.phases.policy_update!.counts.pop(), 'agents.a.phases.policy_update.counts'],
+    ['a tombstone with an unknown state', (t) => (t.tombstones[0]![2] = 'exploded'), 'tombstones.0.2'],
+    ['a version this engine does not know', (t) => (t.version = 2), 'version'],
+  ])('moves aside a totals file with %s, naming where, and keeps the counters of the runs on disk', async (_name, damage, where) => {
+    const e = await boot();
+    await feed(e, { type: 'job_completed', ...J('x') }, { type: 'job_created', ...J('kept') }, { type: 'job_completed', ...J('kept') });
+    e.store.retire('x', 'deleted');
+    await e.idle();
+    await e.stop();
+    engine = null;
+    const file = path.join(dir, 'totals.json');
+    const totals = JSON.parse(readFileSync(file, 'utf8')) as Totals;
+    damage(totals);
+    writeFileSync(file, JSON.stringify(totals));
+    const e2 = await boot();
+    expect(e2.storage.stats.recovery.corrupt_file).toBe(1);
+    expect(existsSync(file)).toBe(false);
+    expect(readdirSync(dir).filter((n) => n.startsWith('totals.json.corrupt-'))).toHaveLength(1);
+    expect(warnings.join('\n')).toContain(`totals.json is unreadable (${where}: `);
+    expect(valueOf((await scrape(e2)).exp, 'training_jobs_completed_total', { agent_id: 'a' })).toBe(1);
+  });
+
   it('removes leftover temp files', async () => {
     const e = await boot();
     await e.stop();
