@@ -19,7 +19,7 @@ import type { IngestContext } from './ingest/session.ts';
 import { IngestStats } from './ingest/stats.ts';
 import { StreamServer } from './ingest/streamServer.ts';
 import { DEFAULT_STORE_OPTIONS, RunStore } from './store/runStore.ts';
-import { DEFAULT_STORAGE_OPTIONS, Storage } from './storage/storage.ts';
+import { DEFAULT_STORAGE_OPTIONS, Storage, describeRecovery } from './storage/storage.ts';
 import { RunActions } from './snapshot/runActions.ts';
 import { requestCancel as requestCancelOf } from './cancelRequest.ts';
 import type { CancelOutcome } from './cancelRequest.ts';
@@ -251,6 +251,9 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     clock: options.clock,
     warn: options.warn,
   }));
+  // One message for everything recovery repaired, not one per file.
+  const repaired = describeRecovery(storage.recovery, options.dataDir);
+  if (repaired) options.warn(repaired);
   exporter.attach(store, stats, storage);
   let authToken: string | null = null;
   try {
@@ -304,7 +307,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     ingest: { tcp: tcp ? `${tcp.host.includes(':') ? `[${tcp.host}]` : tcp.host}:${tcp.port}` : null, socket },
     stall_after_seconds: options.stallAfterSeconds,
     data_dir: options.dataDir,
-    storage: { write_errors: storage.stats.writeErrors, last_error: storage.stats.lastError },
+    storage: { write_errors: storage.stats.writeErrors, last_error: storage.stats.lastError, recovery: storage.recovery },
     limits: engineLimits(options, stats, store),
     auth: { required: authToken !== null, token_file: authToken !== null ? tokenPath(options.dataDir) : null },
     // For the exporter panel: the same numbers /metrics has, without parsing it.

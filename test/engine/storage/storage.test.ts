@@ -160,10 +160,11 @@ describe('damage', () => {
     writeFileSync(logOf('half'), 'bab0f5d0 {"k":"hdr","v":1,"job_');
     const e = await boot();
     expect([existsSync(logOf('empty')), existsSync(logOf('half')), e.storage.stats.recovery.torn_tail, e.storage.stats.recovery.corrupt_file, e.store.size]).toEqual([false, false, 2, 0, 0]);
-    expect(warnings).toEqual([
+    expect(e.storage.recovery.problems).toEqual([
       expect.stringMatching(/^storage: removed .*(empty|half)-[0-9a-f]+\.twlog, cut short before its first record \(its events are replayed from the journal\)$/),
       expect.stringMatching(/^storage: removed .*(empty|half)-[0-9a-f]+\.twlog, cut short before its first record \(its events are replayed from the journal\)$/),
     ]);
+    expect(warnings).toHaveLength(1); // the recovery's one message
   });
 
   it('loses only the record with a flipped byte', async () => {
@@ -211,6 +212,40 @@ describe('damage', () => {
     expect(e2.storage.stats.recovery.corrupt_file).toBe(1);
     expect(readdirSync(dir).some((n) => n.startsWith('totals.json.corrupt-'))).toBe(true);
     expect(warnings.join('\n')).toMatch(/totals.json is unreadable .* moved aside/);
+  });
+
+  it('reports a recovery once, as one message, and in the engine info', async () => {
+    const e = await boot();
+    await feed(e, { type: 'job_created', ...J('r') }, { type: 'job_completed', ...J('r') });
+    await e.stop();
+    engine = null;
+    writeFileSync(path.join(dir, 'totals.json'), 'not json');
+    writeFileSync(path.join(dir, 'runs', 'x.twlog.9.tmp'), 'half');
+    const clean = warnings.length;
+    const e2 = await boot();
+    const said = warnings.slice(clean).filter((w) => w.startsWith('storage:'));
+    expect(said).toHaveLength(1);
+    const recovery = e2.info().storage.recovery!;
+    expect({ ...recovery, seconds: 0 }).toEqual({
+      seconds: 0,
+      restored_runs: 1,
+      checkpointed_runs: 0,
+      replayed_runs: 0,
+      replayed_events: 0,
+      repaired: { torn_tail: 0, corrupt_record: 0, corrupt_file: 1, temp_file: 1, replay_rejected: 0 },
+      problems: [expect.stringMatching(/^storage: .*totals.json is unreadable \(not JSON: .*\); moved aside to .*totals.json.corrupt-/)],
+      problem_count: 1,
+    });
+    expect(said[0]!.split('\n')).toEqual([
+      expect.stringMatching(/^storage: recovered .* in \d+\.\d\d s: 1 runs restored, 0 events replayed; repaired: corrupt_file 1, temp_file 1$/),
+      `  ${recovery.problems[0]}`,
+    ]);
+
+    // A clean start says nothing.
+    const before = warnings.length;
+    const e3 = await restart();
+    expect(warnings.slice(before).filter((w) => w.startsWith('storage:'))).toEqual([]);
+    expect(e3.info().storage.recovery!.problem_count).toBe(0);
   });
 
   type Totals = { version: number; agents: Record<string, { created: unknown; phases: Record<string, { counts: number[] }> }>; tombstones: unknown[][] };
