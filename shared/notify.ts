@@ -10,19 +10,23 @@
  * - At most one notice per job per kind, ever: a run that stalls, recovers and stalls again is
  *   announced once. A budget that jumps past 100% in one step gets only the 100% notice.
  * - Imported runs are history and never notify.
+ * - An alert (the `alert` event, wandb.alert) is told once per alert, not once per job: each
+ *   new alert number `n` of a run is one notice. Alerts coalesced into one update (the feed sends
+ *   the latest summary) are one notice about the latest, saying how many came before it.
  * - More than `MAX_NOTICES_PER_UPDATE` notices from one update collapse into one summary
  *   notice, so a crashed cluster is one notification, not fifty.
  */
 import type { StreamMessage } from './api.ts';
+import type { AlertLevel } from './protocol/spec.ts';
 import type { RunSummary } from './run.ts';
 
-export const NOTICE_KINDS = ['failed', 'stalled', 'budget_90', 'budget_100', 'completed'] as const;
+export const NOTICE_KINDS = ['failed', 'stalled', 'budget_90', 'budget_100', 'completed', 'alert'] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
 /** Which kinds to show; each is a user setting. */
 export type NoticeSettings = Record<NoticeKind, boolean>;
 
-export const DEFAULT_NOTICE_SETTINGS: NoticeSettings = { failed: true, stalled: true, budget_90: true, budget_100: true, completed: true };
+export const DEFAULT_NOTICE_SETTINGS: NoticeSettings = { failed: true, stalled: true, budget_90: true, budget_100: true, completed: true, alert: true };
 
 export const MAX_NOTICES_PER_UPDATE = 3;
 
@@ -40,9 +44,11 @@ export interface NoticeState {
   readonly told: ReadonlySet<string>;
   /** False until the first snapshot has set the baseline. */
   readonly baselined: boolean;
+  /** The highest alert number told per job (absent: none told). */
+  readonly alerts?: ReadonlyMap<string, number>;
 }
 
-export const INITIAL_NOTICE_STATE: NoticeState = { told: new Set(), baselined: false };
+export const INITIAL_NOTICE_STATE: NoticeState = { told: new Set(), baselined: false, alerts: new Map() };
 
 export interface NoticeOptions {
   enabled: NoticeSettings;
@@ -70,16 +76,23 @@ export function conditionsOf(run: RunSummary): NoticeKind[] {
  */
 export function decideNotices(state: NoticeState, msg: StreamMessage, opts: NoticeOptions): { state: NoticeState; notices: Notice[] } {
   const told = new Set(state.told);
+  const alerts = new Map(state.alerts);
   if (msg.event === 'snapshot') {
     // A (re)connect: everything true now counts as told. Marks from earlier stay, so a second
     // snapshot never announces anything either.
-    for (const run of msg.data.runs) for (const kind of conditionsOf(run)) told.add(key(kind, run.job_id));
-    return { state: { told, baselined: true }, notices: [] };
+    for (const run of msg.data.runs) {
+      for (const kind of conditionsOf(run)) told.add(key(kind, run.job_id));
+      if (run.alert && run.alert.n > (alerts.get(run.job_id) ?? 0)) alerts.set(run.job_id, run.alert.n);
+    }
+    return { state: { told, baselined: true, alerts }, notices: [] };
   }
-  for (const id of msg.data.removed) for (const kind of NOTICE_KINDS) told.delete(key(kind, id));
+  for (const id of msg.data.removed) {
+    for (const kind of NOTICE_KINDS) told.delete(key(kind, id));
+    alerts.delete(id);
+  }
   if (!state.baselined) {
     // Updates before any snapshot cannot be told apart from history; the snapshot will come.
-    return { state: { told, baselined: false }, notices: [] };
+    return { state: { told, baselined: false, alerts }, notices: [] };
   }
   const notices: Notice[] = [];
   for (const run of msg.data.runs) {
@@ -97,8 +110,14 @@ export function decideNotices(state: NoticeState, msg: StreamMessage, opts: Noti
       if (kind === 'budget_100') budgetTold = true;
       if (opts.enabled[kind]) notices.push(noticeFor(kind, run, opts));
     }
+    // After the run's own conditions: its failure outranks what its code said.
+    const before = alerts.get(run.job_id) ?? 0;
+    if (run.alert && run.alert.n > before) {
+      alerts.set(run.job_id, run.alert.n);
+      if (opts.enabled.alert) notices.push(alertNotice(run, run.alert.n - before - 1));
+    }
   }
-  return { state: { told, baselined: true }, notices: notices.length > MAX_NOTICES_PER_UPDATE ? [batchNotice(notices)] : notices };
+  return { state: { told, baselined: true, alerts }, notices: notices.length > MAX_NOTICES_PER_UPDATE ? [batchNotice(notices)] : notices };
 }
 
 export function runLabel(run: Pick<RunSummary, 'job_id' | 'name'>): string {
@@ -122,7 +141,18 @@ export function noticeFor(kind: NoticeKind, run: RunSummary, opts: Pick<NoticeOp
       const iterations = run.current_iteration === null ? '' : run.total_iterations === null ? `, ${run.current_iteration} iterations` : `, ${run.current_iteration} of ${run.total_iterations} iterations`;
       return { ...base, title: `Job completed: ${label}`, body: `Finished${took}${iterations}.` };
     }
+    case 'alert':
+      return alertNotice(run, 0);
   }
+}
+
+const ALERT_TITLE: Record<AlertLevel, string> = { INFO: 'Alert', WARN: 'Warning', ERROR: 'Error' };
+
+/** A run's latest alert as a notice; `earlier`: alerts after the last one told and before this one. */
+function alertNotice(run: RunSummary, earlier: number): Notice {
+  const a = run.alert!;
+  const more = earlier > 0 ? ` (${earlier} earlier alert${earlier === 1 ? '' : 's'} not shown)` : '';
+  return { kind: 'alert', jobId: run.job_id, title: `${ALERT_TITLE[a.level]}: ${a.title}`, body: `${runLabel(run)}${a.text ? `: ${a.text}` : ''}${more}` };
 }
 
 function budgetText(run: RunSummary): string {
@@ -132,7 +162,7 @@ function budgetText(run: RunSummary): string {
   return `$${usage.toFixed(2)} of $${limit.toFixed(2)} used (${percent}%).`;
 }
 
-const BATCH_WORDS: Record<NoticeKind, string> = { failed: 'failed', stalled: 'stalled', budget_100: 'out of budget', budget_90: 'at 90% of budget', completed: 'completed' };
+const BATCH_WORDS: Record<NoticeKind, string> = { failed: 'failed', stalled: 'stalled', budget_100: 'out of budget', budget_90: 'at 90% of budget', completed: 'completed', alert: 'with an alert' };
 
 function batchNotice(notices: Notice[]): Notice {
   const jobs = new Set(notices.map((n) => n.jobId));

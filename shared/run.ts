@@ -5,7 +5,7 @@
  * a running job that has sent nothing for the stall timeout *is* stalled, and becomes running
  * again when it speaks. The first terminal event wins; any later event is rejected.
  */
-import type { EventType, Phase, SystemField } from './protocol/events.ts';
+import type { AlertLevel, EventType, Phase, SystemField } from './protocol/events.ts';
 import type { RejectReason } from './protocol/reasons.ts';
 
 export const RUN_STATES = ['running', 'completed', 'failed', 'cancelled'] as const;
@@ -90,6 +90,21 @@ export interface RunSummary {
   /** Sweep labels the client sent on job_created ([] and null when it sent none). */
   tags: string[];
   group: string | null;
+  /**
+   * The latest `alert` event, and how many the run has sent: null before the first. This engine
+   * always sets it; optional in the type for summaries made elsewhere (fleet sources, older
+   * engines, fixtures), where absent means none.
+   */
+  alert?: RunAlert | null;
+}
+
+/** A run's latest alert: `n` counts its alerts (1 for the first), `at` is when it was sent (Unix seconds). */
+export interface RunAlert {
+  n: number;
+  title: string;
+  text: string | null;
+  level: AlertLevel;
+  at: number;
 }
 
 /** One series, columnar: parallel arrays of time (Unix seconds), value and optional step. */

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { PHASE_METRIC } from './catalog.ts';
-import { LIMITS, NON_FINITE_STRINGS, PHASES } from './protocol/events.ts';
+import { ALERT_LEVELS, LIMITS, NON_FINITE_STRINGS, PHASES } from './protocol/events.ts';
 import type { Phase } from './protocol/events.ts';
 import { RUN_STATES, RUN_STATUSES } from './run.ts';
 
@@ -80,6 +80,17 @@ export const snapshotSchema = z.object({
     // Snapshots written before sweep labels existed have neither field: they import unlabelled.
     tags: z.array(z.string().min(1).max(LIMITS.tagLength)).max(LIMITS.tagCount).default([]),
     group: z.string().min(1).max(LIMITS.groupLength).nullable().default(null),
+    // Likewise snapshots written before alerts existed: no alert.
+    alert: z
+      .object({
+        n: finite.int().min(1),
+        title: z.string().min(1).max(LIMITS.alertTitleLength),
+        text: text(LIMITS.alertTextLength).nullable(),
+        level: z.enum(ALERT_LEVELS),
+        at: finite,
+      })
+      .nullable()
+      .optional(),
   }),
   summary: z.object({
     phases: z.object(Object.fromEntries(PHASES.map((p) => [p, phaseSummary])) as Record<Phase, typeof phaseSummary>),

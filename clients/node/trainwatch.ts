@@ -33,11 +33,11 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import os from 'node:os';
-import { CLIENT_ENV, DEFAULT_ADDR, EVENT_TYPES, LIMITS, PHASES, idProblem, nameProblem } from '../../shared/protocol/spec.ts';
-import type { Phase } from '../../shared/protocol/spec.ts';
+import { ALERT_LEVELS, CLIENT_ENV, DEFAULT_ADDR, EVENT_TYPES, LIMITS, PHASES, idProblem, nameProblem } from '../../shared/protocol/spec.ts';
+import type { AlertLevel, Phase } from '../../shared/protocol/spec.ts';
 
-export { DEFAULT_ADDR, PHASES };
-export type { Phase };
+export { ALERT_LEVELS, DEFAULT_ADDR, PHASES };
+export type { AlertLevel, Phase };
 
 /** Environment variables `trainwatch run` sets for the process it launches. */
 export const ENV = CLIENT_ENV;
@@ -82,10 +82,29 @@ export function checkEvent(event: Record<string, unknown>): ProtocolError | null
     if (event.phase === undefined) return new ProtocolError('missing_field', `duration: phase is required: one of ${allowed}`);
     if (!(PHASES as readonly unknown[]).includes(event.phase)) return new ProtocolError('invalid_value', `duration: phase must be one of ${allowed}, got ${JSON.stringify(event.phase)}`);
   }
+  if (type === 'alert') {
+    const problem = alertProblem(event);
+    if (problem) return problem;
+  }
   for (const [k, v] of Object.entries(event)) {
     if (typeof v !== 'number' || Number.isFinite(v)) continue;
     const also = METRIC_FIELDS.has(k) ? ' or one of "NaN", "Infinity", "-Infinity"' : '';
     return new ProtocolError('non_finite', `${type}: ${k} must be a finite number${also}, got ${v}`);
+  }
+  return null;
+}
+
+/** An alert's title, text and level, as the engine bounds them (wandb.alert's arguments). */
+function alertProblem(event: Record<string, unknown>): ProtocolError | null {
+  const { title, text, level } = event;
+  if (title === undefined || title === '') return new ProtocolError('missing_field', `alert: title ${title === '' ? 'must not be empty' : 'is required'}`);
+  for (const [field, v, max] of [['title', title, LIMITS.alertTitleLength], ['text', text, LIMITS.alertTextLength]] as const) {
+    if (v === undefined) continue;
+    if (typeof v !== 'string') return new ProtocolError('wrong_type', `alert: ${field} must be a string, got ${typeof v}`);
+    if (v.length > max) return new ProtocolError('field_too_long', `alert: ${field} is longer than ${max} characters`);
+  }
+  if (level !== undefined && !(ALERT_LEVELS as readonly unknown[]).includes(level)) {
+    return new ProtocolError('invalid_value', `alert: level must be one of ${ALERT_LEVELS.map((l) => JSON.stringify(l)).join(', ')}, got ${JSON.stringify(level)}`);
   }
   return null;
 }
@@ -616,6 +635,14 @@ export class Run {
 
   heartbeat(): void {
     this.send({ type: 'heartbeat' });
+  }
+
+  /**
+   * Tells the person watching (wandb.alert): a desktop notification where the app runs, and the
+   * run view's latest alert. Throws a ProtocolError for a title, text or level the engine would refuse.
+   */
+  alert(title: string, text?: string, level: AlertLevel = 'INFO'): void {
+    this.send({ type: 'alert', title, ...(text !== undefined ? { text } : {}), level });
   }
 
   duration(phase: Phase, seconds: number): void {

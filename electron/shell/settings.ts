@@ -6,7 +6,7 @@
  *
  *   {
  *     "keep_in_tray": true,            // closing the window while runs are active keeps the app in the tray
- *     "notifications": { "failed": true, "stalled": true, "budget_90": true, "budget_100": true, "completed": true },
+ *     "notifications": { "failed": true, "stalled": true, "budget_90": true, "budget_100": true, "completed": true, "alert": true },
  *     "port": 9478,                    // HTTP port when neither --port nor TRAINWATCH_PORT says
  *     "ingest_port": 9479              // TCP ingest port (or "off") when neither flag nor environment says
  *   }

@@ -51,6 +51,8 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
   { name: 'scalar with a step', line: line({ type: 'scalar', ...J, name: 'eval/accuracy-top1', value: 0.9, step: 12 }), expect: 'accept' },
   { name: 'scalar with a NaN value as "NaN"', line: line({ type: 'scalar', ...J, name: 'grad_norm', value: 'NaN' }), expect: 'accept' },
   { name: 'system with every field', line: line({ type: 'system', ...J, cpu_ratio: 3.5, rss_bytes: 1e9, gpu_util_ratio: 0.75, gpu_mem_bytes: 8e9, gpu_power_watts: 300, gpu_temp_celsius: 65, host_cpu_ratio: 0.5, host_mem_used_bytes: 3e10, host_load1: 2.5 }), expect: 'accept' },
+  { name: 'alert with a title, a text and a level', line: line({ type: 'alert', ...J, title: 'Loss diverged', text: 'loss is NaN at step 1200', level: 'ERROR' }), expect: 'accept' },
+  { name: 'alert with only a title (level INFO)', line: line({ type: 'alert', ...J, title: 'Epoch 3 done' }), expect: 'accept' },
   { name: 'hello naming the client', line: line({ type: 'hello', client_id: 'host-1234-abcd' }), expect: 'hello' },
 
   // What is allowed at the edges.
@@ -118,6 +120,14 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
   { name: 'an error text of 8193 characters', line: line({ type: 'job_failed', ...J, error: 'e'.repeat(8193) }), expect: 'field_too_long' },
   { name: 'params nested 9 levels deep', line: line({ type: 'job_created', ...J, params: nested(9) }), expect: 'too_deep' },
   { name: 'params that are an array', line: line({ type: 'job_created', ...J, params: [1, 2] }), expect: 'wrong_type' },
+
+  // Alerts.
+  { name: 'an alert without a title', line: line({ type: 'alert', ...J, text: 'no headline' }), expect: 'missing_field', client: true },
+  { name: 'an alert with an empty title', line: line({ type: 'alert', ...J, title: '' }), expect: 'missing_field', client: true },
+  { name: 'an alert title of 257 characters', line: line({ type: 'alert', ...J, title: 't'.repeat(257) }), expect: 'field_too_long', client: true },
+  { name: 'an alert text of 8193 characters', line: line({ type: 'alert', ...J, title: 't', text: 'x'.repeat(8193) }), expect: 'field_too_long', client: true },
+  { name: 'an alert level that is not INFO, WARN or ERROR', line: line({ type: 'alert', ...J, title: 't', level: 'WARNING' }), expect: 'invalid_value', client: true },
+  { name: 'an alert level in the wrong case', line: line({ type: 'alert', ...J, title: 't', level: 'info' }), expect: 'invalid_value', client: true },
 
   // Sweep labels.
   { name: 'tags that are a string, not a list', line: line({ type: 'job_created', ...J, tags: 'baseline' }), expect: 'wrong_type' },

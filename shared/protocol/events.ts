@@ -8,7 +8,7 @@
  * Unknown fields are ignored (stripped), so newer clients can talk to older engines.
  */
 import { z } from 'zod';
-import { EVENT_TYPES, LIMITS, NON_FINITE_STRINGS, PHASES, SCALAR_NAME_PATTERN, SYSTEM_LIMITS, TERMINAL_TYPES, nameProblem } from './spec.ts';
+import { ALERT_LEVELS, EVENT_TYPES, LIMITS, NON_FINITE_STRINGS, PHASES, SCALAR_NAME_PATTERN, SYSTEM_LIMITS, TERMINAL_TYPES, nameProblem } from './spec.ts';
 import type { EventType } from './spec.ts';
 
 export * from './spec.ts';
@@ -149,6 +149,17 @@ export const eventSchemas = {
     host_cpu_ratio: nonNegative.max(1).optional(),
     host_mem_used_bytes: nonNegative.optional(),
     host_load1: nonNegative.optional(),
+  }),
+  /**
+   * Something the training code wants a person to see now (wandb.alert): the desktop app shows
+   * it as a notification, the run view shows the latest. A sign of life, not a state change.
+   */
+  alert: z.object({
+    type: z.literal('alert'),
+    ...common,
+    title: text(LIMITS.alertTitleLength).min(1),
+    text: text(LIMITS.alertTextLength).optional(),
+    level: z.enum(ALERT_LEVELS).default('INFO'),
   }),
 } satisfies Record<EventType, z.ZodType>;
 

@@ -21,6 +21,7 @@ export const EVENT_TYPES = [
   'heartbeat',
   'scalar',
   'system',
+  'alert',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -37,9 +38,16 @@ export const LIMITS = {
   tagCount: 64,
   tagLength: 128,
   groupLength: 256,
+  /** An alert's title and text (wandb.alert): a notification's headline and its body. */
+  alertTitleLength: 256,
+  alertTextLength: 8192,
   /** Anything above this is read as milliseconds (year 5138 in seconds). */
   maxTimestamp: 1e11,
 } as const;
+
+/** An alert's level: wandb's AlertLevel names, most severe last. */
+export const ALERT_LEVELS = ['INFO', 'WARN', 'ERROR'] as const;
+export type AlertLevel = (typeof ALERT_LEVELS)[number];
 
 /** Bounds of `system` events: a process cannot use more CPUs than the largest machines have. */
 export const SYSTEM_LIMITS = { cpus: 65_536 } as const;

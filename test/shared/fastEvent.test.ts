@@ -63,6 +63,8 @@ function fieldsOf(type: EventType): Record<string, fc.Arbitrary<unknown>> {
       return { ...common, name: field(scalarName), value: metricField, step: field(fc.double({ noNaN: true, noDefaultInfinity: true })) };
     case 'budget':
       return { ...common, usage_usd: field(nonNeg), limit_usd: field(nonNeg) };
+    case 'alert':
+      return { ...common, title: field(fc.string({ maxLength: 8 })), text: field(fc.string()), level: field(fc.constantFrom('INFO', 'WARN', 'ERROR', 'info', 'WARNING')) };
     default:
       return { ...common, name: field(fc.string()), error: field(fc.string()), reason: field(fc.string()), total_iterations: field(nonNeg), pid: field(fc.nat()) };
   }
@@ -145,6 +147,10 @@ describe('fastEvent is the zod schemas, only faster', () => {
   it('leaves the lifecycle events and anything doubtful to zod (and so to its messages)', () => {
     const J = { job_id: 'j', agent_id: 'a' };
     expect(fastEvent('job_created', { type: 'job_created', ...J })).toBeUndefined();
+    // Alerts are rare and carry free text and a default (level): zod's, like the lifecycle events.
+    expect(fastEvent('alert', { type: 'alert', ...J, title: 't' })).toBeUndefined();
+    const alert = parseLine(JSON.stringify({ type: 'alert', ...J, title: 't' }));
+    expect(alert.kind === 'event' && alert.event).toEqual({ type: 'alert', ...J, title: 't', level: 'INFO' });
     expect(fastEvent('heartbeat', { type: 'heartbeat', job_id: '\ud83d', agent_id: 'a' })).toBeUndefined();
     // A surrogate pair is a well-formed id: the fast path takes it (one isValidId for both paths).
     expect(fastEvent('heartbeat', { type: 'heartbeat', job_id: '\ud83d\ude80', agent_id: 'a' })).toEqual({ type: 'heartbeat', job_id: '\ud83d\ude80', agent_id: 'a' });

@@ -36,6 +36,7 @@ function run(jobId: string, over: Partial<RunSummary> = {}): RunSummary {
     pid: null,
     tags: [],
     group: null,
+    alert: null,
     ...over,
   };
 }
@@ -46,6 +47,10 @@ const budget = (jobId: string, usage: number, limit = 50) =>
   run(jobId, { budget_usage_usd: usage, budget_limit_usd: limit, budget_utilization_percent: (usage / limit) * 100 });
 
 const OPTS = { enabled: DEFAULT_NOTICE_SETTINGS, stallAfterSeconds: 300 };
+
+/** A run whose latest alert is its `n`th. */
+const alerted = (jobId: string, n: number, over: Partial<RunSummary> = {}) =>
+  run(jobId, { alert: { n, title: `alert ${n}`, text: null, level: 'INFO', at: 1_700_000_050 + n }, ...over });
 
 /** Feeds messages in order; returns every notice's `kind:job` and the final state. */
 function play(messages: StreamMessage[], enabled: NoticeSettings = DEFAULT_NOTICE_SETTINGS, from: NoticeState = INITIAL_NOTICE_STATE) {
@@ -78,6 +83,13 @@ describe('decideNotices: when the desktop app tells the user about a run', () =>
     ['updates before any snapshot: nothing (cannot tell history from news)', [update([run('a', { status: 'failed' })]), snapshot(run('a', { status: 'failed' }))], [[], []]],
     ['an imported run: never', [snapshot(), update([run('imp', { status: 'failed', imported: true })])], [[], []]],
     ['a cancelled run: nothing (the user did it)', [snapshot(run('a')), update([run('a', { status: 'cancelled' })])], [[], []]],
+    ['each new alert is told once, by its number', [snapshot(run('a')), update([alerted('a', 1)]), update([alerted('a', 1)]), update([alerted('a', 2)])], [[], ['alert:a'], [], ['alert:a']]],
+    ['alerts coalesced into one update: one notice', [snapshot(run('a')), update([alerted('a', 3)]), update([alerted('a', 3)])], [[], ['alert:a'], []]],
+    ['an alert already in the first snapshot: history, the next one is news', [snapshot(alerted('a', 3)), update([alerted('a', 3)]), update([alerted('a', 4)])], [[], [], ['alert:a']]],
+    ['a run that alerts and fails in one update: both', [snapshot(run('a')), update([alerted('a', 1, { status: 'failed' })])], [[], ['failed:a', 'alert:a']]],
+    ['a new run with an alert', [snapshot(), update([alerted('b', 1)])], [[], ['alert:b']]],
+    ['an imported run with an alert: never', [snapshot(), update([alerted('imp', 2, { imported: true })])], [[], []]],
+    ['a removed run that comes back alerts again from 1', [snapshot(run('a')), update([alerted('a', 1)]), update([], ['a']), update([alerted('a', 1)])], [[], ['alert:a'], [], ['alert:a']]],
     [
       'a removed run that comes back is a new run',
       [snapshot(run('a')), update([run('a', { status: 'failed' })]), update([], ['a']), update([run('a', { status: 'failed' })])],
@@ -93,6 +105,7 @@ describe('decideNotices: when the desktop app tells the user about a run', () =>
     ['stalled', update([run('a', { status: 'stalled' })])],
     ['budget_90', update([budget('a', 46)])],
     ['budget_100', update([budget('a', 55)])],
+    ['alert', update([alerted('a', 1)])],
   ] as const)('a kind switched off in the settings is not shown: %s', (kind, msg) => {
     const enabled = { ...DEFAULT_NOTICE_SETTINGS, [kind]: false };
     expect(play([snapshot(run('a')), msg], enabled).shown).toEqual([[], []]);
@@ -130,8 +143,23 @@ describe('decideNotices: when the desktop app tells the user about a run', () =>
   });
 
   it('forgets removed runs, so the told set stays bounded', () => {
-    const { state } = play([snapshot(run('a', { status: 'failed' }), budget('b', 60)), update([], ['a', 'b'])]);
-    expect(state.told.size).toBe(0);
+    const { state } = play([snapshot(run('a', { status: 'failed' }), budget('b', 60), alerted('c', 2)), update([], ['a', 'b', 'c'])]);
+    expect([state.told.size, state.alerts?.size]).toEqual([0, 0]);
+  });
+
+  it('says how many alerts a coalesced notice stands for', () => {
+    const r = play([snapshot(alerted('a', 1)), update([run('a', { alert: { n: 4, title: 'NaN loss', text: 'step 9', level: 'ERROR', at: 1_700_000_060 } })])]);
+    const last = decideNotices(r.state, update([run('a', { alert: { n: 5, title: 'Recovered', text: null, level: 'INFO', at: 1_700_000_070 } })]), OPTS);
+    expect(last.notices).toEqual([{ kind: 'alert', jobId: 'a', title: 'Alert: Recovered', body: 'a' }]);
+    const folded = decideNotices(decideNotices(INITIAL_NOTICE_STATE, snapshot(alerted('a', 1)), OPTS).state, update([alerted('a', 4)]), OPTS);
+    expect(folded.notices).toEqual([{ kind: 'alert', jobId: 'a', title: 'Alert: alert 4', body: 'a (2 earlier alerts not shown)' }]);
+    const one = decideNotices(decideNotices(INITIAL_NOTICE_STATE, snapshot(alerted('a', 1)), OPTS).state, update([alerted('a', 3)]), OPTS);
+    expect(one.notices[0]!.body).toBe('a (1 earlier alert not shown)');
+  });
+
+  it('folds alerts into a batch like any other notice', () => {
+    const r = decideNotices({ told: new Set(), baselined: true }, update([alerted('a', 1), alerted('b', 1), run('c', { status: 'failed' }), alerted('d', 2)]), OPTS);
+    expect(r.notices).toEqual([{ kind: 'batch', jobId: null, title: '4 jobs need a look', body: '1 failed, 3 with an alert.' }]);
   });
 });
 
@@ -162,6 +190,15 @@ describe('the text of each notice', () => {
       'Finished after 1 h 2 min, 100 of 100 iterations.',
     ],
     ['completed, nothing known', 'completed', run('c', { status: 'completed' }), 'Job completed: c', 'Finished.'],
+    ['an INFO alert without text', 'alert', alerted('e', 1), 'Alert: alert 1', 'e'],
+    [
+      'a WARN alert, with its text and the run name',
+      'alert',
+      run('e', { name: 'PPO', alert: { n: 2, title: 'Slow epoch', text: 'epoch 3 took 2x longer', level: 'WARN', at: 1_700_000_060 } }),
+      'Warning: Slow epoch',
+      'PPO (e): epoch 3 took 2x longer',
+    ],
+    ['an ERROR alert', 'alert', run('e', { alert: { n: 1, title: 'Loss diverged', text: 'NaN at step 1200', level: 'ERROR', at: 1_700_000_060 } }), 'Error: Loss diverged', 'e: NaN at step 1200'],
   ] as const)('%s', (_name, kind, r, title, body) => {
     expect(noticeFor(kind, r, { stallAfterSeconds: 300 })).toEqual({ kind, jobId: r.job_id, title, body });
   });

@@ -19,6 +19,13 @@ describe('the desktop settings file', () => {
     });
   });
 
+  it('reads the alert toggle (wandb.alert notifications), on unless switched off', () => {
+    expect([DEFAULT_SETTINGS.notifications.alert, parseSettings('{"notifications": {"alert": false}}').settings.notifications]).toEqual([
+      true,
+      { failed: true, stalled: true, budget_90: true, budget_100: true, completed: true, alert: false },
+    ]);
+  });
+
   it.each([
     ['not JSON', '{keep_in_tray: false', /^settings\.json is not valid JSON \(.+\); using the defaults$/],
     ['a wrong type', '{"keep_in_tray": "no"}', /^settings\.json: keep_in_tray: Invalid input: expected boolean, received string; using the defaults$/],

@@ -81,6 +81,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Deque, Dict, Iterator, List, NamedTuple, Optional, Tuple, Union
 
 from ._protocol import (
+    ALERT_LEVELS,
     DEFAULT_ADDR,
     LIFECYCLE,
     LIMITS,
@@ -89,6 +90,7 @@ from ._protocol import (
     SYSTEM_FIELDS,
     SYSTEM_RANGES,
     ProtocolError,
+    alert_level,
     check_event,
     check_fields,
     clean_text,
@@ -97,6 +99,8 @@ from ._protocol import (
 from ._version import __version__
 
 __all__ = [
+    "ALERT_LEVELS",
+    "AlertLevel",
     "DEFAULT_ADDR",
     "LIMITS",
     "MAX_MESSAGE",
@@ -882,6 +886,16 @@ class Run(object):
 
     def heartbeat(self) -> None:
         self._send({"type": "heartbeat"})
+
+    def alert(self, title: str, text: Optional[str] = None, level: Any = "INFO") -> None:
+        """Tells the person watching (``wandb.alert``): a desktop notification where the app
+        runs, and the run view's latest alert. ``title`` 1..256 characters, ``text`` at most
+        8192, ``level`` one of ALERT_LEVELS (``AlertLevel.INFO``/``WARN``/``ERROR``)."""
+        e = {"type": "alert", "title": title}  # type: Event
+        if text is not None:
+            e["text"] = text
+        e["level"] = alert_level(level)
+        self._checked(e)
 
     def system(self, **fields: Optional[float]) -> None:
         """Measurements of this job's process and machine (a ``system`` event, protocol.md 4.11),

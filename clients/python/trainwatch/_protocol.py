@@ -27,6 +27,7 @@ EVENT_TYPES = (
     "heartbeat",
     "scalar",
     "system",
+    "alert",
 )
 LIFECYCLE = frozenset(("job_created", "job_completed", "job_failed", "job_cancelled"))
 NON_FINITE_STRINGS = ("NaN", "Infinity", "-Infinity")
@@ -41,7 +42,11 @@ LIMITS = {
     "tagCount": 64,
     "tagLength": 128,
     "groupLength": 256,
+    "alertTitleLength": 256,
+    "alertTextLength": 8192,
 }
+# wandb's AlertLevel names, as the engine takes them (exactly this case).
+ALERT_LEVELS = ("INFO", "WARN", "ERROR")
 MAX_MESSAGE = LIMITS["messageLength"]
 SCALAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]*$")
 SCALAR_NAME_RULE = "must start with a letter or _ and use only letters, digits, _ . / -"
@@ -126,6 +131,8 @@ def _describe(x: Any) -> str:
         return "a boolean"
     if isinstance(x, str):
         return "a string"
+    if _is_number(x):
+        return "a number"  # as the engine says it, not "a int"
     if isinstance(x, (list, tuple)):
         return "an array"
     if isinstance(x, dict):
@@ -304,6 +311,24 @@ def _group(where: str, x: Any) -> None:
     _label(where, x, LIMITS["groupLength"])
 
 
+def _title(where: str, x: Any) -> None:
+    _text(LIMITS["alertTitleLength"])(where, x)
+    if x == "":
+        raise ProtocolError("missing_field", "%s must not be empty" % where)
+
+
+def alert_level(level: Any) -> Any:
+    """An alert level as the protocol spells it: ``AlertLevel.WARN``, ``"WARN"``, or wandb's own
+    ``AlertLevel`` enum member (its ``value``); anything else is left to be refused by name."""
+    value = getattr(level, "value", level)
+    return value if isinstance(value, str) else level
+
+
+def _level(where: str, x: Any) -> None:
+    if not isinstance(x, str) or x not in ALERT_LEVELS:
+        raise ProtocolError("invalid_value", "%s must be one of %s, got %s" % (where, ", ".join('"%s"' % l for l in ALERT_LEVELS), _shown(x)))
+
+
 _COMMON = (("job_id", _id, True), ("agent_id", _id, True), ("ts", _timestamp, False), ("seq", _seq, False), ("v", _version, False))
 
 _FIELDS = {
@@ -327,6 +352,7 @@ _FIELDS = {
     "heartbeat": (),
     "scalar": (("name", _scalar_name, True), ("value", _metric, True), ("step", _number, False)),
     "system": tuple((f, _bounded(lo, hi), False) for f, (lo, hi) in SYSTEM_RANGES.items()),
+    "alert": (("title", _title, True), ("text", _text(LIMITS["alertTextLength"]), False), ("level", _level, False)),
 }  # type: Dict[str, Tuple[Tuple[str, Check, bool], ...]]
 
 # Each type's rules with the field's name in messages made once (check_fields runs on every call

@@ -10,6 +10,8 @@ a wandb script unchanged (docs/clients.md, "The wandb API"). Each ``init()`` is 
   (see LOSS_KEYS) also feeds the run's training loss, as long as the run logs only one of them.
 * The run is announced at its first ``log()`` (or at ``finish()``), stamped with the time of
   ``init()``: config set between ``init()`` and the first ``log()`` is part of its params.
+* ``alert(title, text, level)``: an ``alert`` event, a desktop notification where the app runs
+  and the run view's latest alert (``wait_duration`` honoured on the client, as wandb's server does).
 * ``finish()`` completes it (``exit_code`` != 0 fails it); a script that ends without it completes
   it at exit, fails it with the exception an uncaught one raised (or with ``sys.exit``'s code),
   and cancels it on a KeyboardInterrupt.
@@ -60,9 +62,16 @@ class Error(Exception):
 
 
 class AlertLevel(object):
+    """wandb's alert levels, as the protocol spells them (plain strings: ``AlertLevel.WARN == "WARN"``)."""
+
     INFO = "INFO"
     WARN = "WARN"
     ERROR = "ERROR"
+
+
+# wandb's default wait_duration: an alert with the same title as one sent less than this many
+# seconds ago is not sent again (wandb suppresses it on its server; here the client does).
+ALERT_WAIT_SECONDS = 60.0
 
 
 class _Unshown(object):
@@ -296,6 +305,7 @@ class WandbRun(object):
         self._pending = {}  # type: Dict[str, Any]
         self._step_metrics = []  # type: List[Tuple[str, str]]
         self._loss_keys = set()  # type: set
+        self._alerted = {}  # type: Dict[str, float]
         # Keys that feed the training loss; a framework hook that knows its loss key narrows it.
         self.loss_keys = LOSS_KEYS  # type: frozenset
         self._run = None  # type: Any
@@ -370,8 +380,33 @@ class WandbRun(object):
             with self._lock:
                 self._step_metrics.append((name, step_metric))
 
-    def alert(self, title: str, text: str, level: Any = None, wait_duration: Any = None) -> None:
-        _warn_once("alert", "alert() is accepted but not shown yet (no alert event in the protocol): %s", title)
+    def alert(self, title: str, text: str, level: Any = AlertLevel.INFO, wait_duration: Any = None) -> None:
+        """An ``alert`` event: a desktop notification where the app runs, the run view's latest
+        alert. Arguments the engine would refuse raise ProtocolError (a ValueError, as wandb
+        raises for a bad level). ``wait_duration`` (seconds or a timedelta; default 60 s, as
+        wandb's): an alert with the same title sent less than that ago is not sent again."""
+        event = {"type": "alert", "title": title, "level": _protocol.alert_level(AlertLevel.INFO if level is None else level)}  # type: Dict[str, Any]
+        if text is not None:
+            event["text"] = text
+        _protocol.check_fields(event)
+        wait = ALERT_WAIT_SECONDS if wait_duration is None else getattr(wait_duration, "total_seconds", lambda: wait_duration)()
+        if not isinstance(wait, (int, float)) or isinstance(wait, bool):
+            raise TypeError("wait_duration must be an int, float, or datetime.timedelta")
+        if self.disabled or self._finished:
+            return
+        now = time.monotonic()
+        with self._lock:
+            last = self._alerted.get(title)
+            if last is not None and now - last < wait:
+                _log.debug("trainwatch: alert %r not sent again within %s s (wait_duration)", title, wait)
+                return
+            self._alerted[title] = now
+        try:
+            run = self._announce()
+        except Exception as err:  # the monitor must never break training
+            _log.warning("trainwatch: alert not reported: %s", err)
+            return
+        run.alert(title, event.get("text"), event["level"])
 
     def watch(self, *args: Any, **kwargs: Any) -> None:
         _warn_once("watch", "watch() is accepted; gradients and parameters are not logged")
@@ -636,7 +671,8 @@ def define_metric(name: str, step_metric: Optional[str] = None, **kwargs: Any) -
     _active("define_metric").define_metric(name, step_metric=step_metric, **kwargs)
 
 
-def alert(title: str, text: str, level: Any = None, wait_duration: Any = None) -> None:
+def alert(title: str, text: str, level: Any = AlertLevel.INFO, wait_duration: Any = None) -> None:
+    """``wandb.alert``: an alert on the active run (WandbRun.alert)."""
     _active("alert").alert(title, text, level, wait_duration)
 
 

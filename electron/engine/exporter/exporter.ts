@@ -23,7 +23,7 @@ import { familyName, OpenMetricsCounter, processMetrics, register, ScrapeMetric 
 
 /** What the exporter reads of the storage layer. */
 export interface StorageView {
-  readonly stats: StorageStats;
+  readonly stats: Pick<StorageStats, 'commits' | 'writeErrors' | 'recovery' | 'startupSeconds'>;
   readonly diskBytes: number;
   readonly pendingBytes: number;
 }

@@ -33,6 +33,8 @@ export function runFromCheckpoint(c: Checkpoint): Run {
   // Checkpoints written before sweep labels existed have neither field.
   run.tags = c.tags ?? [];
   run.group = c.group ?? null;
+  // Checkpoints and snapshots written before alerts existed have none.
+  run.alert = c.alert ?? null;
   for (const [phase, h] of Object.entries(c.phases)) run.phases[phase as keyof typeof run.phases] = { counts: [...h.counts], sumMicros: h.sumMicros, count: h.count };
   run.seriesLoaded = false;
   return run;

@@ -29,6 +29,7 @@ export function storedFields(run: Run): StoredFields {
     pid: run.pid,
     tags: run.tags,
     group: run.group,
+    alert: run.alert,
   };
 }
 

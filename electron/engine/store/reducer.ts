@@ -117,6 +117,10 @@ function applyTo(run: Run, e: IngestEvent, t: number, limits: ReducerLimits): Re
     }
     case 'heartbeat':
       return null;
+    case 'alert':
+      // A fresh object, never changed in place: views (the live feed, notices) compare by n.
+      run.alert = { n: (run.alert?.n ?? 0) + 1, title: e.title, text: e.text ?? null, level: e.level, at: t };
+      return null;
     case 'system':
       for (const field of SYSTEM_FIELDS) {
         const v = e[field];

@@ -8,7 +8,7 @@ import type { HistogramData } from '../../../shared/math/histogram.ts';
 import { PHASES } from '../../../shared/protocol/events.ts';
 import type { Phase } from '../../../shared/protocol/events.ts';
 import { statusOf, utilizationPercent } from '../../../shared/run.ts';
-import type { RunState, RunStatus } from '../../../shared/run.ts';
+import type { RunAlert, RunState, RunStatus } from '../../../shared/run.ts';
 import type { Series } from './series.ts';
 
 /**
@@ -61,6 +61,8 @@ export class Run {
   /** Sweep labels from job_created. */
   tags: string[] = [];
   group: string | null = null;
+  /** The latest alert and the count of them (wandb.alert); a new alert replaces the object. */
+  alert: RunAlert | null = null;
   /** What the live stream last announced, so a stall transition is announced once. */
   announcedStalled = false;
   readonly series = new Map<string, Series>();

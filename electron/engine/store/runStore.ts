@@ -62,11 +62,17 @@ export interface Tombstone {
 export type RetireReason = 'capacity' | 'age' | 'count' | 'bytes' | 'deleted';
 export const RETIRE_REASONS: readonly RetireReason[] = ['capacity', 'age', 'count', 'bytes', 'deleted'];
 
+/**
+ * The store's one extension point: what a view (the live feed) or storage wants to hear or
+ * provide. Each member is optional; `listen` takes any of them.
+ */
 export interface StoreListener {
   /** A run was created or changed (also on stall transitions). */
-  changed(jobId: string): void;
+  changed?(jobId: string): void;
   /** A run left the store; its counts now live in the retired totals. */
-  removed(jobId: string, reason: RetireReason): void;
+  removed?(jobId: string, reason: RetireReason): void;
+  /** Brings an ended run's series back into memory (storage; without storage all are loaded). */
+  loadSeries?(run: Run): Promise<void>;
 }
 
 export { storedFields } from './projections.ts';
@@ -85,8 +91,8 @@ export class RunStore {
   private readonly tombstones = new Map<string, Tombstone>();
   private readonly tally = { compactions: 0 };
   private readonly limits: ReducerLimits;
-  /** Brings an ended run's series back into memory (storage sets it; without storage all are loaded). */
-  seriesLoader: ((run: Run) => Promise<void>) | null = null;
+  /** The listener the `seriesLoader` setter installed, so setting it again replaces it. */
+  private loader: StoreListener | null = null;
 
   constructor(opts: Partial<RunStoreOptions> & { clock: Clock }) {
     this.opts = { ...DEFAULT_STORE_OPTIONS, ...opts };
@@ -112,6 +118,31 @@ export class RunStore {
       const i = this.listeners.indexOf(listener);
       if (i >= 0) this.listeners.splice(i, 1);
     };
+  }
+
+  /** Loads `run`'s series through the listener that can (storage), if they are not in memory. */
+  async loadSeries(run: Run): Promise<void> {
+    if (run.seriesLoaded) return;
+    for (const l of this.listeners) {
+      if (l.loadSeries) return l.loadSeries(run);
+    }
+  }
+
+  /**
+   * The series loader as a listener of its own (`listen({ loadSeries })` is the way in; this
+   * stays for callers that set or read it as a property).
+   */
+  set seriesLoader(fn: ((run: Run) => Promise<void>) | null) {
+    if (this.loader) {
+      const i = this.listeners.indexOf(this.loader);
+      if (i >= 0) this.listeners.splice(i, 1);
+      this.loader = null;
+    }
+    if (fn) this.listen((this.loader = { loadSeries: fn }));
+  }
+
+  get seriesLoader(): ((run: Run) => Promise<void>) | null {
+    return this.listeners.some((l) => l.loadSeries) ? (run) => this.loadSeries(run) : null;
   }
 
   /**
@@ -146,7 +177,7 @@ export class RunStore {
     const rejection = applyEvent(run, event, receivedAt, this.limits);
     if (rejection) return { ok: false, rejection };
     if (isTerminalType(event.type)) this.ended.set(run.jobId, run);
-    for (const l of this.listeners) l.changed(run.jobId);
+    for (const l of this.listeners) l.changed?.(run.jobId);
     return created && run.implicit ? APPLIED_IMPLICIT : APPLIED;
   }
 
@@ -188,7 +219,7 @@ export class RunStore {
     this.addRetired(run.agentId, run.contribution());
     this.retiredCount[reason]++;
     if (!run.imported) this.bury(jobId, { agentId: run.agentId, state: run.state });
-    for (const l of this.listeners) l.removed(jobId, reason);
+    for (const l of this.listeners) l.removed?.(jobId, reason);
     return true;
   }
 
@@ -222,7 +253,7 @@ export class RunStore {
   /** Adds a finished run from outside (an imported snapshot) and tells the listeners. */
   add(run: Run): void {
     this.restore(run);
-    for (const l of this.listeners) l.changed(run.jobId);
+    for (const l of this.listeners) l.changed?.(run.jobId);
   }
 
   /** Lifetime totals per agent, computed now: retired totals plus every run in the store. */
@@ -245,7 +276,7 @@ export class RunStore {
         changed.push(run.jobId);
       }
     }
-    for (const id of changed) for (const l of this.listeners) l.changed(id);
+    for (const id of changed) for (const l of this.listeners) l.changed?.(id);
     return changed;
   }
 
@@ -298,7 +329,7 @@ export class RunStore {
   async loadDetail(jobId: string, maxPoints: number): Promise<RunDetail | undefined> {
     const run = this.runs.get(jobId);
     if (!run) return undefined;
-    if (!run.seriesLoaded && this.seriesLoader) await this.seriesLoader(run);
+    await this.loadSeries(run);
     return this.detail(jobId, maxPoints);
   }
 

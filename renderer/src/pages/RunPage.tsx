@@ -6,6 +6,7 @@ import type { RunDetail, RunSummary } from '../../../shared/run.ts';
 import { ApiError } from '../api/apiError.ts';
 import { useRunActions } from '../api/useRunActions.ts';
 import { useRunDetail } from '../api/useRunDetail.ts';
+import { AlertPanel } from '../components/AlertPanel.tsx';
 import { BudgetPanel } from '../components/BudgetPanel.tsx';
 import { ChartControls } from '../components/ChartControls.tsx';
 import { DurationsPanel } from '../components/DurationsPanel.tsx';
@@ -70,6 +71,7 @@ export function RunPage({ jobId, summary, chart, info }: Props) {
             </div>
           )}
           <RunHeader run={run} />
+          <AlertPanel alert={run.alert} />
           <RunActionsBar
             run={run}
             state={actions.state}

@@ -112,15 +112,8 @@ async function scenario() {
   const storage: StorageView = {
     stats: {
       commits: 17,
-      bytesWritten: 65_536,
       writeErrors: 0,
-      lastError: null,
       recovery: { torn_tail: 1, corrupt_record: 0, corrupt_file: 0, temp_file: 0, replay_rejected: 0 },
-      restoredRuns: 2,
-      replayedRuns: 1,
-      checkpointedRuns: 0,
-      replayedEvents: 0,
-      checkpointsWritten: 0,
       startupSeconds: 0.25,
     },
     diskBytes: 1_234_567,

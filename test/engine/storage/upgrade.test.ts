@@ -59,7 +59,7 @@ describe('upgrade in place', () => {
     const dataDir = path.join(dir, 'data');
     cpSync(path.join(fixtures, 'v1'), dataDir, { recursive: true });
     // Fields added since the fixture was made read as their defaults for old runs.
-    const runs = Object.fromEntries(Object.entries(expected.runs).map(([id, r]) => [id, { tags: [], group: null, ...(r as object) }]));
+    const runs = Object.fromEntries(Object.entries(expected.runs).map(([id, r]) => [id, { tags: [], group: null, alert: null, ...(r as object) }]));
     const want = asJson({ runs, agents: expected.agents, tombstones: expected.tombstones, last_seq: expected.last_seq });
     expect(Object.keys(expected.runs)).toEqual(['implicit-c', 'imported-a', 'live', 'sweep-a', 'sweep-b']);
 

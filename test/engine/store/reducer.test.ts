@@ -55,6 +55,8 @@ describe('applyEvent', () => {
     ['a system sample is not a sign of life', [created], { type: 'system', cpu_ratio: 1.5 }, { event_count: 1, last_event_at: T, series: { 'system/cpu_ratio': [1, 1.5] } }],
     ['job_failed ends the run with its error', [created], { type: 'job_failed', error: 'OOM', ts: T + 50 }, { state: 'failed', error: 'OOM', ended_at: T + 50 }],
     ['job_cancelled ends the run with its reason', [created], { type: 'job_cancelled', reason: 'user' }, { state: 'cancelled', cancel_reason: 'user' }],
+    ['an alert is the latest alert, its level INFO unless given, and a sign of life', [created], { type: 'alert', title: 'Epoch 3 done' }, { state: 'running', event_count: 2, alert: { n: 1, title: 'Epoch 3 done', text: null, level: 'INFO', at: T + 100 } }],
+    ['a later alert replaces the earlier one and counts both', [created, { type: 'alert', title: 'first', level: 'ERROR' }], { type: 'alert', title: 'Loss diverged', text: 'loss is NaN at step 1200', level: 'WARN', ts: T + 60 }, { state: 'running', event_count: 3, alert: { n: 2, title: 'Loss diverged', text: 'loss is NaN at step 1200', level: 'WARN', at: T + 60 } }],
     ['a new scalar within the limit', [created, { type: 'scalar', name: 'a', value: 1 }], { type: 'scalar', name: 'b', value: 2, step: 7 }, { scalars: 2 }],
   ])('%s', (_name, before, event, expected) => {
     const run = runAfter(before, event);
@@ -70,6 +72,7 @@ describe('applyEvent', () => {
     ['a second job_created', [created], created, 'duplicate_job', 'job "j1" was already created; use a new job_id for a new run'],
     ['a second terminal event', [created, { type: 'job_completed' }], { type: 'job_failed' }, 'already_terminal', 'job "j1" already ended as completed; failed ignored (the first terminal event wins)'],
     ['an event after the end', [created, { type: 'job_completed' }], { type: 'progress', current_iteration: 1 }, 'job_ended', 'job "j1" already ended as completed; progress after the end is ignored'],
+    ['an alert after the end', [created, { type: 'job_completed' }], { type: 'alert', title: 'too late' }, 'job_ended', 'job "j1" already ended as completed; alert after the end is ignored'],
     ['an event from another agent', [created], { type: 'heartbeat', agent_id: 'other' }, 'invalid_value', 'job "j1" belongs to agent "a1", not "other"'],
     ['a scalar past the limit', [created, { type: 'scalar', name: 'a', value: 1 }, { type: 'scalar', name: 'b', value: 1 }], { type: 'scalar', name: 'c', value: 1 }, 'too_many_scalars', 'job "j1" already has 2 scalar series (limit 2); "c" was not added'],
   ])('refuses %s and leaves the run as it was', (_name, before, event, reason, message) => {
