@@ -189,18 +189,23 @@ export class RunStore {
   }
 
   /**
-   * Runs the store's bound counts. With storage behind the store (a seriesLoader), an ended run
+   * Runs the store's bound counts. With storage behind the store (a series loader), an ended run
    * is history on disk: only its summary stays here, its series are evicted and loaded back on
    * demand (storage bounds how many are loaded), so it does not count. Deleting history is
    * retention's decision (--keep-runs, age, bytes), never the in-memory bound's.
    */
   private heldRuns(): number {
-    return this.seriesLoader ? this.runs.size - this.ended.size : this.runs.size;
+    return this.diskBacked() ? this.runs.size - this.ended.size : this.runs.size;
+  }
+
+  /** Storage is behind the store: a listener can load series back (ended runs are on disk). */
+  private diskBacked(): boolean {
+    return this.listeners.some((l) => l.loadSeries);
   }
 
   /** Drops the run that ended first, to make room (the store's run bound, for a store without storage). */
   private retireOldestEnded(): boolean {
-    if (this.seriesLoader) return false;
+    if (this.diskBacked()) return false;
     const oldest = this.ended.keys().next();
     if (oldest.done) return false;
     this.retire(oldest.value, 'capacity');
