@@ -74,6 +74,22 @@ export type StreamMessage =
   | { event: 'runs'; data: { runs: RunSummary[]; removed: string[] } };
 
 /** What the engine says about itself (`GET /api/v1/info`). */
+/** What opening a data dir found: runs brought back, damage repaired by kind, and each problem in words. */
+export interface RecoveryReport {
+  seconds: number;
+  restored_runs: number;
+  /** Running runs restored from a checkpoint (their log replayed from there on). */
+  checkpointed_runs: number;
+  replayed_runs: number;
+  replayed_events: number;
+  /** torn_tail, corrupt_record, corrupt_file, temp_file, replay_rejected: how many of each were repaired. */
+  repaired: Record<string, number>;
+  /** One line per problem found and what was done about it (the first 100). */
+  problems: string[];
+  /** All problems found, including those beyond the listed 100. */
+  problem_count: number;
+}
+
 export interface EngineInfo {
   version: string;
   protocol: number;
@@ -81,8 +97,11 @@ export interface EngineInfo {
   ingest: { tcp: string | null; socket: string | null };
   stall_after_seconds: number;
   data_dir: string;
-  /** Disk trouble is loud: the UI shows last_error as a banner until the engine restarts. */
-  storage: { write_errors: number; last_error: string | null };
+  /**
+   * Disk trouble is loud: the UI shows last_error as a banner until the engine restarts.
+   * `recovery`: what opening the data dir found and repaired (absent from older engines).
+   */
+  storage: { write_errors: number; last_error: string | null; recovery?: RecoveryReport };
   /**
    * Optional, for the exporter panel; the UI hides what is absent (older engines). Scrapes of
    * /metrics served so far and when the last one was (Unix seconds).
@@ -102,6 +121,16 @@ export interface EngineInfo {
    * `failing` (nvidia-smi stopped answering) or `unknown` before the first look; `proc` is false
    * where /proc is missing (not Linux).
    */
+  /**
+   * Retention (docs/storage.md): its limits (null: none; `max_runs` is `--keep-runs`) and the
+   * ended runs removed since the engine started, by reason (trainwatch_runs_retired_total).
+   */
+  retention?: {
+    max_age_seconds: number | null;
+    max_runs: number | null;
+    max_bytes: number | null;
+    removed: Record<string, number>;
+  };
   system?: {
     interval_seconds: number;
     samples: number;

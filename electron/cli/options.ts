@@ -8,6 +8,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import { DEFAULT_HOST, DEFAULT_PORTS } from '../../shared/protocol/spec.ts';
 import type { EngineOptions } from '../engine/index.ts';
+import { DEFAULT_RETENTION } from '../engine/storage/retention.ts';
 import { DEFAULT_DEMO } from './demoScenario.ts';
 import { UsageError } from './usage.ts';
 
@@ -108,6 +109,13 @@ export const OPTIONS: readonly OptionRow[] = [
     apply: (o, raw) => {
       if (raw !== 'fsync' && raw !== 'none') throw new UsageError(`--durability must be fsync or none, got ${JSON.stringify(raw)}`);
       o.durability = raw;
+    },
+  },
+  {
+    name: 'keep-runs', commands: ['serve'], value: 'N|off', env: 'TRAINWATCH_KEEP_RUNS', default: 'off',
+    help: 'keep at most N ended runs on disk, deleting those that ended first; running runs are never deleted (age and disk budget apply regardless)',
+    apply: (o, raw) => {
+      o.retention = { ...DEFAULT_RETENTION, maxRuns: raw === 'off' ? Number.POSITIVE_INFINITY : integer('--keep-runs', raw, 1, 1_000_000_000) };
     },
   },
   {

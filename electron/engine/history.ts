@@ -9,7 +9,7 @@ import type { EngineInfo } from '../../shared/api.ts';
 import { systemClock } from './clock.ts';
 import { ENGINE_FILE } from './index.ts';
 import { RunActions } from './snapshot/runActions.ts';
-import { DEFAULT_STORAGE_OPTIONS, Storage } from './storage/storage.ts';
+import { DEFAULT_STORAGE_OPTIONS, Storage, describeRecovery } from './storage/storage.ts';
 import { RunStore } from './store/runStore.ts';
 
 export interface History {
@@ -23,6 +23,8 @@ export interface History {
 export async function openHistory(dataDir: string, warn: (m: string) => void, version: string): Promise<History> {
   const store = new RunStore({ clock: systemClock, maxRuns: Number.MAX_SAFE_INTEGER });
   const storage = await Storage.open(store, { ...DEFAULT_STORAGE_OPTIONS, dataDir, clock: systemClock, warn, enforceRetention: false });
+  const repaired = describeRecovery(storage.recovery, dataDir);
+  if (repaired) warn(repaired);
   return { store, storage, actions: new RunActions(store, storage, version), close: () => storage.close() };
 }
 

@@ -19,7 +19,7 @@ import type { IngestContext } from './ingest/session.ts';
 import { IngestStats } from './ingest/stats.ts';
 import { StreamServer } from './ingest/streamServer.ts';
 import { DEFAULT_STORE_OPTIONS, RunStore } from './store/runStore.ts';
-import { DEFAULT_STORAGE_OPTIONS, Storage } from './storage/storage.ts';
+import { DEFAULT_STORAGE_OPTIONS, Storage, describeRecovery } from './storage/storage.ts';
 import { RunActions } from './snapshot/runActions.ts';
 import { requestCancel as requestCancelOf } from './cancelRequest.ts';
 import type { CancelOutcome } from './cancelRequest.ts';
@@ -200,8 +200,8 @@ export interface Engine {
   httpConnections(): Promise<number>;
   stop(): Promise<void>;
   /**
-   * Resolves when the async work started so far is done: storage's commits, run retirements and
-   * their totals file. Tests wait on this instead of on time.
+   * Resolves when the async work started so far is done: storage's commits, compaction, run
+   * removals, checkpoints and the totals file (storage.idle()). Tests wait on this instead of on time.
    */
   idle(): Promise<void>;
 }
@@ -253,6 +253,9 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     clock: options.clock,
     warn: options.warn,
   }));
+  // One message for everything recovery repaired, not one per file.
+  const repaired = describeRecovery(storage.recovery, options.dataDir);
+  if (repaired) options.warn(repaired);
   exporter.attach(store, stats, storage);
   let authToken: string | null = null;
   try {
@@ -306,13 +309,19 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     ingest: { tcp: tcp ? `${tcp.host.includes(':') ? `[${tcp.host}]` : tcp.host}:${tcp.port}` : null, socket },
     stall_after_seconds: options.stallAfterSeconds,
     data_dir: options.dataDir,
-    storage: { write_errors: storage.stats.writeErrors, last_error: storage.stats.lastError },
+    storage: { write_errors: storage.stats.writeErrors, last_error: storage.stats.lastError, recovery: storage.recovery },
     limits: engineLimits(options, stats, store),
     auth: { required: authToken !== null, token_file: authToken !== null ? tokenPath(options.dataDir) : null },
     // For the exporter panel: the same numbers /metrics has, without parsing it.
     scrapes: exporter.scrapeSummary(),
     ingest_errors: { ...stats.errors },
     recent_rejections: stats.recentRejections(),
+    retention: {
+      max_age_seconds: finiteOrNull(options.retention.maxAgeSeconds),
+      max_runs: finiteOrNull(options.retention.maxRuns),
+      max_bytes: finiteOrNull(options.retention.maxBytes),
+      removed: { ...store.retiredCount },
+    },
     system: {
       interval_seconds: options.systemIntervalMs / 1000,
       samples: system.status.samples,
@@ -376,18 +385,14 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
   }
 
   const idle = async (): Promise<void> => {
-    // TODO(#15): storage.idle() (commits, compaction, removals, totals) when the storage rework lands.
-    // Until then: what is committed is on disk once durable() resolves, and a retirement
-    // chained on it (rename, then the totals file) finishes in the microtasks before the
-    // next macrotask; twice, for a retirement that started another commit.
-    for (let i = 0; i < 2; i++) {
-      // A log that failed to write is storage's to report (storage.stats); idle only waits.
-      await storage.durable().catch(() => undefined);
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+    // A log that failed to write is storage's to report (storage.stats); idle only waits.
+    await storage.idle().catch(() => undefined);
   };
   return { options, http: httpAddr, httpConnections: () => http.connections(), ingest: { tcp, socket }, store, exporter, stats, feed, sse, storage, actions, push, sources, authToken, system, cancel, requestCancel, info, stop, idle };
 }
+
+/** A limit for JSON: Infinity (no limit) does not survive JSON.stringify. */
+const finiteOrNull = (n: number): number | null => (Number.isFinite(n) ? n : null);
 
 /** Host header values a browser on the network may use for a non-loopback bind: this machine's names and addresses. */
 function localHostNames(): string[] {

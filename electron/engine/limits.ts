@@ -27,7 +27,7 @@ const closed = (reason: string) => `trainwatch_ingest_connections_closed_total{r
 export function engineLimits(o: LimitOptions, stats: IngestStats, store: RunStore): EngineLimit[] {
   const e = stats.errors;
   return [
-    { key: 'runs', what: 'runs in memory (live jobs and recent ended ones)', limit: o.maxRuns, unit: 'runs', effect: 'a new job is refused while all are running', hits: e.too_many_jobs, metric: errors('too_many_jobs') },
+    { key: 'runs', what: 'running and imported runs in memory (ended runs are on disk, their series loaded on demand)', limit: o.maxRuns, unit: 'runs', effect: 'a new job is refused while all are running', hits: e.too_many_jobs, metric: errors('too_many_jobs') },
     { key: 'agents', what: 'distinct agent_id values', limit: o.maxAgents ?? 1_000, unit: 'agents', effect: 'events with a new agent_id are refused', hits: e.too_many_agents, metric: errors('too_many_agents') },
     { key: 'scalars', what: 'scalar series per job', limit: o.maxScalarsPerJob, unit: 'series', effect: 'a new scalar name is refused', hits: e.too_many_scalars, metric: errors('too_many_scalars') },
     { key: 'label_value', what: 'job_id / agent_id length (label values)', limit: LIMITS.idLength, unit: 'characters', effect: 'the line is refused', hits: e.field_too_long, metric: errors('field_too_long') },

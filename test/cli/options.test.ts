@@ -33,6 +33,7 @@ describe('the options table', () => {
     'finished-ttl': ['0', { finishedJobTtlSeconds: 0 }],
     'push-ttl': ['30', { pushTtlSeconds: 30 }],
     durability: ['none', { durability: 'none' }],
+    'keep-runs': ['100', { retention: { maxRuns: 100, maxAgeSeconds: 90 * 24 * 3600 } }],
     'system-interval': ['0.5', { systemIntervalMs: 500 }],
     'metrics-token-file': ['/tmp/token', { metricsTokenFile: '/tmp/token' }],
   };
@@ -49,6 +50,18 @@ describe('the options table', () => {
       expect(serveOptions([], { [o.env]: value })).toMatchObject(want);
       expect(serveOptions([`--${name}=${value}`], { [o.env]: 'nonsense' })).toMatchObject(want);
     }
+  });
+
+  it.each([
+    ['0', '--keep-runs must be an integer from 1 to 1000000000, got "0"'],
+    ['ten', '--keep-runs must be an integer from 1 to 1000000000, got "ten"'],
+  ])('refuses --keep-runs %s, naming the flag', (value, message) => {
+    expect(() => serveOptions(['--keep-runs', value], {})).toThrow(message);
+  });
+
+  it('keeps every ended run with --keep-runs off (the default) and deletes by age and disk budget only', () => {
+    expect(serveOptions(['--keep-runs', 'off'], {}).retention).toEqual({ maxAgeSeconds: 90 * 24 * 3600, maxRuns: Number.POSITIVE_INFINITY, maxBytes: 2 * 1024 ** 3 });
+    expect(serveOptions([], {}).retention).toBeUndefined();
   });
 
   it('turns on/off options on with the flag, or with their variable set to 1', () => {

@@ -284,6 +284,10 @@ describe.skipIf(skipReason !== null)(skipReason ? `the run list, run page and ac
     ]);
     // Nothing has scraped this engine (the panel no longer reads /metrics itself: the counts come with the info).
     expect(await text(page, '[data-testid="scrape-count"]')).toBe('· not scraped yet: add the scrape config below to prometheus.yml');
+    // Retention's policy and what it removed (nothing: the ended run stays on disk).
+    expect(await text(page, '[data-testid="retention"]')).toBe(
+      'Ended runs older than 90 days, beyond 2 GiB of logs are deleted from disk; running runs never are. None removed since the engine started. Counted in trainwatch_runs_retired_total.',
+    );
     await page.screenshot({ path: path.join(RESULTS_DIR, 'exporter.png'), fullPage: true });
   });
 

@@ -26,10 +26,13 @@ import type { RunCheckpoint } from './runCheckpoint.ts';
 import { checkSnapshot } from '../../../shared/snapshot.ts';
 import type { Snapshot } from '../../../shared/snapshot.ts';
 import { encodeJson } from '../../../shared/api.ts';
+import type { RecoveryReport } from '../../../shared/api.ts';
 import { runFromSnapshot, setSeries } from '../snapshot/snapshots.ts';
 import { LOG_FORMAT_VERSION, decodeLog, encodeRawEventRecord, encodeRecordText, lastRecord, loggedEvent } from './record.ts';
 import { checkpointOf, runFromCheckpoint } from '../store/checkpoint.ts';
 import type { Checkpoint, EndRecord, LogRecord } from './record.ts';
+import { decodeTotals } from './totalsFile.ts';
+import type { TotalsFile } from './totalsFile.ts';
 
 export type { RetentionPolicy } from './retention.ts';
 export { DEFAULT_RETENTION } from './retention.ts';
@@ -160,18 +163,31 @@ export function logFileName(jobId: string): string {
   return `${readable}-${hash}${LOG_EXT}`;
 }
 
-interface TotalsFile {
-  version: number;
-  agents: Record<string, AgentTotals>;
-  /** Removed runs: [job_id, agent_id, final state], so late events for them stay refused. */
-  tombstones?: Array<[string, string, string]>;
-  /** Logs already counted in `agents` whose unlink may not have happened yet. */
-  retired_files: string[];
+/** Problems a recovery report lists in words; beyond it they are only counted. */
+const MAX_REPORTED_PROBLEMS = 100;
+
+/**
+ * The one message a recovery deserves, or null when the data dir needed no repair: what was
+ * restored, what was repaired by kind, and each problem on its own line.
+ */
+export function describeRecovery(r: RecoveryReport, dataDir: string): string | null {
+  if (r.problem_count === 0) return null;
+  const repaired = Object.entries(r.repaired).filter(([, n]) => n > 0).map(([kind, n]) => `${kind} ${n}`).join(', ');
+  const more = r.problem_count > r.problems.length ? [`  … and ${r.problem_count - r.problems.length} more`] : [];
+  return [
+    `storage: recovered ${dataDir} in ${r.seconds.toFixed(2)} s: ${r.restored_runs} runs restored, ${r.replayed_events} events replayed; repaired: ${repaired || 'nothing'}`,
+    ...r.problems.map((p) => `  ${p}`),
+    ...more,
+  ].join('\n');
 }
 
 export class Storage implements Journal {
   readonly runsDir: string;
   readonly importsDir: string;
+  /** What opening the data dir found and repaired (set by open; the engine logs it once). */
+  recovery!: RecoveryReport;
+  /** Problems found while recovering, for the report; null once open has returned (then they are warned). */
+  private problems: string[] | null = [];
   readonly stats: StorageStats = {
     commits: 0,
     bytesWritten: 0,
@@ -243,9 +259,22 @@ export class Storage implements Journal {
       s.recoverImports();
     } catch (err) {
       s.unlock();
+      // Whatever was found before the failure is still worth saying.
+      for (const m of s.problems!) opts.warn(m);
       throw err;
     }
     s.stats.startupSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    s.recovery = {
+      seconds: s.stats.startupSeconds,
+      restored_runs: s.stats.restoredRuns,
+      checkpointed_runs: s.stats.checkpointedRuns,
+      replayed_runs: s.stats.replayedRuns,
+      replayed_events: s.stats.replayedEvents,
+      repaired: { ...s.stats.recovery },
+      problems: s.problems!.slice(0, MAX_REPORTED_PROBLEMS),
+      problem_count: s.problems!.length,
+    };
+    s.problems = null;
     store.seriesLoader = (run) => s.loadSeries(run);
     store.listen({ changed: () => undefined, removed: (jobId) => s.removed(jobId) });
     // What the journal held goes into run logs now, and spent segments go.
@@ -388,7 +417,7 @@ export class Storage implements Journal {
     const key = what === 'the journal' ? 'journal' : 'logs';
     if (err.message !== this.lastWarned[key]) {
       this.lastWarned[key] = err.message;
-      this.opts.warn(
+      this.say(
         what === 'the journal'
           ? `storage: writing the journal failed: ${err.message}; the events are kept and retried, and not acknowledged until they are on disk`
           : `storage: writing run logs failed: ${err.message}; the events are safe in the journal and are retried`,
@@ -452,6 +481,7 @@ export class Storage implements Journal {
       }
       if (this.toCompact.size === 0) this.recovered('run logs');
       for (const log of done) this.release(log);
+      this.evictLoaded();
       for (const log of done) this.checkpoint(log, false);
       await this.deleteSegments();
     })();
@@ -587,6 +617,12 @@ export class Storage implements Journal {
 
   // ---------------------------------------------------------------- recovery
 
+  /** A problem found: into the recovery report while opening, a warning after that. */
+  private say(message: string): void {
+    if (this.problems) this.problems.push(message);
+    else this.opts.warn(message);
+  }
+
   private lock(): void {
     const dir = path.resolve(this.opts.dataDir);
     const inUse = (pid: number) =>
@@ -623,23 +659,21 @@ export class Storage implements Journal {
   private recoverTotals(): void {
     const file = path.join(this.opts.dataDir, TOTALS_FILE);
     if (!existsSync(file)) return;
-    let parsed: TotalsFile;
-    try {
-      parsed = JSON.parse(readFileSync(file, 'utf8')) as TotalsFile;
-      if (parsed.version !== 1 || typeof parsed.agents !== 'object' || !Array.isArray(parsed.retired_files)) throw new Error('unexpected shape');
-    } catch (err) {
+    const decoded = decodeTotals(readFileSync(file, 'utf8'));
+    if (!decoded.ok) {
       const aside = this.moveAside(file);
       this.stats.recovery.corrupt_file++;
-      this.opts.warn(`storage: ${file} is unreadable (${(err as Error).message}); moved aside to ${aside}. Lifetime counters restart from the runs on disk.`);
+      this.say(`storage: ${file} is unreadable (${decoded.error}); moved aside to ${aside}. Lifetime counters restart from the runs on disk.`);
       return;
     }
+    const parsed = decoded.totals;
     for (const [agent, totals] of Object.entries(parsed.agents)) {
       const t = emptyTotals();
       addTotals(t, totals);
       this.store.addRetired(agent, t);
     }
     this.retiredFiles = parsed.retired_files;
-    for (const [jobId, agentId, state] of parsed.tombstones ?? []) this.store.bury(jobId, { agentId, state: state as Run['state'] });
+    for (const [jobId, agentId, state] of parsed.tombstones ?? []) this.store.bury(jobId, { agentId, state });
   }
 
   private recoverRuns(): void {
@@ -713,7 +747,7 @@ export class Storage implements Journal {
     if (problem !== null || typeof ck === 'string') {
       const aside = this.moveAside(ckFile);
       this.stats.recovery.corrupt_file++;
-      this.opts.warn(`storage: checkpoint ${ckFile} cannot be used (${problem}); moved aside to ${aside}, the run is replayed from its log`);
+      this.say(`storage: checkpoint ${ckFile} cannot be used (${problem}); moved aside to ${aside}, the run is replayed from its log`);
       return null;
     }
     return { first: ck.run.startedAt, resume: () => this.resume(file, size, ck) };
@@ -741,13 +775,13 @@ export class Storage implements Journal {
     const decoded = decodeLog(tail);
     if (decoded.corrupt > 0) {
       this.stats.recovery.corrupt_record += decoded.corrupt;
-      this.opts.warn(`storage: ${decoded.corrupt} damaged record(s) skipped in ${file}`);
+      this.say(`storage: ${decoded.corrupt} damaged record(s) skipped in ${file}`);
     }
     if (decoded.tornTail) {
       truncateSync(file, ck.offset + decoded.goodLength);
       log.size = ck.offset + decoded.goodLength;
       this.stats.recovery.torn_tail++;
-      this.opts.warn(`storage: cut a torn record of ${tail.length - decoded.goodLength} bytes from the end of ${file}`);
+      this.say(`storage: cut a torn record of ${tail.length - decoded.goodLength} bytes from the end of ${file}`);
     }
     this.replayRecords(log, decoded.records.map((r) => r.rec));
     this.stats.checkpointedRuns++;
@@ -808,27 +842,27 @@ export class Storage implements Journal {
     const decoded = decodeLog(buf);
     if (decoded.corrupt > 0) {
       this.stats.recovery.corrupt_record += decoded.corrupt;
-      this.opts.warn(`storage: ${decoded.corrupt} damaged record(s) skipped in ${file}`);
+      this.say(`storage: ${decoded.corrupt} damaged record(s) skipped in ${file}`);
     }
     if (buf.indexOf(0x0a) < 0) {
       // Created, then a crash before its first record was whole (no line end at all): its
       // records are still in the journal. Anything with a line in it is evidence, kept below.
       unlinkSync(file);
       this.stats.recovery.torn_tail++;
-      this.opts.warn(`storage: removed ${file}, cut short before its first record (its events are replayed from the journal)`);
+      this.say(`storage: removed ${file}, cut short before its first record (its events are replayed from the journal)`);
       return null;
     }
     const header = decoded.records[0]?.rec;
     if (!header || header.k !== 'hdr' || typeof header.job_id !== 'string' || typeof header.agent_id !== 'string') {
       const aside = this.moveAside(file);
       this.stats.recovery.corrupt_file++;
-      this.opts.warn(`storage: ${file} has no readable header; moved aside to ${aside}`);
+      this.say(`storage: ${file} has no readable header; moved aside to ${aside}`);
       return null;
     }
     if (decoded.tornTail) {
       truncateSync(file, decoded.goodLength);
       this.stats.recovery.torn_tail++;
-      this.opts.warn(`storage: cut a torn record of ${buf.length - decoded.goodLength} bytes from the end of ${file}`);
+      this.say(`storage: cut a torn record of ${buf.length - decoded.goodLength} bytes from the end of ${file}`);
     }
     return decoded.records.map((r) => r.rec);
   }
@@ -855,12 +889,12 @@ export class Storage implements Journal {
       const decoded = decodeLog(buf);
       if (decoded.corrupt > 0) {
         this.stats.recovery.corrupt_record += decoded.corrupt;
-        this.opts.warn(`storage: ${decoded.corrupt} damaged record(s) skipped in ${file}`);
+        this.say(`storage: ${decoded.corrupt} damaged record(s) skipped in ${file}`);
       }
       if (decoded.tornTail) {
         truncateSync(file, decoded.goodLength);
         this.stats.recovery.torn_tail++;
-        this.opts.warn(`storage: cut a torn record of ${buf.length - decoded.goodLength} bytes from the end of ${file}`);
+        this.say(`storage: cut a torn record of ${buf.length - decoded.goodLength} bytes from the end of ${file}`);
       }
       let refs = 0;
       let start = 0;
@@ -944,7 +978,7 @@ export class Storage implements Journal {
       if (!check.ok) {
         const aside = this.moveAside(file);
         this.stats.recovery.corrupt_file++;
-        this.opts.warn(`storage: imported snapshot ${file} is unreadable (${check.message}); moved aside to ${aside}`);
+        this.say(`storage: imported snapshot ${file} is unreadable (${check.message}); moved aside to ${aside}`);
         continue;
       }
       this.store.restore(runFromSnapshot(check.snapshot, check.snapshot.run.job_id, false));
@@ -1010,14 +1044,23 @@ export class Storage implements Journal {
   private markLoaded(run: Run): void {
     this.loaded.delete(run.jobId);
     this.loaded.set(run.jobId, run);
-    while (this.loaded.size > this.opts.maxLoadedEndedRuns) {
-      const [oldestId, oldest] = this.loaded.entries().next().value as [string, Run];
-      const log = this.logs.get(oldestId);
-      if (log && !log.settled) break; // not in its run log yet
-      this.loaded.delete(oldestId);
-      if (oldest.state !== 'running' && this.store.get(oldestId) === oldest) {
-        oldest.series.clear();
-        oldest.seriesLoaded = false;
+    this.evictLoaded();
+  }
+
+  /**
+   * Drops the series of the least recently used ended runs beyond maxLoadedEndedRuns. A run not
+   * yet wholly in its log keeps them (they exist nowhere else); compaction calls this again once
+   * it has settled, so a burst of runs ending together is evicted too, not left loaded forever.
+   */
+  private evictLoaded(): void {
+    for (const [id, run] of this.loaded) {
+      if (this.loaded.size <= this.opts.maxLoadedEndedRuns) return;
+      const log = this.logs.get(id);
+      if (log && !log.settled) continue;
+      this.loaded.delete(id);
+      if (run.state !== 'running' && this.store.get(id) === run) {
+        run.series.clear();
+        run.seriesLoaded = false;
       }
     }
   }
@@ -1066,7 +1109,7 @@ export class Storage implements Journal {
     try {
       renameSync(log.file, path.join(this.runsDir, retiredName));
     } catch (err) {
-      this.opts.warn(`storage: could not delete ${log.file}: ${(err as Error).message}`);
+      this.say(`storage: could not delete ${log.file}: ${(err as Error).message}`);
       return;
     }
     this.retiredFiles.push(retiredName);
@@ -1083,7 +1126,7 @@ export class Storage implements Journal {
       } catch (err) {
         this.stats.writeErrors++;
         this.stats.lastError = `${new Date().toISOString()} ${(err as Error).message}`;
-        this.opts.warn(`storage: could not save lifetime totals: ${(err as Error).message}`);
+        this.say(`storage: could not save lifetime totals: ${(err as Error).message}`);
         return;
       }
       const done = this.retiredFiles;

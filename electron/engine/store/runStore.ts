@@ -28,7 +28,7 @@ export interface RunStoreOptions {
   /** A running job silent for longer than this is shown as stalled. */
   stallAfterSeconds: number;
   maxPointsPerSeries: number;
-  /** Runs held in memory; beyond it the oldest ended run is dropped, or new jobs refused. */
+  /** Runs held in memory; beyond it new jobs are refused (without storage, the oldest ended run is dropped first; with storage ended runs do not count). */
   maxRuns: number;
   maxScalarsPerJob: number;
   /** Distinct agent_id values; each costs ~44 series in /metrics forever (lifetime counters). */
@@ -163,10 +163,10 @@ export class RunStore {
           rejection: reject('too_many_agents', `agent_id ${JSON.stringify(event.agent_id)} would be agent number ${this.ledger.size + 1} (limit ${this.opts.maxAgents}); reuse an existing agent_id`),
         };
       }
-      if (this.runs.size >= this.opts.maxRuns && !this.retireOldestEnded()) {
+      if (this.heldRuns() >= this.opts.maxRuns && !this.retireOldestEnded()) {
         return {
           ok: false,
-          rejection: reject('too_many_jobs', `the run store holds ${this.runs.size} runs and none of them can be removed (limit ${this.opts.maxRuns}); end some running jobs first`),
+          rejection: reject('too_many_jobs', `the run store holds ${this.heldRuns()} runs and none of them can be removed (limit ${this.opts.maxRuns}); end some running jobs first`),
         };
       }
       run = newRun(event, receivedAt);
@@ -188,8 +188,24 @@ export class RunStore {
     return reject('job_ended', `job ${job} ended as ${gone.state} and was removed; ${e.type} after the end is ignored`);
   }
 
-  /** Drops the run that ended first, to make room (the store's run bound). */
+  /**
+   * Runs the store's bound counts. With storage behind the store (a series loader), an ended run
+   * is history on disk: only its summary stays here, its series are evicted and loaded back on
+   * demand (storage bounds how many are loaded), so it does not count. Deleting history is
+   * retention's decision (--keep-runs, age, bytes), never the in-memory bound's.
+   */
+  private heldRuns(): number {
+    return this.diskBacked() ? this.runs.size - this.ended.size : this.runs.size;
+  }
+
+  /** Storage is behind the store: a listener can load series back (ended runs are on disk). */
+  private diskBacked(): boolean {
+    return this.listeners.some((l) => l.loadSeries);
+  }
+
+  /** Drops the run that ended first, to make room (the store's run bound, for a store without storage). */
   private retireOldestEnded(): boolean {
+    if (this.diskBacked()) return false;
     const oldest = this.ended.keys().next();
     if (oldest.done) return false;
     this.retire(oldest.value, 'capacity');

@@ -6,6 +6,7 @@ import { PanelBoundary } from '../components/PanelBoundary.tsx';
 import { envSnippet, pythonSnippet, scrapeConfigSnippet } from '../model/exporter.ts';
 import { formatCount, formatRelative, formatTimestamp } from '../model/format.ts';
 import { limitRows } from '../model/limits.ts';
+import { retentionLine } from '../model/retention.ts';
 import { useNow } from '../hooks/useNow.ts';
 
 /** Container: where Prometheus and training scripts connect, and what the engine refused. */
@@ -21,6 +22,7 @@ export function ExporterPage({ info }: { info: EngineInfo | null }) {
   }
   const metricsUrl = `${info.http.url}${ROUTES.metrics}`;
   // /metrics pre-declares every reason at 0; only the ones that happened are worth a row.
+  const retention = info.retention ? retentionLine(info.retention) : null;
   const reasons = errors === null ? null : Object.entries(errors).filter(([, n]) => n > 0).sort(([, a], [, b]) => b - a);
   return (
     <div className="run-page exporter">
@@ -145,6 +147,11 @@ export function ExporterPage({ info }: { info: EngineInfo | null }) {
                 ))}
               </tbody>
             </table>
+            {retention && (
+              <p className="muted" data-testid="retention">
+                {retention.policy} {retention.removed} Counted in <code>trainwatch_runs_retired_total</code>.
+              </p>
+            )}
           </section>
         </PanelBoundary>
       )}

@@ -116,7 +116,8 @@ describe('checkpoints of running runs', () => {
     const e2 = await boot();
     expect([e2.storage.stats.checkpointedRuns, e2.storage.stats.recovery.corrupt_file, e2.storage.stats.replayedEvents]).toEqual([0, 1, before.event_count]);
     expect(await detail(e2)).toEqual(before);
-    expect(warnings).toEqual([expect.stringMatching(/^storage: checkpoint .*long-[0-9a-f]+\.twck cannot be used \(checksum mismatch\); moved aside to .*\.corrupt-.*, the run is replayed from its log$/)]);
+    expect(e2.storage.recovery.problems).toEqual([expect.stringMatching(/^storage: checkpoint .*long-[0-9a-f]+\.twck cannot be used \(checksum mismatch\); moved aside to .*\.corrupt-.*, the run is replayed from its log$/)]);
+    expect(warnings).toEqual([expect.stringMatching(/^storage: recovered .* repaired: corrupt_file 1\n  storage: checkpoint .*long-[0-9a-f]+\.twck cannot be used/)]);
     expect(readdirSync(path.join(dir, 'runs')).filter((f) => f.includes('.twck.corrupt-'))).toHaveLength(1);
   });
 

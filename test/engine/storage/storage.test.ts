@@ -160,10 +160,11 @@ describe('damage', () => {
     writeFileSync(logOf('half'), 'bab0f5d0 {"k":"hdr","v":1,"job_');
     const e = await boot();
     expect([existsSync(logOf('empty')), existsSync(logOf('half')), e.storage.stats.recovery.torn_tail, e.storage.stats.recovery.corrupt_file, e.store.size]).toEqual([false, false, 2, 0, 0]);
-    expect(warnings).toEqual([
+    expect(e.storage.recovery.problems).toEqual([
       expect.stringMatching(/^storage: removed .*(empty|half)-[0-9a-f]+\.twlog, cut short before its first record \(its events are replayed from the journal\)$/),
       expect.stringMatching(/^storage: removed .*(empty|half)-[0-9a-f]+\.twlog, cut short before its first record \(its events are replayed from the journal\)$/),
     ]);
+    expect(warnings).toHaveLength(1); // the recovery's one message
   });
 
   it('loses only the record with a flipped byte', async () => {
@@ -213,6 +214,66 @@ describe('damage', () => {
     expect(warnings.join('\n')).toMatch(/totals.json is unreadable .* moved aside/);
   });
 
+  it('reports a recovery once, as one message, and in the engine info', async () => {
+    const e = await boot();
+    await feed(e, { type: 'job_created', ...J('r') }, { type: 'job_completed', ...J('r') });
+    await e.stop();
+    engine = null;
+    writeFileSync(path.join(dir, 'totals.json'), 'not json');
+    writeFileSync(path.join(dir, 'runs', 'x.twlog.9.tmp'), 'half');
+    const clean = warnings.length;
+    const e2 = await boot();
+    const said = warnings.slice(clean).filter((w) => w.startsWith('storage:'));
+    expect(said).toHaveLength(1);
+    const recovery = e2.info().storage.recovery!;
+    expect({ ...recovery, seconds: 0 }).toEqual({
+      seconds: 0,
+      restored_runs: 1,
+      checkpointed_runs: 0,
+      replayed_runs: 0,
+      replayed_events: 0,
+      repaired: { torn_tail: 0, corrupt_record: 0, corrupt_file: 1, temp_file: 1, replay_rejected: 0 },
+      problems: [expect.stringMatching(/^storage: .*totals.json is unreadable \(not JSON: .*\); moved aside to .*totals.json.corrupt-/)],
+      problem_count: 1,
+    });
+    expect(said[0]!.split('\n')).toEqual([
+      expect.stringMatching(/^storage: recovered .* in \d+\.\d\d s: 1 runs restored, 0 events replayed; repaired: corrupt_file 1, temp_file 1$/),
+      `  ${recovery.problems[0]}`,
+    ]);
+
+    // A clean start says nothing.
+    const before = warnings.length;
+    const e3 = await restart();
+    expect(warnings.slice(before).filter((w) => w.startsWith('storage:'))).toEqual([]);
+    expect(e3.info().storage.recovery!.problem_count).toBe(0);
+  });
+
+  type Totals = { version: number; agents: Record<string, { created: unknown; phases: Record<string, { counts: number[] }> }>; tombstones: unknown[][] };
+  it.each<[string, (t: Totals) => void, string]>([
+    ['a count that is a string', (t) => (t.agents.a!.created = '1'), 'agents.a.created'],
+    ['a negative count', (t) => (t.agents.a!.created = -1), 'agents.a.created'],
+    ['a histogram with a bucket missing', (t) => t.agents.a!.phases.policy_update!.counts.pop(), 'agents.a.phases.policy_update.counts'],
+    ['a tombstone with an unknown state', (t) => (t.tombstones[0]![2] = 'exploded'), 'tombstones.0.2'],
+    ['a version this engine does not know', (t) => (t.version = 2), 'version'],
+  ])('moves aside a totals file with %s, naming where, and keeps the counters of the runs on disk', async (_name, damage, where) => {
+    const e = await boot();
+    await feed(e, { type: 'job_completed', ...J('x') }, { type: 'job_created', ...J('kept') }, { type: 'job_completed', ...J('kept') });
+    e.store.retire('x', 'deleted');
+    await e.idle();
+    await e.stop();
+    engine = null;
+    const file = path.join(dir, 'totals.json');
+    const totals = JSON.parse(readFileSync(file, 'utf8')) as Totals;
+    damage(totals);
+    writeFileSync(file, JSON.stringify(totals));
+    const e2 = await boot();
+    expect(e2.storage.stats.recovery.corrupt_file).toBe(1);
+    expect(existsSync(file)).toBe(false);
+    expect(readdirSync(dir).filter((n) => n.startsWith('totals.json.corrupt-'))).toHaveLength(1);
+    expect(warnings.join('\n')).toContain(`totals.json is unreadable (${where}: `);
+    expect(valueOf((await scrape(e2)).exp, 'training_jobs_completed_total', { agent_id: 'a' })).toBe(1);
+  });
+
   it('removes leftover temp files', async () => {
     const e = await boot();
     await e.stop();
@@ -221,6 +282,36 @@ describe('damage', () => {
     const e2 = await boot();
     expect(e2.storage.stats.recovery.temp_file).toBe(1);
     expect(existsSync(path.join(dir, 'runs', 'x.twlog.123.tmp'))).toBe(false);
+  });
+});
+
+describe('the in-memory run bound', () => {
+  it('keeps every ended run past it on disk and listed, exports the first with its series, and after a restart', async () => {
+    const opts = { maxRuns: 3, maxLoadedEndedRuns: 2 };
+    const e = await boot(opts);
+    const ids = Array.from({ length: 10 }, (_, i) => `sweep-${i}`);
+    for (const id of ids) {
+      await feed(e, { type: 'job_created', ...J(id) }, ...[1, 2].map((i) => ({ type: 'training', ...J(id), loss: 1 / i, iteration: i })), { type: 'job_completed', ...J(id) });
+    }
+    await e.idle();
+    const listed = async (x: Engine) => {
+      const res = await fetch(`${x.http.url}/api/v1/runs`);
+      return ((await res.json()) as { runs: Array<{ job_id: string }> }).runs.map((r) => r.job_id).sort();
+    };
+    const firstExport = async (x: Engine) => {
+      const out = await x.actions.export('sweep-0', 'csv');
+      return out.ok ? out.body : out.message;
+    };
+    expect(ids.filter((id) => existsSync(logOf(id)))).toEqual(ids);
+    expect(await listed(e)).toEqual([...ids].sort());
+    expect(e.store.get('sweep-0')?.seriesLoaded).toBe(false);
+    const csv = await firstExport(e);
+    expect(csv.split('\n').filter((l) => l.startsWith('training/loss,'))).toHaveLength(2);
+    expect(valueOf((await scrape(e)).exp, 'trainwatch_runs_retired_total', { reason: 'capacity' })).toBe(0);
+
+    const e2 = await restart(opts);
+    expect(await listed(e2)).toEqual([...ids].sort());
+    expect(await firstExport(e2)).toBe(csv);
   });
 });
 
@@ -238,6 +329,8 @@ describe('retention and lifetime counters', () => {
     expect(valueOf(exp, 'training_jobs_created_total', { agent_id: 'a' })).toBe(3);
     expect(valueOf(exp, 'training_policy_update_duration_seconds_count', { agent_id: 'a' })).toBe(3);
     expect(valueOf(exp, 'trainwatch_runs_retired_total', { reason: 'count' })).toBe(1);
+    // The exporter page's retention line reads this.
+    expect(e.info().retention).toEqual({ max_age_seconds: 1e9, max_runs: 2, max_bytes: 1e12, removed: { capacity: 0, age: 0, count: 1, bytes: 0, deleted: 0 } });
 
     const e2 = await restart({ retention: { maxAgeSeconds: 1e9, maxRuns: 2, maxBytes: 1e12 } });
     const exp2 = (await scrape(e2)).exp;
