@@ -17,19 +17,10 @@ import { decodeEvent, tensorScalar, tensorStrings } from './tfEvent.ts';
 import type { SummaryValue } from './tfEvent.ts';
 import { readTfRecords } from './tfrecord.ts';
 
-/** What an import read, kept and left out: printed by the CLI, returned by the API. */
-export interface ImportReport {
-  job_id: string;
-  files: string[];
-  records: number;
-  scalars: { tag: string; points: number }[];
-  params: string[];
-  texts: { tag: string; entries: number }[];
-  /** Data the run cannot show, by kind and tag (kinds: histograms, images, audio, graph, run metadata, or a plugin's name). */
-  not_shown: { kind: string; tag: string; records: number }[];
-  /** Anything else the reader had to decide (a truncated last record, lines of hparams.yaml it could not read). */
-  notes: string[];
-}
+// What an import read, kept and left out (printed by the CLI, returned by the API): the wire
+// type of shared/api.ts, which the UI and the desktop bridge read too.
+export type { ImportReport } from '../../../shared/api.ts';
+import type { ImportReport } from '../../../shared/api.ts';
 
 export interface EventsFile {
   /** The file's name as the user gave it (messages name it). */
