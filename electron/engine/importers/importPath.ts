@@ -19,6 +19,7 @@ import { importedSnapshot } from './importedSnapshot.ts';
 import type { ImportedRunData } from './importedSnapshot.ts';
 import { readTensorBoardRun } from './tensorboard.ts';
 import type { ImportReport } from './tensorboard.ts';
+import { reportLines } from '../../../shared/import.ts';
 
 export type { ImportReport } from './tensorboard.ts';
 
@@ -172,13 +173,8 @@ export function prepareBytes(kind: 'tfevents' | 'csv', bytes: Uint8Array, jobId:
   return { ok: true, run: { snapshot: importedSnapshot(r.data, engineVersion, now), report: csvReport('metrics.csv', r.data, r.notes) } };
 }
 
-/** The report as the CLI prints it: a line for the run, then one per thing kept or left out. */
+/** The report as the CLI prints it: a line for the run, then the UI's lines (shared/import.ts), indented. */
 export function formatReport(r: ImportReport, importedAs: string): string[] {
-  const lines = [`imported ${r.files.length === 1 ? r.files[0] : `${r.files.length} files`} as ${importedAs}: ${r.records} records`];
-  if (r.scalars.length > 0) lines.push(`  scalars: ${r.scalars.map((s) => `${s.tag} (${s.points})`).join(', ')}`);
-  if (r.params.length > 0) lines.push(`  params: ${r.params.join(', ')}`);
-  if (r.texts.length > 0) lines.push(`  text (kept as params text/<tag>): ${r.texts.map((t) => `${t.tag} (${t.entries})`).join(', ')}`);
-  for (const n of r.not_shown) lines.push(`  not shown: ${n.kind}${n.tag ? ` ${n.tag}` : ''} (${n.records} records)`);
-  for (const n of r.notes) lines.push(`  note: ${n}`);
-  return lines;
+  const [records, ...rest] = reportLines(r);
+  return [`imported ${r.files.length === 1 ? r.files[0] : `${r.files.length} files`} as ${importedAs}: ${records}`, ...rest.map((l) => `  ${l}`)];
 }
