@@ -1,6 +1,6 @@
 /**
  * Trainwatch client for Node.js training scripts: the job-scoped API of the Python client
- * (clients/python/trainwatch.py), over the engine's NDJSON stream protocol (docs/protocol.md).
+ * (clients/python, the `trainwatch` package), over the engine's NDJSON stream protocol (docs/protocol.md).
  *
  *   import { start } from './trainwatch.ts';
  *   const run = start({ jobId: 'ppo-1', agentId: 'ppo', totalIterations: 100 });
