@@ -14,13 +14,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StreamFrame } from '../../shared/ipc.ts';
-import { APP_ENTRY_URL } from '../../electron/shell/appOrigin.ts';
 import { createIpcRouter } from '../../electron/shell/ipcRouter.ts';
-import type { IpcCaller, IpcRouter } from '../../electron/shell/ipcRouter.ts';
+import type { IpcRouter } from '../../electron/shell/ipcRouter.ts';
+import { relayIpc } from '../helpers/ipcRelay.ts';
 import { StreamClient, testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
 import { FLEET_WORKLOAD } from '../helpers/fleet.ts';
@@ -29,18 +27,6 @@ import { launchChromium, noChromium } from '../helpers/browser.ts';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const UI_DIR = path.join(ROOT, 'dist', 'renderer');
 const skipReason = noChromium;
-
-/** The page's `window.trainwatch`: the real bridge over an ipcRenderer that relays to the test. */
-const PRELOAD_ENTRY = `
-import { createBridge } from './electron/shell/bridge.ts';
-const listeners = new Set();
-globalThis.__twDeliver = (frame) => { for (const l of listeners) l({}, frame); };
-globalThis.trainwatch = createBridge({
-  invoke: (channel, ...args) => globalThis.__twInvoke(channel, args),
-  on: (_channel, l) => { listeners.add(l); },
-  removeListener: (_channel, l) => { listeners.delete(l); },
-});
-`;
 
 const text = async (page: Page, selector: string): Promise<string> => ((await page.locator(selector).first().textContent()) ?? '').trim();
 
@@ -65,22 +51,10 @@ describe.skipIf(skipReason !== null)(skipReason ? `Fleet view over the bridge (s
     app = await testEngine({ uiDir: UI_DIR });
     router = createIpcRouter({ engine: app, feed: app.feed });
 
-    const bundle = await build({ stdin: { contents: PRELOAD_ENTRY, resolveDir: ROOT, sourcefile: 'preload-relay.ts', loader: 'ts' }, bundle: true, write: false, format: 'iife', platform: 'browser', logLevel: 'warning' });
     browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     page = await context.newPage();
-    // Main's view of the caller: the window's main frame on the app's own origin, as in Electron.
-    const caller: IpcCaller = {
-      id: 1,
-      frameUrl: APP_ENTRY_URL,
-      isMainFrame: true,
-      send: (frame: StreamFrame) => void page.evaluate((f) => (globalThis as unknown as { __twDeliver(f: unknown): void }).__twDeliver(f), frame).catch(() => {}),
-    };
-    await page.exposeBinding('__twInvoke', async (_source, channel: Parameters<IpcRouter['call']>[0], args: unknown[]) => {
-      calls.push(channel);
-      return router.call(channel, caller, args);
-    });
-    await page.addInitScript({ content: bundle.outputFiles[0]!.text });
+    await relayIpc(page, router, (channel) => calls.push(channel));
     page.on('request', (r) => {
       if (r.url().includes('/api/v1/')) sourceRequests.push(r.url());
     });

@@ -14,15 +14,13 @@ import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../shared/api.ts';
-import type { StreamFrame } from '../../shared/ipc.ts';
 import type { RunDetail } from '../../shared/run.ts';
-import { APP_ENTRY_URL } from '../../electron/shell/appOrigin.ts';
 import { createIpcRouter } from '../../electron/shell/ipcRouter.ts';
-import type { IpcCaller, IpcRouter } from '../../electron/shell/ipcRouter.ts';
+import type { IpcRouter } from '../../electron/shell/ipcRouter.ts';
+import { relayIpc } from '../helpers/ipcRelay.ts';
 import { StreamClient, testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
 import { launchChromium, noChromium } from '../helpers/browser.ts';
@@ -43,17 +41,6 @@ const lastOf = (points: [number, number, number | string][]) => Number(points[po
 /** TensorBoard's last train/loss of the torch file, and the Lightning run's last train_loss (the CSV logged the same run). */
 const TORCH_LAST_LOSS = lastOf(truth('torch-summarywriter')[TORCH]!.scalars['train/loss']!);
 const LIGHTNING_LAST_LOSS = lastOf(truth('lightning')['version_0/events.out.tfevents.1796395250.vm.483.0']!.scalars['train_loss']!);
-
-const PRELOAD_ENTRY = `
-import { createBridge } from './electron/shell/bridge.ts';
-const listeners = new Set();
-globalThis.__twDeliver = (frame) => { for (const l of listeners) l({}, frame); };
-globalThis.trainwatch = createBridge({
-  invoke: (channel, ...args) => globalThis.__twInvoke(channel, args),
-  on: (_channel, l) => { listeners.add(l); },
-  removeListener: (_channel, l) => { listeners.delete(l); },
-});
-`;
 
 const result = (page: Page, file: string) => page.locator(`[data-testid="import-result"][data-file="${file}"]`).last();
 const settled = async (page: Page, file: string) => {
@@ -107,18 +94,7 @@ for (const transport of ['http', 'ipc'] as const) {
       page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
       if (transport === 'ipc') {
         router = createIpcRouter({ engine, feed: engine.feed });
-        const bundle = await build({ stdin: { contents: PRELOAD_ENTRY, resolveDir: ROOT, sourcefile: 'preload-relay.ts', loader: 'ts' }, bundle: true, write: false, format: 'iife', platform: 'browser', logLevel: 'warning' });
-        const caller: IpcCaller = {
-          id: 1,
-          frameUrl: APP_ENTRY_URL,
-          isMainFrame: true,
-          send: (frame: StreamFrame) => void page.evaluate((f) => (globalThis as unknown as { __twDeliver(f: unknown): void }).__twDeliver(f), frame).catch(() => {}),
-        };
-        await page.exposeBinding('__twInvoke', async (_source, channel: Parameters<IpcRouter['call']>[0], args: unknown[]) => {
-          calls.push(channel);
-          return router.call(channel, caller, args);
-        });
-        await page.addInitScript({ content: bundle.outputFiles[0]!.text });
+        await relayIpc(page, router, (channel) => calls.push(channel));
       }
       page.on('request', (r) => {
         if (r.method() === 'POST' && r.url().includes('/api/v1/')) apiPosts.push(`${new URL(r.url()).pathname}${new URL(r.url()).search} ${r.headers()['content-type']}`);

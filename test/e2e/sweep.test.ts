@@ -11,13 +11,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StreamFrame } from '../../shared/ipc.ts';
-import { APP_ENTRY_URL } from '../../electron/shell/appOrigin.ts';
 import { createIpcRouter } from '../../electron/shell/ipcRouter.ts';
-import type { IpcCaller, IpcRouter } from '../../electron/shell/ipcRouter.ts';
+import type { IpcRouter } from '../../electron/shell/ipcRouter.ts';
+import { relayIpc } from '../helpers/ipcRelay.ts';
 import { StreamClient, rawRequest, testEngine } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
 import { launchChromium, noChromium } from '../helpers/browser.ts';
@@ -51,17 +49,6 @@ function sweepEvents(): Array<Record<string, unknown>> {
   return out;
 }
 
-const PRELOAD_ENTRY = `
-import { createBridge } from './electron/shell/bridge.ts';
-const listeners = new Set();
-globalThis.__twDeliver = (frame) => { for (const l of listeners) l({}, frame); };
-globalThis.trainwatch = createBridge({
-  invoke: (channel, ...args) => globalThis.__twInvoke(channel, args),
-  on: (_channel, l) => { listeners.add(l); },
-  removeListener: (_channel, l) => { listeners.delete(l); },
-});
-`;
-
 const text = async (page: Page, selector: string): Promise<string> => ((await page.locator(selector).first().textContent()) ?? '').trim();
 const rowIds = (page: Page) => page.locator('[data-testid="sweep-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-job-id')));
 const hash = (page: Page) => decodeURIComponent(new URL(page.url()).hash);
@@ -93,18 +80,7 @@ for (const transport of ['http', 'ipc'] as const) {
       page = await context.newPage();
       if (transport === 'ipc') {
         router = createIpcRouter({ engine, feed: engine.feed });
-        const bundle = await build({ stdin: { contents: PRELOAD_ENTRY, resolveDir: ROOT, sourcefile: 'preload-relay.ts', loader: 'ts' }, bundle: true, write: false, format: 'iife', platform: 'browser', logLevel: 'warning' });
-        const caller: IpcCaller = {
-          id: 1,
-          frameUrl: APP_ENTRY_URL,
-          isMainFrame: true,
-          send: (frame: StreamFrame) => void page.evaluate((f) => (globalThis as unknown as { __twDeliver(f: unknown): void }).__twDeliver(f), frame).catch(() => {}),
-        };
-        await page.exposeBinding('__twInvoke', async (_source, channel: Parameters<IpcRouter['call']>[0], args: unknown[]) => {
-          calls.push(channel);
-          return router.call(channel, caller, args);
-        });
-        await page.addInitScript({ content: bundle.outputFiles[0]!.text });
+        await relayIpc(page, router, (channel) => calls.push(channel));
       }
       page.on('request', (r) => {
         if (r.url().includes('/api/v1/')) apiRequests.push(new URL(r.url()).pathname);
