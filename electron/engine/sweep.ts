@@ -34,7 +34,7 @@ async function metricsOf(store: RunStore, run: Run): Promise<Record<string, Swee
   const done = run.state !== 'running';
   const cached = done ? ended.get(run) : undefined;
   if (cached) return cached;
-  if (!run.seriesLoaded && store.seriesLoader) await store.seriesLoader(run);
+  await store.loadSeries(run);
   const metrics: Record<string, SweepMetric> = {};
   for (const [key, series] of run.series) {
     if (!isMetricKey(key)) continue;

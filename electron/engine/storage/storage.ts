@@ -275,8 +275,7 @@ export class Storage implements Journal {
       problem_count: s.problems!.length,
     };
     s.problems = null;
-    store.seriesLoader = (run) => s.loadSeries(run);
-    store.listen({ changed: () => undefined, removed: (jobId) => s.removed(jobId) });
+    store.listen({ removed: (jobId) => s.removed(jobId), loadSeries: (run) => s.loadSeries(run) });
     // What the journal held goes into run logs now, and spent segments go.
     if (s.toCompact.size > 0 || s.segRefs.size > 0) s.scheduleCompaction(0);
     if (opts.enforceRetention) {

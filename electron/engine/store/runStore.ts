@@ -91,9 +91,6 @@ export class RunStore {
   private readonly tombstones = new Map<string, Tombstone>();
   private readonly tally = { compactions: 0 };
   private readonly limits: ReducerLimits;
-  /** The listener the `seriesLoader` setter installed, so setting it again replaces it. */
-  private loader: StoreListener | null = null;
-
   constructor(opts: Partial<RunStoreOptions> & { clock: Clock }) {
     this.opts = { ...DEFAULT_STORE_OPTIONS, ...opts };
     for (const key of ['stallAfterSeconds', 'maxPointsPerSeries', 'maxRuns', 'maxScalarsPerJob', 'maxAgents', 'maxTombstones'] as const) {
@@ -126,23 +123,6 @@ export class RunStore {
     for (const l of this.listeners) {
       if (l.loadSeries) return l.loadSeries(run);
     }
-  }
-
-  /**
-   * The series loader as a listener of its own (`listen({ loadSeries })` is the way in; this
-   * stays for callers that set or read it as a property).
-   */
-  set seriesLoader(fn: ((run: Run) => Promise<void>) | null) {
-    if (this.loader) {
-      const i = this.listeners.indexOf(this.loader);
-      if (i >= 0) this.listeners.splice(i, 1);
-      this.loader = null;
-    }
-    if (fn) this.listen((this.loader = { loadSeries: fn }));
-  }
-
-  get seriesLoader(): ((run: Run) => Promise<void>) | null {
-    return this.listeners.some((l) => l.loadSeries) ? (run) => this.loadSeries(run) : null;
   }
 
   /**

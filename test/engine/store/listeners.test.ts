@@ -35,7 +35,6 @@ describe('store listeners', () => {
 
   it.each([
     ['a listener with loadSeries', (store: RunStore, load: (run: Run) => Promise<void>) => store.listen({ loadSeries: load })],
-    ['the seriesLoader property', (store: RunStore, load: (run: Run) => Promise<void>) => (store.seriesLoader = load)],
   ])('loads an ended run’s series through %s before its detail is read', async (_how, install) => {
     const { store, run } = storeWithEndedRun();
     const loaded: string[] = [];
@@ -47,17 +46,5 @@ describe('store listeners', () => {
     await store.loadDetail('j1', 100);
     expect(loaded).toEqual(['j1']);
     expect(run.seriesLoaded).toBe(true);
-  });
-
-  it('replaces the series loader when the property is set again, and drops it when set to null', async () => {
-    const { store, run } = storeWithEndedRun();
-    const calls: string[] = [];
-    store.seriesLoader = async () => void calls.push('first');
-    store.seriesLoader = async () => void calls.push('second');
-    await store.loadSeries(run);
-    store.seriesLoader = null;
-    expect(store.seriesLoader).toBeNull();
-    await store.loadSeries(run);
-    expect(calls).toEqual(['second']);
   });
 });
