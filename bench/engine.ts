@@ -268,6 +268,8 @@ function storeWith(runs: number, iterations: number): RunStore {
       store.apply(make({ type: 'duration', ...J, phase: 'iteration', seconds: (i % 17) / 2 }), t);
     }
   }
+  // What the store holds once its later turns have compressed the closed chunks.
+  store.compressChunks();
   return store;
 }
 

@@ -15,13 +15,14 @@ import type { Rejection } from '../../../shared/protocol/reasons.ts';
 import { checkTransition, SERIES, TERMINAL_STATE } from '../../../shared/run.ts';
 import { Run } from './run.ts';
 import { Series } from './series.ts';
+import type { TallyLike } from './series.ts';
 
 export interface ReducerLimits {
   maxPointsPerSeries: number;
   /** Distinct scalar names per run; a new one past this is refused (too_many_scalars). */
   maxScalarsPerJob: number;
   /** Where series count their compactions (trainwatch_series_compactions_total). */
-  tally?: { compactions: number };
+  tally?: TallyLike;
 }
 
 /** Series keys built once, not per event (a template string per event is an allocation and a hash). */
