@@ -15,6 +15,7 @@ import type { RunDetail, RunState, RunStatus, RunSummary } from '../../../shared
 import type { Clock } from '../clock.ts';
 import { AgentLedger } from './ledger.ts';
 import { runDetail, runSummary } from './projections.ts';
+import { asMutable } from './run.ts';
 import type { Run } from './run.ts';
 import type { AgentTotals } from './run.ts';
 import { applyEvent, newRun } from './reducer.ts';
@@ -156,7 +157,8 @@ export class RunStore {
       this.ledger.note(run.agentId);
       created = true;
     }
-    const rejection = applyEvent(run, event, receivedAt, this.limits);
+    // The store owns its runs: it hands the reducer the writable run behind the read-only view.
+    const rejection = applyEvent(asMutable(run), event, receivedAt, this.limits);
     if (rejection) return { ok: false, rejection };
     if (isTerminalType(event.type)) this.ended.set(run.jobId, run);
     for (const l of this.listeners) l.changed?.(run.jobId);
@@ -259,7 +261,7 @@ export class RunStore {
       if (run.state !== 'running') continue;
       const stalled = run.status(now, this.opts.stallAfterSeconds) === 'stalled';
       if (stalled !== run.announcedStalled) {
-        run.announcedStalled = stalled;
+        asMutable(run).announcedStalled = stalled;
         changed.push(run.jobId);
       }
     }
