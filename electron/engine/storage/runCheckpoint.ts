@@ -28,8 +28,14 @@ const VERSION = 1;
 
 interface Header {
   n: number;
-  /** Bytes of the run log that hold events 1..n (and its header): replay starts here. */
+  /**
+   * Bytes of the run log written when the checkpoint was taken: replay of the log starts here.
+   * Under load the log lags the run's state: it holds events 1..logged (logged <= n), and
+   * events logged+1..n are in the journal, still to be compacted (not applied again).
+   */
   offset: number;
+  /** The last event in the log's first `offset` bytes; absent in the first checkpoints (then n). */
+  logged?: number;
   run: Checkpoint;
   scalar_count: number;
   seqs: Record<string, number>;
@@ -39,11 +45,12 @@ interface Header {
 export interface RunCheckpoint {
   n: number;
   offset: number;
+  logged: number;
   run: Run;
   seqs: Record<string, number>;
 }
 
-export function encodeRunCheckpoint(run: Run, n: number, offset: number, seqs: ReadonlyMap<string, number>): Buffer {
+export function encodeRunCheckpoint(run: Run, n: number, offset: number, logged: number, seqs: ReadonlyMap<string, number>): Buffer {
   const series: Array<[string, SeriesState]> = [];
   const columns: Float64Array[] = [];
   for (const [key, s] of run.series) {
@@ -51,7 +58,7 @@ export function encodeRunCheckpoint(run: Run, n: number, offset: number, seqs: R
     series.push([key, state.meta]);
     columns.push(...state.columns);
   }
-  const header: Header = { n, offset, run: checkpointOf(run), scalar_count: run.scalarCount, seqs: Object.fromEntries(seqs), series };
+  const header: Header = { n, offset, logged, run: checkpointOf(run), scalar_count: run.scalarCount, seqs: Object.fromEntries(seqs), series };
   // encodeJson: a NaN loss is written as "NaN", as everywhere on disk (JSON would make it null).
   const json = Buffer.from(encodeJson(header));
   const parts: Buffer[] = [Buffer.from(MAGIC, 'latin1'), u32(VERSION), u32(json.length), json];
@@ -72,7 +79,8 @@ export function decodeRunCheckpoint(buf: Buffer): RunCheckpoint | string {
   } catch (err) {
     return `unreadable header (${(err as Error).message})`;
   }
-  if (!Number.isSafeInteger(header.n) || !Number.isSafeInteger(header.offset) || !Array.isArray(header.series) || typeof header.run?.job_id !== 'string') return 'unexpected header';
+  const logged = header.logged ?? header.n;
+  if (!Number.isSafeInteger(header.n) || !Number.isSafeInteger(header.offset) || !Number.isSafeInteger(logged) || logged > header.n || !Array.isArray(header.series) || typeof header.run?.job_id !== 'string') return 'unexpected header';
   const run = runFromCheckpoint(header.run);
   run.seriesLoaded = true;
   run.scalarCount = header.scalar_count;
@@ -97,7 +105,7 @@ export function decodeRunCheckpoint(buf: Buffer): RunCheckpoint | string {
     return (err as Error).message;
   }
   if (pos !== end) return 'trailing bytes';
-  return { n: header.n, offset: header.offset, run, seqs: header.seqs ?? {} };
+  return { n: header.n, offset: header.offset, logged, run, seqs: header.seqs ?? {} };
 }
 
 function u32(x: number): Buffer {

@@ -109,6 +109,8 @@ const TAIL_BYTES = 256 * 1024;
  * and the journal's write + fdatasync, which acks wait for, must not queue behind compaction's.
  */
 const COMPACT_PARALLEL = 2;
+/** Milliseconds of checkpoint encoding one commit may add to its event-loop turn. */
+const CHECKPOINT_BUDGET_MS = 2;
 
 class RunLog {
   /** Records appended but not yet committed to the journal. */
@@ -122,6 +124,8 @@ class RunLog {
   ended = false;
   /** The run was deleted: nothing more goes to its log. */
   removed = false;
+  /** The last event in the log file's `size` bytes (its records are 1..logged, in order). */
+  logged = 0;
   /** The newest checkpoint covers events 1..ckN; taken at ckAt (engine clock); one written at a time. */
   ckN = 0;
   ckAt = 0;
@@ -222,6 +226,12 @@ export class Storage implements Journal {
   private compacting: Promise<void> | null = null;
   private readonly checkpoints = new Set<Promise<void>>();
   private readonly loaded = new Map<string, Run>();
+  /**
+   * Loaded runs past the bound that could not be evicted yet (not wholly in their log): out of
+   * `loaded` so that eviction does not walk them again on every call (a sweep ends thousands of
+   * runs in one compaction); back in once compaction has settled them.
+   */
+  private readonly parked = new Map<string, Run>();
   private readonly loading = new Map<string, Promise<void>>();
   private retiredFiles: string[] = [];
   private totalsWrite: Promise<void> | null = null;
@@ -391,12 +401,31 @@ export class Storage implements Journal {
       this.segRefs.set(segment, (this.segRefs.get(segment) ?? 0) + refs);
       this.committedGen = gen;
       this.settleWaiters(gen, null);
+      this.checkpointDueRuns(logs);
       this.scheduleCompaction();
     })();
     this.committing = run;
     await run;
     this.committing = null;
     if (this.pending.length > 0 && !this.closed) this.timer ??= this.schedule(this.retryMs.journal || this.opts.commitIntervalMs, () => void this.commit());
+  }
+
+  /**
+   * Checkpoints the runs of a commit that are due, so runs fed without a pause get them too
+   * (compaction only sees them between batches). Encoding one copies its series; at most
+   * CHECKPOINT_BUDGET_MS of that per commit, the rest at a later one (they stay due).
+   */
+  private checkpointDueRuns(logs: RunLog[]): void {
+    const now = this.opts.clock.now();
+    const started = performance.now();
+    let last: RunLog | null = null;
+    for (const log of logs) {
+      if (log === last) continue;
+      last = log;
+      if (!this.checkpointDue(log, now)) continue;
+      this.checkpoint(log, false);
+      if (performance.now() - started > CHECKPOINT_BUDGET_MS) return;
+    }
   }
 
   private settleWaiters(gen: number, err: Error | null): void {
@@ -480,6 +509,13 @@ export class Storage implements Journal {
       }
       if (this.toCompact.size === 0) this.recovered('run logs');
       for (const log of done) this.release(log);
+      for (const log of done) {
+        const run = this.parked.get(log.jobId);
+        if (run && log.settled) {
+          this.parked.delete(log.jobId);
+          this.loaded.set(log.jobId, run);
+        }
+      }
       this.evictLoaded();
       for (const log of done) this.checkpoint(log, false);
       await this.deleteSegments();
@@ -496,6 +532,8 @@ export class Storage implements Journal {
     if (log.removed) return false;
     const count = log.queued.length;
     const parts = log.queued.slice();
+    // Every committed record not in the log is queued, in order: the last one is this.
+    const lastN = log.n - log.uncommitted;
     const isNew = log.size === 0;
     if (isNew) parts.unshift(Buffer.from(encodeRecordText({ k: 'hdr', v: LOG_FORMAT_VERSION, job_id: log.jobId, agent_id: this.store.get(log.jobId)?.agentId ?? '' })));
     // A run that ended (its terminal event is in this batch or an earlier one) gets its end
@@ -525,11 +563,12 @@ export class Storage implements Journal {
       await fh.close();
     }
     log.size += buf.length;
+    if (count > 0) log.logged = lastN;
     if (ending) {
       log.ended = true;
       this.markLoaded(run);
       // The end record restores the run now; an old checkpoint would only be read and dropped.
-      await unlink(checkpointFile(log.file)).catch(() => undefined);
+      if (log.ckN > 0) await unlink(checkpointFile(log.file)).catch(() => undefined);
     }
     // Records committed while this write was in flight stay queued for the next compaction.
     log.compacted = count;
@@ -546,26 +585,44 @@ export class Storage implements Journal {
     if (log.queued.length > 0) this.toCompact.add(log);
   }
 
+  /** A checkpoint is due: enough events and seconds since the last one (and one not being written). */
+  private checkpointDue(log: RunLog, now: number): boolean {
+    return !log.ckWriting && log.size > 0 && log.n - log.ckN >= this.opts.checkpointEvery && now - log.ckAt >= this.opts.checkpointIntervalSeconds;
+  }
+
   /**
-   * Writes a running run's checkpoint when it is due (or `force`, at a clean stop): only while
-   * everything the run has is in its log, so the state and the log offset describe the same
-   * events. The encoding copies the series columns (no per-point work); the write is async.
+   * Writes a running run's checkpoint when it is due (or `force`, at a clean stop). The state is
+   * the store's now, after the run's events 1..n, whether or not they are in its log yet: the
+   * checkpoint names the log's size now and the last event in it (`logged`), and recovery takes
+   * events logged+1..n from the journal into the log without applying them again. So a run fed
+   * without a pause (its log never settled) is checkpointed too. The file is written only once
+   * events 1..n are in the journal (durable), so a checkpoint never holds an event that a crash
+   * could lose from the journal. The encoding copies the series columns; the write is async.
    */
   private checkpoint(log: RunLog, force: boolean): void {
     const run = this.store.get(log.jobId);
-    if (!run || run.state !== 'running' || run.imported || !log.settled || log.removed || log.ended || log.ckWriting || log.size === 0) return;
+    if (!run || run.state !== 'running' || run.imported || log.removed || log.ended || log.ckWriting || log.size === 0) return;
     const now = this.opts.clock.now();
     if (log.n <= log.ckN) return;
-    if (!force && (log.n - log.ckN < this.opts.checkpointEvery || now - log.ckAt < this.opts.checkpointIntervalSeconds)) return;
+    if (!force && !this.checkpointDue(log, now)) return;
     const n = log.n;
-    const buf = encodeRunCheckpoint(run, n, log.size, log.seqs);
+    const buf = encodeRunCheckpoint(run, n, log.size, log.logged, log.seqs);
     log.ckWriting = true;
-    const p = replaceFileAsync(checkpointFile(log.file), buf)
-      .then(() => {
-        log.ckN = n;
-        log.ckAt = now;
-        this.stats.checkpointsWritten++;
-      })
+    const write = async (): Promise<void> => {
+      // A journal that cannot be written is reported by the commit; the checkpoint waits for a later one.
+      if (!(await this.durable([log.jobId]).then(() => true, () => false))) return;
+      if (log.removed || log.ended) return;
+      await replaceFileAsync(checkpointFile(log.file), buf);
+      // The run ended or went while this was written: its end record (or nothing) replaces it.
+      if (log.removed || log.ended) {
+        await unlink(checkpointFile(log.file)).catch(() => undefined);
+        return;
+      }
+      log.ckN = n;
+      log.ckAt = now;
+      this.stats.checkpointsWritten++;
+    };
+    const p = write()
       .catch((err: unknown) => this.failed(err as Error, 'run logs'))
       .finally(() => {
         log.ckWriting = false;
@@ -699,19 +756,21 @@ export class Storage implements Journal {
     const restored: Run[] = [];
     const replay: Array<{ file: string; records: Array<Record<string, unknown>> }> = [];
     const resumed: Array<{ first: number; resume: () => void }> = [];
+    const checkpoints = new Set(names.filter((n) => n.endsWith(CHECKPOINT_EXT)));
     for (const name of names.filter((n) => n.endsWith(LOG_EXT))) {
       const file = path.join(this.runsDir, name);
       // Something else where a log belongs (a folder): its run's records stay in the journal.
       if (!statSync(file).isFile()) continue;
+      // A checkpoint means a running run (or one that ended just before a crash: its end record
+      // is then replayed after the checkpoint): no look at the log's tail for an end record.
+      const resume = checkpoints.has(path.basename(checkpointFile(file))) ? this.fromRunCheckpoint(file) : null;
+      if (resume) {
+        resumed.push(resume);
+        continue;
+      }
       const cold = this.tryCheckpoint(file);
       if (cold) {
         restored.push(cold);
-        rmSync(checkpointFile(file), { force: true });
-        continue;
-      }
-      const resume = this.fromRunCheckpoint(file);
-      if (resume) {
-        resumed.push(resume);
         continue;
       }
       const records = this.readRecords(file);
@@ -755,6 +814,7 @@ export class Storage implements Journal {
   private resume(file: string, size: number, ck: RunCheckpoint): void {
     const run = ck.run;
     const log = new RunLog(run.jobId, file, size, ck.n);
+    log.logged = ck.logged;
     log.ckN = ck.n;
     log.ckAt = this.opts.clock.now();
     for (const [client, seq] of Object.entries(ck.seqs)) {
@@ -783,14 +843,18 @@ export class Storage implements Journal {
       this.say(`storage: cut a torn record of ${tail.length - decoded.goodLength} bytes from the end of ${file}`);
     }
     this.replayRecords(log, decoded.records.map((r) => r.rec));
+    // Ended after this checkpoint (a crash before it was removed): the end record restores it from now on.
+    if (log.ended) rmSync(checkpointFile(file), { force: true });
     this.stats.checkpointedRuns++;
   }
 
   /** Applies a log's event records past `log.n` to the store, noting seqs. */
   private replayRecords(log: RunLog, records: Array<Record<string, unknown>>): void {
     for (const rec of records) {
+      if (rec.k === 'end') log.ended = true;
       if (rec.k !== 'ev') continue;
       const n = typeof rec.n === 'number' ? rec.n : log.n + 1;
+      if (n > log.logged) log.logged = n;
       if (n <= log.n) continue;
       log.n = n;
       this.stats.replayedEvents++;
@@ -806,7 +870,7 @@ export class Storage implements Journal {
     const run = this.store.get(log.jobId);
     if (run && run.state !== 'running') {
       // Ended, but the end record never made it to disk: compaction writes it, so the next start is quick.
-      this.toCompact.add(log);
+      if (!log.ended) this.toCompact.add(log);
       this.markLoaded(run);
     }
   }
@@ -826,6 +890,7 @@ export class Storage implements Journal {
     if (!rec || rec.k !== 'end') return null;
     const run = runFromCheckpoint(rec.run);
     const log = new RunLog(run.jobId, file, size, rec.n);
+    log.logged = rec.n;
     log.ended = true;
     for (const [client, seq] of Object.entries(rec.seqs ?? {})) {
       log.noteSeq(client, seq);
@@ -882,6 +947,8 @@ export class Storage implements Journal {
    */
   private recoverJournal(): number {
     const ids = listSegments(this.journalDir);
+    /** The last event queued for compaction per run: a record written twice (a retried commit) is queued once. */
+    const queuedUpTo = new Map<RunLog, number>();
     for (const id of ids) {
       const file = path.join(this.journalDir, segmentName(id));
       const buf = readFileSync(file);
@@ -905,24 +972,31 @@ export class Storage implements Journal {
         if (rec.k !== 'ev' || typeof jobId !== 'string' || typeof rec.n !== 'number') continue;
         let log = this.logs.get(jobId);
         // Already in the run's log (compacted before the crash), or written twice (a retried commit).
-        if (log && rec.n <= log.n) continue;
+        if (log && (rec.n <= log.logged || rec.n <= (queuedUpTo.get(log) ?? 0))) continue;
         if (!log) {
           log = new RunLog(jobId, path.join(this.runsDir, logFileName(jobId)), 0, 0);
           this.logs.set(jobId, log);
         }
-        log.n = rec.n;
-        this.stats.replayedEvents++;
-        const event = loggedEvent(rec);
-        const result = event ? this.store.apply(event, typeof rec.rt === 'number' ? rec.rt : this.opts.clock.now()) : null;
-        // A run deleted after this record was committed: its counts are in the totals already.
-        if (!this.store.get(jobId)) {
-          if (log.size === 0) this.logs.delete(jobId);
+        // Past the run's checkpoint (or its log): applied. Up to it: in its state already, so
+        // only on its way into the log.
+        if (rec.n > log.n) {
+          log.n = rec.n;
+          this.stats.replayedEvents++;
+          const event = loggedEvent(rec);
+          const result = event ? this.store.apply(event, typeof rec.rt === 'number' ? rec.rt : this.opts.clock.now()) : null;
+          // A run deleted after this record was committed: its counts are in the totals already.
+          if (!this.store.get(jobId)) {
+            if (log.size === 0) this.logs.delete(jobId);
+            continue;
+          }
+          if (!result?.ok) this.stats.recovery.replay_rejected++;
+          const client = typeof rec.c === 'string' ? rec.c : undefined;
+          log.noteSeq(client, event?.seq);
+          if (client !== undefined && event?.seq !== undefined) this.opts.onSeq?.(client, event.seq);
+        } else if (!this.store.get(jobId)) {
           continue;
         }
-        if (!result?.ok) this.stats.recovery.replay_rejected++;
-        const client = typeof rec.c === 'string' ? rec.c : undefined;
-        log.noteSeq(client, event?.seq);
-        if (client !== undefined && event?.seq !== undefined) this.opts.onSeq?.(client, event.seq);
+        queuedUpTo.set(log, rec.n);
         log.queued.push(Buffer.from(bytes));
         log.queuedSegs.push(id);
         this.toCompact.add(log);
@@ -1041,6 +1115,7 @@ export class Storage implements Journal {
 
   /** Keeps at most maxLoadedEndedRuns ended runs' series in memory (least recently used go). */
   private markLoaded(run: Run): void {
+    this.parked.delete(run.jobId);
     this.loaded.delete(run.jobId);
     this.loaded.set(run.jobId, run);
     this.evictLoaded();
@@ -1054,9 +1129,12 @@ export class Storage implements Journal {
   private evictLoaded(): void {
     for (const [id, run] of this.loaded) {
       if (this.loaded.size <= this.opts.maxLoadedEndedRuns) return;
-      const log = this.logs.get(id);
-      if (log && !log.settled) continue;
       this.loaded.delete(id);
+      const log = this.logs.get(id);
+      if (log && !log.settled) {
+        this.parked.set(id, run);
+        continue;
+      }
       if (run.state !== 'running' && this.store.get(id) === run) {
         run.series.clear();
         run.seriesLoaded = false;
@@ -1071,6 +1149,7 @@ export class Storage implements Journal {
     const log = this.logs.get(jobId);
     this.logs.delete(jobId);
     this.loaded.delete(jobId);
+    this.parked.delete(jobId);
     if (!log) {
       // An imported run: it never counted in the totals, so its file simply goes.
       try {

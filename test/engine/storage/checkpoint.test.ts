@@ -3,13 +3,18 @@
  * only the events after it; a damaged checkpoint is set aside (the log is replayed whole); a
  * checkpoint whose log lost its tail uses what is left. Series keep their folding state exactly.
  */
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEngine } from '../../../electron/engine/index.ts';
 import type { Engine } from '../../../electron/engine/index.ts';
-import { logFileName } from '../../../electron/engine/storage/storage.ts';
+import { DEFAULT_STORAGE_OPTIONS, Storage, logFileName } from '../../../electron/engine/storage/storage.ts';
+import type { StorageOptions } from '../../../electron/engine/storage/storage.ts';
+import { RunStore } from '../../../electron/engine/store/runStore.ts';
+import { ManualClock } from '../../../electron/engine/clock.ts';
+import { parseLine } from '../../../shared/protocol/parseLine.ts';
+import { until } from '../../helpers/wait.ts';
 import { Series } from '../../../electron/engine/store/series.ts';
 import type { RunDetail } from '../../../shared/run.ts';
 import { StreamClient } from '../../helpers/engine.ts';
@@ -149,5 +154,66 @@ describe('series state for checkpoints', () => {
       push(b, i);
     }
     expect(JSON.stringify(b.toData(1e6))).toBe(JSON.stringify(a.toData(1e6)));
+  });
+});
+
+describe('checkpoints of runs fed without a pause', () => {
+  /** Storage as the engine wires it, fed as ingest feeds it: apply, then the received line to the journal. */
+  async function open(dataDir: string, opts: Partial<StorageOptions> = {}): Promise<{ store: RunStore; storage: Storage; send: (e: Record<string, unknown>) => void }> {
+    const clock = new ManualClock();
+    const store = new RunStore({ clock, maxPointsPerSeries: 16 });
+    const storage = await Storage.open(store, { ...DEFAULT_STORAGE_OPTIONS, dataDir, clock, warn: (m) => warnings.push(m), ...opts });
+    const send = (e: Record<string, unknown>): void => {
+      const text = JSON.stringify(e);
+      const parsed = parseLine(text);
+      if (parsed.kind !== 'event') throw new Error(`not an event: ${text}`);
+      const result = store.apply(parsed.event, clock.now());
+      if (!result.ok) throw new Error(`refused: ${text}`);
+      storage.append({ jobId: parsed.event.job_id, bytes: Buffer.from(text), receivedAt: clock.now() });
+      clock.advance(0.01);
+    };
+    return { store, storage, send };
+  }
+  const detailOf = (store: RunStore): RunDetail => JSON.parse(JSON.stringify(store.detail('long', 100_000))) as RunDetail;
+
+  it('is checkpointed while its log lags; after a crash only the journal past the checkpoint is replayed, and the log still gets every event', async () => {
+    // Compaction only when asked (idle), checkpoints every 20 events: the run's log stays behind its state.
+    const { store, storage, send } = await open(dir, { compactIntervalMs: 3_600_000, checkpointEvery: 20, checkpointIntervalSeconds: 0 });
+    send({ type: 'job_created', ...J });
+    for (const e of events(0, 5)) send(e);
+    await storage.idle(); // the log exists, with these events
+    const logged = statSync(logFile()).size;
+    for (const e of events(5, 40)) send(e);
+    await storage.durable();
+    await until('a checkpoint', () => storage.stats.checkpointsWritten > 0);
+    expect(statSync(logFile()).size).toBe(logged); // nothing more in the log: the rest is in the journal only
+    const n = store.get('long')!.eventCount;
+    for (const e of events(40, 42)) send(e);
+    await storage.durable();
+    expect(storage.stats.checkpointsWritten).toBe(1); // 5 events past it: not due again
+    const before = detailOf(store);
+
+    // A crash now: what is on disk is all a restart has (a copy of the data dir, lock included).
+    const crashed = mkdtempSync(path.join(os.tmpdir(), 'tw-ckpt-crash-'));
+    try {
+      cpSync(dir, crashed, { recursive: true });
+      const log = path.join(crashed, 'runs', logFileName('long'));
+      const after = await open(crashed);
+      const ck = after.storage.stats;
+      expect([ck.checkpointedRuns, ck.replayedRuns]).toEqual([1, 0]);
+      // Replayed: only the events past the checkpoint, which holds n of them.
+      expect(ck.replayedEvents).toBe(before.event_count - n);
+      expect(detailOf(after.store)).toEqual(before);
+      await after.storage.close();
+      // Every event went from the journal into the log, none twice: the log alone replays to the same run.
+      rmSync(log.replace(/\.twlog$/, '.twck'));
+      const fromLog = await open(crashed);
+      expect([fromLog.storage.stats.checkpointedRuns, fromLog.storage.stats.replayedEvents]).toEqual([0, before.event_count]);
+      expect(detailOf(fromLog.store)).toEqual(before);
+      await fromLog.storage.close();
+    } finally {
+      rmSync(crashed, { recursive: true, force: true });
+    }
+    await storage.close();
   });
 });
