@@ -5,7 +5,7 @@
  * event. Each returns figures with a baseline measured in the same run.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -69,6 +69,12 @@ export async function ackLatency(target: net.NetConnectOpts, rate: number, secon
 
 export async function latencyFigures(root: string, rates: number[], seconds: number, repeats: number): Promise<Figure[]> {
   const out: Figure[] = [];
+  // What an ack waits for at least: one write and fdatasync on the same disk. An ack at a
+  // steady rate waits for the commit in flight and then its own, so its p99 is bounded below
+  // by this p99 (a disk with 15 ms fsync spikes cannot ack within 5 ms at p99).
+  const disk = fsyncLatency(root, 300);
+  const diskP99 = stats('baseline: write + fdatasync of 4 KiB on the same disk, p99 of 300 (the floor under an ack)', 'ms', [disk.p99]);
+  out.push({ ...diskP99, note: `p50 ${disk.p50.toFixed(2)} ms, p90 ${disk.p90.toFixed(2)} ms, max ${disk.max.toFixed(2)} ms` });
   for (const rate of rates) {
     const p99: number[] = [];
     const p50: number[] = [];
@@ -89,9 +95,29 @@ export async function latencyFigures(root: string, rates: number[], seconds: num
     const base = stats(`ack latency p50 at ${rate.toLocaleString('en')} events/s offered (Unix socket, fsync)`, 'ms', p50);
     const f = stats(`ack latency p99 at ${rate.toLocaleString('en')} events/s offered (Unix socket, fsync)`, 'ms', p99);
     const rateNote = `offered ${rate}/s, achieved median ${Math.round(stats('', '', achieved).median)}/s; each event timed from its write to the ack covering it (after fsync)`;
-    out.push({ ...base, note: rateNote }, { ...f, baseline: base.name, ratio: f.median / base.median, target: '<= 5 ms', met: f.median <= 5, note: rateNote });
+    out.push({ ...base, note: rateNote }, { ...f, baseline: diskP99.name, ratio: f.median / disk.p99, target: '<= 5 ms', met: f.median <= 5, note: `${rateNote}; p99 / p50 ${(f.median / base.median).toFixed(1)}x` });
   }
   return out;
+}
+
+/** Latency of one small appending write and fdatasync, `n` times, in a scratch file under `root`. */
+function fsyncLatency(root: string, n: number): { p50: number; p90: number; p99: number; max: number } {
+  const dir = mkdtempSync(path.join(root, 'fsync-'));
+  const fd = openSync(path.join(dir, 'probe'), 'a');
+  const buf = Buffer.alloc(4096, 0x78);
+  const t: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      writeSync(fd, buf);
+      fdatasyncSync(fd);
+      t.push(ms(t0));
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { p50: percentile(t, 50), p90: percentile(t, 90), p99: percentile(t, 99), max: Math.max(...t) };
 }
 
 // ------------------------------------------------------------------------------ /metrics render
@@ -268,6 +294,8 @@ function storeWith(runs: number, iterations: number): RunStore {
       store.apply(make({ type: 'duration', ...J, phase: 'iteration', seconds: (i % 17) / 2 }), t);
     }
   }
+  // What the store holds once its later turns have compressed the closed chunks.
+  store.compressChunks();
   return store;
 }
 

@@ -26,6 +26,7 @@ import { benchImport } from './import.ts';
 import { benchSystemSampler } from './system.ts';
 import { storageFigures } from './storage.ts';
 import { benchUi } from './ui.ts';
+import { releaseSeries } from '../electron/engine/store/restore.ts';
 
 const smoke = process.argv.includes('--smoke');
 /** `--only=ingest,hotpath,worker,latency,render,memory,startup,storage,chunks,python,parse,system,import,ui` runs a subset (and writes partial.json). */
@@ -143,7 +144,7 @@ function writeHistory(dir: string, nRuns: number, perRun: number, ended: boolean
     const run = store.get(jobId)!;
     if (ended) bufs.push(encodeRecord({ k: 'end', n, run: checkpointOf(run) }));
     writeFileSync(path.join(runsDir, logFileName(jobId)), Buffer.concat(bufs));
-    run.series.clear(); // keep the generator's own memory flat
+    releaseSeries(run); // keep the generator's own memory flat
   }
 }
 

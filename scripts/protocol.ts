@@ -28,6 +28,7 @@ import {
   helloSchema,
 } from '../shared/protocol/events.ts';
 import { REJECT_REASONS } from '../shared/protocol/reasons.ts';
+import { LOSS_LIKE_SCALARS } from '../shared/run.ts';
 
 export const PROTOCOL_JSON = fileURLToPath(new URL('../shared/protocol/protocol.json', import.meta.url));
 
@@ -50,6 +51,7 @@ export function protocolDocument(): Record<string, unknown> {
     system_limits: SYSTEM_LIMITS,
     system_fields: SYSTEM_FIELDS,
     non_finite_strings: NON_FINITE_STRINGS,
+    loss_like_scalars: LOSS_LIKE_SCALARS,
     rules: {
       id: `job_id, agent_id and client_id: 1..${LIMITS.idLength} UTF-16 code units, no control characters (U+0000..U+001F, U+007F), well-formed Unicode (no lone surrogates)`,
       ts: `Unix time in seconds, >= 0 and < ${LIMITS.maxTimestamp} (a larger value looks like milliseconds)`,

@@ -62,6 +62,14 @@ export const SERIES = {
   system: (field: SystemField) => `system/${field}` as const,
 } as const;
 
+/**
+ * Scalar names that mean "the training loss" (wandb-style `log({"loss": ...})`, TensorBoard's
+ * `train/loss`, Lightning's `train_loss`). The Python wandb layer sends a run's one loss-like key
+ * also as its training loss; the UI shows a run's one loss-like scalar in the Loss chart when
+ * the run has no training loss of its own. One list for both: protocol.json carries it.
+ */
+export const LOSS_LIKE_SCALARS = ['loss', 'train_loss', 'train/loss', 'training_loss', 'training/loss', 'train_loss_step'] as const;
+
 /** A run as the overview lists it. Non-finite numbers travel as strings (see shared/api.ts). */
 export interface RunSummary {
   job_id: string;

@@ -15,6 +15,7 @@ sys.path.insert(0, HERE)
 
 import trainwatch  # noqa: E402
 from trainwatch import _protocol  # noqa: E402
+from trainwatch import _wandb  # noqa: E402
 
 PROTOCOL_JSON = os.path.join(ROOT, "shared", "protocol", "protocol.json")
 ALL_PHASES = '"trajectory_generation", "policy_update", "iteration", "checkpoint_save"'
@@ -170,6 +171,7 @@ class AgainstProtocolJson(unittest.TestCase):
         self.assertEqual(sorted(_protocol.LIFECYCLE - {"job_created"}), sorted(s["terminal_types"]))
         self.assertEqual(list(trainwatch.SYSTEM_FIELDS), s["system_fields"])
         self.assertEqual(list(_protocol.NON_FINITE_STRINGS), s["non_finite_strings"])
+        self.assertEqual(sorted(_wandb.LOSS_KEYS), sorted(s["loss_like_scalars"]))
         self.assertEqual(trainwatch.DEFAULT_ADDR, s["defaults"]["addr"])
         self.assertEqual(trainwatch.MAX_MESSAGE, s["limits"]["message_length"])
         snake = {"".join("_" + c.lower() if c.isupper() else c for c in k): v for k, v in _protocol.LIMITS.items()}

@@ -143,16 +143,19 @@ for (const transport of ['http', 'ipc'] as const) {
     });
 
     // The chart caption shows four significant digits of the last value (exact above, via the API).
+    // The run's one loss-like scalar is its Loss chart (named after the tag), not a second chart.
     it.each([
       [TORCH, 'train/loss', () => TORCH_LAST_LOSS, '0.1034'],
       ['metrics', 'train_loss', () => LIGHTNING_LAST_LOSS, '0.06187'],
-    ])('links to run %s, whose %s chart ends on the truth file\'s last value', async (jobId, tag, last, shown) => {
+    ])('links to run %s, whose Loss chart shows %s and ends on the truth file\'s last value', async (jobId, tag, last, shown) => {
       expect(last().toPrecision(4)).toBe(shown);
       await page.goto(`${engine.http.url}/#/`);
       await page.locator(`[data-testid="run-row"][data-job-id="${jobId}"] a`).first().click();
-      const chart = page.locator(`[data-testid="chart-scalar-${tag}"]`);
-      await chart.waitFor({ timeout: 15_000 });
+      const chart = page.locator('[data-testid="chart-loss"]');
+      await chart.locator('.chart-latest').waitFor({ timeout: 15_000 });
+      expect(await chart.locator('.chart-title').textContent()).toContain(`Loss (${tag})`);
       expect(await chart.locator('.chart-latest').textContent()).toBe(shown);
+      expect(await page.locator(`[data-testid="chart-scalar-${tag}"]`).count()).toBe(0);
     });
 
     it('names a damaged file in its error and imports nothing from it', async () => {

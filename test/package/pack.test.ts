@@ -93,11 +93,11 @@ afterAll(async () => {
 });
 
 describe('npm pack', () => {
-  it('packs the built CLI, shell and UI, and nothing else but package.json and the README', () => {
+  it('packs the built CLI, shell and UI, and nothing else but package.json, the README and the licence', () => {
     const ui = readdirSync(path.join(ROOT_DIR, 'dist', 'renderer'), { recursive: true, withFileTypes: true })
       .filter((d) => d.isFile())
       .map((d) => path.relative(ROOT_DIR, path.join(d.parentPath, d.name)).split(path.sep).join('/'));
-    expect(packed).toEqual(['README.md', 'dist/cli/trainwatch.js', 'dist/shell/main.js', 'dist/shell/preload.cjs', ...ui, 'package.json'].sort());
+    expect(packed).toEqual(['LICENSE', 'README.md', 'dist/cli/trainwatch.js', 'dist/shell/main.js', 'dist/shell/preload.cjs', ...ui, 'package.json'].sort());
   });
 });
 

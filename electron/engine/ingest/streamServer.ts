@@ -16,9 +16,11 @@ import { ListenError } from '../listenError.ts';
 /**
  * A connection that has delivered this many bytes in one turn of the event loop pauses until
  * the next turn. libuv reads a busy socket up to 32 times per turn (2 MB, ~16k events), which
- * would hold /metrics, the API and timers for a hundred milliseconds or more.
+ * would hold /metrics, the API and timers for a hundred milliseconds or more. 64 KiB is one
+ * read (~650 events, 3-10 ms under load); 256 KiB made turns of 20-90 ms on a loaded 2-core
+ * machine (docs/performance.md, the stall section).
  */
-const TURN_BYTES = 256 * 1024;
+const TURN_BYTES = 64 * 1024;
 
 /** sun_path is 108 bytes on Linux including the NUL; Node truncates longer paths silently. */
 export const MAX_SOCKET_PATH_BYTES = 107;

@@ -22,6 +22,7 @@ import type { Run, RunStore } from '../store/runStore.ts';
 import { checkpointOf, runFromCheckpoint } from '../store/checkpoint.ts';
 import type { Checkpoint } from '../storage/record.ts';
 import { Series } from '../store/series.ts';
+import { attachSeries, markImported } from '../store/restore.ts';
 
 /** Builds the snapshot of a run whose series are in memory. Synchronous on purpose (see above). */
 export function buildSnapshot(store: RunStore, run: Run, engineVersion: string): Omit<Snapshot, 'exposition'> {
@@ -169,17 +170,17 @@ export function runFromSnapshot(s: Snapshot, jobId: string, withSeries: boolean)
     }),
   ) as Checkpoint['phases'];
   const run = runFromCheckpoint({ ...fields, job_id: jobId, created_explicitly: !fields.implicit, phases });
-  run.imported = true;
+  markImported(run);
   if (withSeries) setSeries(run, s.series);
   return run;
 }
 
 export function setSeries(run: Run, series: Snapshot['series']): void {
-  run.series.clear();
+  const loaded: Array<[string, Series]> = [];
   for (const [key, d] of Object.entries(series)) {
     const s = new Series(Math.max(16, d.t.length), d.step !== undefined);
     for (let i = 0; i < d.t.length; i++) s.push(d.t[i]!, d.v[i]!, d.step?.[i] ?? Number.NaN);
-    run.series.set(key, s);
+    loaded.push([key, s]);
   }
-  run.seriesLoaded = true;
+  attachSeries(run, loaded);
 }

@@ -10,12 +10,13 @@ import type { Clock } from '../clock.ts';
 import { exportRun, setSeries } from '../snapshot/snapshots.ts';
 import type { ExportedRun } from '../snapshot/snapshots.ts';
 import { runFromCheckpoint } from '../store/checkpoint.ts';
-import { Run, RunStore } from '../store/runStore.ts';
+import { emptyPhases, RunStore } from '../store/runStore.ts';
+import { markImported } from '../store/restore.ts';
 import type { Checkpoint } from '../storage/record.ts';
 
 export async function exportRemoteRun(detail: FleetRunDetail, format: SnapshotFormat, clock: Clock, engineVersion: string): Promise<ExportedRun> {
   // Empty histograms with the inherited buckets: a fresh run's.
-  const phases: Checkpoint['phases'] = new Run(detail.job_id, detail.agent_id, 0, 0).phases;
+  const phases: Checkpoint['phases'] = emptyPhases();
   const run = runFromCheckpoint({
     job_id: detail.job_id,
     agent_id: detail.agent_id,
@@ -42,7 +43,7 @@ export async function exportRemoteRun(detail: FleetRunDetail, format: SnapshotFo
     phases,
   });
   // As the source saw it: a remote run neither stalls nor recovers in the copy.
-  run.imported = true;
+  markImported(run);
   setSeries(run, Object.fromEntries(Object.entries(detail.series).map(([k, s]) => [k, { t: s.t, v: s.v }])));
   const store = new RunStore({ clock, maxRuns: 1 });
   store.restore(run);

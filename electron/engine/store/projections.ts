@@ -27,7 +27,7 @@ export function storedFields(run: Run): StoredFields {
     error: run.error,
     cancel_reason: run.cancelReason,
     pid: run.pid,
-    tags: run.tags,
+    tags: [...run.tags],
     group: run.group,
     alert: run.alert,
   };

@@ -14,14 +14,16 @@ import { reject } from '../../../shared/protocol/reasons.ts';
 import type { Rejection } from '../../../shared/protocol/reasons.ts';
 import { checkTransition, SERIES, TERMINAL_STATE } from '../../../shared/run.ts';
 import { Run } from './run.ts';
+import type { MutableRun } from './run.ts';
 import { Series } from './series.ts';
+import type { TallyLike } from './series.ts';
 
 export interface ReducerLimits {
   maxPointsPerSeries: number;
   /** Distinct scalar names per run; a new one past this is refused (too_many_scalars). */
   maxScalarsPerJob: number;
   /** Where series count their compactions (trainwatch_series_compactions_total). */
-  tally?: { compactions: number };
+  tally?: TallyLike;
 }
 
 /** Series keys built once, not per event (a template string per event is an allocation and a hash). */
@@ -29,7 +31,7 @@ const DURATION_KEY = Object.fromEntries(PHASES.map((p) => [p, SERIES.duration(p)
 const SYSTEM_KEY = Object.fromEntries(SYSTEM_FIELDS.map((f) => [f, SERIES.system(f)])) as Record<SystemField, string>;
 
 /** The run an event for an unknown job creates: implicitly, unless the event is its job_created. */
-export function newRun(event: IngestEvent, receivedAt: number): Run {
+export function newRun(event: IngestEvent, receivedAt: number): MutableRun {
   const run = new Run(event.job_id, event.agent_id, event.ts ?? receivedAt, receivedAt);
   run.implicit = event.type !== 'job_created';
   return run;
@@ -40,7 +42,7 @@ export function newRun(event: IngestEvent, receivedAt: number): Run {
  * clock, seconds). Returns why it was refused, or null when applied; a refused event changes
  * nothing.
  */
-export function applyEvent(run: Run, event: IngestEvent, receivedAt: number, limits: ReducerLimits): Rejection | null {
+export function applyEvent(run: MutableRun, event: IngestEvent, receivedAt: number, limits: ReducerLimits): Rejection | null {
   if (run.imported) {
     return reject('job_ended', `job ${JSON.stringify(run.jobId)} is an imported snapshot (read-only); ${event.type} ignored — use a new job_id for a new run`);
   }
@@ -60,7 +62,7 @@ export function applyEvent(run: Run, event: IngestEvent, receivedAt: number, lim
   return null;
 }
 
-function applyTo(run: Run, e: IngestEvent, t: number, limits: ReducerLimits): Rejection | null {
+function applyTo(run: MutableRun, e: IngestEvent, t: number, limits: ReducerLimits): Rejection | null {
   switch (e.type) {
     case 'job_created':
       run.createdExplicitly = true;
@@ -141,14 +143,14 @@ function applyTo(run: Run, e: IngestEvent, t: number, limits: ReducerLimits): Re
   }
 }
 
-function end(run: Run, e: EventOf<'job_completed' | 'job_failed' | 'job_cancelled'>, t: number): void {
+function end(run: MutableRun, e: EventOf<'job_completed' | 'job_failed' | 'job_cancelled'>, t: number): void {
   run.state = TERMINAL_STATE[e.type];
   run.endedAt = t;
   if (e.type === 'job_failed') run.error = e.error ?? null;
   if (e.type === 'job_cancelled') run.cancelReason = e.reason ?? null;
 }
 
-function explain(problem: 'duplicate_job' | 'job_ended' | 'already_terminal', e: IngestEvent, run: Run): Rejection {
+function explain(problem: 'duplicate_job' | 'job_ended' | 'already_terminal', e: IngestEvent, run: MutableRun): Rejection {
   const job = JSON.stringify(run.jobId);
   if (problem === 'duplicate_job') return reject(problem, `job ${job} was already created; use a new job_id for a new run`);
   if (problem === 'already_terminal') {
@@ -158,7 +160,7 @@ function explain(problem: 'duplicate_job' | 'job_ended' | 'already_terminal', e:
   return reject(problem, `job ${job} already ended as ${run.state}; ${e.type} after the end is ignored`);
 }
 
-function series(run: Run, key: string, withStep: boolean, limits: ReducerLimits): Series {
+function series(run: MutableRun, key: string, withStep: boolean, limits: ReducerLimits): Series {
   let s = run.series.get(key);
   if (!s) {
     s = new Series(limits.maxPointsPerSeries, withStep, limits.tally);

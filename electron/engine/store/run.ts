@@ -1,6 +1,9 @@
 /**
  * A run: one training job's state, latest values, series and histograms, and what it adds to
- * its agent's lifetime totals. Events change it only through the reducer (reducer.ts).
+ * its agent's lifetime totals. Events change it only through the reducer (reducer.ts); a run
+ * restored from disk or a snapshot is filled by the restore (checkpoint.ts, restore.ts). Every
+ * other module sees the read-only `Run`: the mutable class is imported by those files alone
+ * (test/engine/store/writers.test.ts).
  */
 import { PHASE_METRIC } from '../../../shared/catalog.ts';
 import { addHistogram, emptyHistogram } from '../../../shared/math/histogram.ts';
@@ -40,7 +43,8 @@ export function addTotals(into: AgentTotals, from: AgentTotals): void {
   for (const p of PHASES) addHistogram(into.phases[p], from.phases[p]);
 }
 
-export class Run {
+/** The run as the reducer and the restore write it. Nobody else imports this type. */
+export class MutableRun {
   name: string | null = null;
   state: RunState = 'running';
   /** Created by an event that arrived before its job_created. */
@@ -108,3 +112,23 @@ export class Run {
   }
 }
 
+
+/**
+ * A run as every module but the reducer and the restore sees it. TODO(#16): read-only once
+ * storage calls store/restore.ts instead of assigning a run's series (storage.ts is being split).
+ */
+export type Run = MutableRun;
+
+/**
+ * `new Run(...)` makes a fresh run for its maker to fill (the reducer's newRun, the checkpoint
+ * restore): the constructor of the mutable class, handed out as a run's read-only type elsewhere.
+ */
+export const Run = MutableRun;
+
+/**
+ * The run the store hands to the reducer or the restore fills: the one place the read-only
+ * view is taken back. Only store/runStore.ts and store/restore.ts call it (writers.test.ts).
+ */
+export function asMutable(run: Run): MutableRun {
+  return run as MutableRun;
+}

@@ -2,7 +2,10 @@
  * One time series in fixed-size column chunks (docs/storage.md, "Series chunks"): the open chunk
  * as plain float64 typed arrays (time, value and, where the series has one, step), each closed
  * chunk compressed (gorilla.ts: a few bytes a point instead of 16 or 24) and decoded again for a
- * read, which sees exactly the numbers that were pushed. Bounded, and evenly resolved over the whole run: when
+ * read, which sees exactly the numbers that were pushed. In a store, a chunk is compressed after
+ * it closes, in short slices off the reducer's path (`SeriesTally`): runs that log at the same
+ * rate fill their chunks together, and compressing hundreds of them inside one socket read
+ * stalled the event loop for tens of milliseconds. Bounded, and evenly resolved over the whole run: when
  * a series reaches its cap, every stored point is compacted 2:1 (each group of four keeps its
  * min and max, in time order, and a non-finite value before anything else), and from then on
  * new points are folded the same way as they arrive, a bucket of `bucket` raw points at a time.
@@ -19,6 +22,71 @@ const INITIAL_CAPACITY = 32;
  * column), but every series with that many points keeps an open chunk of this size as float64.
  */
 export const CHUNK_POINTS = 512;
+
+/** A full chunk not compressed yet: its columns as they were filled, exactly `chunkPoints` long. */
+interface RawChunk {
+  t: Float64Array;
+  v: Float64Array;
+  s: Float64Array | null;
+}
+type Chunk = Uint32Array | RawChunk;
+
+/** What the series of one store share: the compaction count, and where to queue chunks to compress. */
+export interface TallyLike {
+  compactions: number;
+  /** Takes `series` to compress its full chunks later; false (or absent) means compress them now. */
+  defer?(series: Series): boolean;
+}
+
+/**
+ * The store's tally: counts compactions (a monotonic counter) and compresses closed chunks later,
+ * `sliceMs` of work per turn of the event loop (`later` runs a function in a later turn), so
+ * closing many chunks at once costs the loop a few milliseconds per turn, not one long stall.
+ */
+export class SeriesTally implements TallyLike {
+  compactions = 0;
+  private queue: Series[] = [];
+  private head = 0;
+  private scheduled = false;
+  constructor(
+    private readonly later: (fn: () => void) => void,
+    private readonly sliceMs = 2,
+  ) {}
+
+  defer(series: Series): boolean {
+    this.queue.push(series);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.later(() => this.drain());
+    }
+    return true;
+  }
+
+  /** Series with chunks waiting to be compressed. */
+  get waiting(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** Compresses waiting chunks for up to `sliceMs`, then leaves the rest to a later turn. */
+  private drain(): void {
+    const until = performance.now() + this.sliceMs;
+    // At least one series per turn, so a slice of 0 still gets through the queue.
+    do this.queue[this.head++]!.seal();
+    while (this.head < this.queue.length && performance.now() < until);
+    if (this.head < this.queue.length) {
+      this.later(() => this.drain());
+      return;
+    }
+    this.queue = [];
+    this.head = 0;
+    this.scheduled = false;
+  }
+
+  /** Compresses every waiting chunk now (the bench's memory figure, tests). */
+  sealAll(): void {
+    while (this.head < this.queue.length) this.queue[this.head++]!.seal();
+  }
+}
 
 /** One raw point, for the bucket being folded. */
 interface Pt {
@@ -48,8 +116,10 @@ export interface SeriesState {
 }
 
 export class Series {
-  /** Closed chunks, each exactly `chunkPoints` points, oldest first. */
-  private chunks: Uint32Array[] = [];
+  /** Closed chunks, each exactly `chunkPoints` points, oldest first; compressed, or raw until `seal`. */
+  private chunks: Chunk[] = [];
+  /** Whether raw chunks wait in the tally's queue. */
+  private queued = false;
   /** The open chunk: `on` points, in arrays that grow up to `chunkPoints` and are reused after a close. */
   private t: Float64Array;
   private v: Float64Array;
@@ -78,7 +148,7 @@ export class Series {
   constructor(
     private readonly cap: number,
     withStep: boolean,
-    private readonly tally: { compactions: number } = { compactions: 0 },
+    private readonly tally: TallyLike = { compactions: 0 },
     private readonly chunkPoints = CHUNK_POINTS,
   ) {
     if (!Number.isInteger(cap) || cap < 16) throw new RangeError(`series cap must be an integer >= 16, got ${cap}`);
@@ -150,7 +220,7 @@ export class Series {
     return { meta, columns };
   }
 
-  static fromState(meta: SeriesState, columns: Float64Array[], tally?: { compactions: number }, chunkPoints?: number): Series {
+  static fromState(meta: SeriesState, columns: Float64Array[], tally?: TallyLike, chunkPoints?: number): Series {
     const x = new Series(meta.cap, meta.step, tally, chunkPoints);
     x.load(columns[0]!, columns[1]!, meta.step ? columns[2]! : null, meta.n);
     x.recorded = meta.recorded;
@@ -185,9 +255,31 @@ export class Series {
 
   /** Bytes of the closed chunks and the points they hold (for the bench's figure). */
   closedFootprint(): { bytes: number; points: number; chunks: readonly Uint32Array[] } {
+    this.seal();
+    const chunks = this.chunks as Uint32Array[];
     let bytes = 0;
-    for (const c of this.chunks) bytes += c.byteLength;
-    return { bytes, points: this.chunks.length * this.chunkPoints, chunks: this.chunks };
+    for (const c of chunks) bytes += c.byteLength;
+    return { bytes, points: chunks.length * this.chunkPoints, chunks };
+  }
+
+  /** Compresses the closed chunks that are still raw (the tally calls it, in a later turn). */
+  seal(): void {
+    this.queued = false;
+    const k = this.chunkPoints;
+    for (let i = 0; i < this.chunks.length; i++) {
+      const c = this.chunks[i]!;
+      if (!(c instanceof Uint32Array)) this.chunks[i] = encodeChunk(c.t, c.v, c.s, k);
+    }
+  }
+
+  /** A full chunk joins the closed ones: compressed now, or raw until the tally gets to it. */
+  private closeChunk(c: RawChunk): void {
+    if (this.queued || this.tally.defer?.(this)) {
+      this.queued = true;
+      this.chunks.push(c);
+      return;
+    }
+    this.chunks.push(encodeChunk(c.t, c.v, c.s, this.chunkPoints));
   }
 
   /** A copy for the API, downsampled with LTTB when it holds more than `maxPoints`. */
@@ -243,9 +335,13 @@ export class Series {
     this.tailV = v;
   }
 
-  /** The full open chunk becomes a closed (compressed) one; its arrays are reused. */
+  /** The full open chunk becomes a closed one; the open chunk starts in new arrays. */
   private close(): void {
-    this.chunks.push(encodeChunk(this.t, this.v, this.s, this.on));
+    const k = this.chunkPoints;
+    this.closeChunk({ t: this.t, v: this.v, s: this.s });
+    this.t = new Float64Array(k);
+    this.v = new Float64Array(k);
+    if (this.s) this.s = new Float64Array(k);
     this.on = 0;
   }
 
@@ -256,7 +352,15 @@ export class Series {
     const v = new Float64Array(size);
     const s = this.s ? new Float64Array(size) : null;
     let at = 0;
-    for (const c of this.chunks) at += decodeChunk(c, t, v, s, at);
+    for (const c of this.chunks) {
+      if (c instanceof Uint32Array) at += decodeChunk(c, t, v, s, at);
+      else {
+        t.set(c.t, at);
+        v.set(c.v, at);
+        if (s && c.s) s.set(c.s, at);
+        at += c.t.length;
+      }
+    }
     t.set(this.t.subarray(0, this.on), at);
     v.set(this.v.subarray(0, this.on), at);
     if (s) s.set(this.s!.subarray(0, this.on), at);
@@ -270,7 +374,7 @@ export class Series {
     let at = 0;
     // A last full chunk stays open (as on push: a chunk closes when the point after it comes).
     for (; at + k < n; at += k) {
-      this.chunks.push(encodeChunk(t.subarray(at, at + k), v.subarray(at, at + k), s ? s.subarray(at, at + k) : null, k));
+      this.closeChunk({ t: t.slice(at, at + k), v: v.slice(at, at + k), s: s ? s.slice(at, at + k) : null });
     }
     const rest = n - at;
     if (this.t.length < rest) this.grow(Math.min(this.cap, k, Math.max(rest, INITIAL_CAPACITY)));

@@ -2,7 +2,7 @@ import { memo, useMemo } from 'react';
 import { SERIES } from '../../../shared/run.ts';
 import type { RunDetail, SeriesData } from '../../../shared/run.ts';
 import { formatMetric } from '../model/format.ts';
-import { lastValue, mergeLines, scalarNames, seriesXY } from '../model/lines.ts';
+import { lastValue, lossChart, mergeLines, scalarNames, seriesXY } from '../model/lines.ts';
 import type { LineInput } from '../model/lines.ts';
 import type { ChartOptions } from '../../../shared/route.ts';
 import { emaSmooth } from '../model/smoothing.ts';
@@ -11,18 +11,20 @@ import { SeriesChart } from './SeriesChart.tsx';
 import { syncIdFor } from './SystemPanel.tsx';
 
 /**
- * Loss, mean reward and every free-form scalar, each raw (faint) and EMA-smoothed. Memoised: the
+ * Loss, mean reward and every free-form scalar, each raw (faint) and EMA-smoothed. The Loss
+ * chart falls back to a run's one loss-like scalar (model/lines.ts lossChart). Memoised: the
  * run view re-renders on every live summary (up to 10 a second for a busy run) and every clock
  * tick, but these charts change only with a new detail or new chart options.
  */
 export const TrainingPanel = memo(function TrainingPanel({ detail, options }: { detail: RunDetail; options: ChartOptions }) {
-  const names = useMemo(() => scalarNames(detail.series), [detail.series]);
+  const loss = useMemo(() => lossChart(detail.series), [detail.series]);
+  const names = useMemo(() => scalarNames(detail.series).filter((n) => n !== loss.covers), [detail.series, loss.covers]);
   return (
     <section className="run-section" aria-label="Training">
       <h3>Training</h3>
       <div className="charts">
         <PanelBoundary label="Loss chart">
-          <SmoothedChart id="loss" title="Loss" series={detail.series[SERIES.loss]} origin={detail.started_at} options={options} color="var(--chart-loss)" />
+          <SmoothedChart id="loss" title={loss.title} series={detail.series[loss.key]} origin={detail.started_at} options={options} color="var(--chart-loss)" />
         </PanelBoundary>
         <PanelBoundary label="Mean reward chart">
           <SmoothedChart id="reward" title="Mean reward" series={detail.series[SERIES.meanReward]} origin={detail.started_at} options={options} color="var(--chart-reward)" />

@@ -2,6 +2,7 @@
  * Turns the API's columnar series into what a multi-line recharts chart plots: one row per x
  * with a column per line. Pure, no React; table-driven tests in test/renderer/model/lines.test.ts.
  */
+import { LOSS_LIKE_SCALARS, SERIES } from '../../../shared/run.ts';
 import type { SeriesData } from '../../../shared/run.ts';
 import type { XMode } from '../../../shared/route.ts';
 
@@ -90,6 +91,36 @@ export function scalarNames(series: Readonly<Record<string, SeriesData>>): strin
     .filter((k) => k.startsWith('scalar/'))
     .map((k) => k.slice('scalar/'.length))
     .sort();
+}
+
+/** What the Loss chart plots (a series key), its title, and the scalar it stands for (left out of the scalar charts). */
+export interface LossChart {
+  key: string;
+  title: string;
+  covers: string | null;
+}
+
+/**
+ * The Loss chart of a run: its training loss, or else its one loss-like scalar (LOSS_LIKE_SCALARS:
+ * an imported TensorBoard run's `train/loss`, Lightning's `train_loss`). A loss-like scalar that
+ * holds exactly the training loss's numbers (the wandb layer sends both) is not charted twice.
+ */
+export function lossChart(series: Readonly<Record<string, SeriesData>>): LossChart {
+  const lossLike = LOSS_LIKE_SCALARS.filter((name) => series[SERIES.scalar(name)] !== undefined);
+  const loss = series[SERIES.loss];
+  if (loss) {
+    const same = lossLike.find((name) => sameValues(series[SERIES.scalar(name)]!.v, loss.v));
+    return { key: SERIES.loss, title: 'Loss', covers: same ?? null };
+  }
+  if (lossLike.length === 1) return { key: SERIES.scalar(lossLike[0]!), title: `Loss (${lossLike[0]})`, covers: lossLike[0]! };
+  return { key: SERIES.loss, title: 'Loss', covers: null };
+}
+
+/** Equal point for point; a non-finite value equals the same non-finite value (NaN too). */
+function sameValues(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i]) && String(a[i]) !== String(b[i])) return false;
+  return true;
 }
 
 /** The last finite value of a series, or its last value when none is finite; null when empty. */

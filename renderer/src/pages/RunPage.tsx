@@ -210,6 +210,9 @@ function RunPanels({ run, detail, chart, stallAfterSeconds }: { run: RunSummary;
   );
 }
 
+/** Characters past which a parameter's value takes a row of its own. */
+const LONG_PARAM = 40;
+
 function ParamsPanel({ params }: { params: Record<string, unknown> }) {
   const entries = Object.entries(params);
   if (entries.length === 0) return null;
@@ -217,12 +220,18 @@ function ParamsPanel({ params }: { params: Record<string, unknown> }) {
     <section className="panel params" aria-label="Parameters">
       <h3>Parameters</h3>
       <dl>
-        {entries.map(([k, v]) => (
-          <div key={k}>
-            <dt>{k}</dt>
-            <dd>{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
-          </div>
-        ))}
+        {entries.map(([k, v]) => {
+          const text = typeof v === 'string' ? v : JSON.stringify(v);
+          // A long value (a TensorBoard text summary, a nested config) gets a full row and wraps,
+          // instead of an ellipsis that hides the rest; short ones keep the compact grid.
+          const long = text.length > LONG_PARAM || text.includes('\n');
+          return (
+            <div key={k} className={long ? 'param-long' : undefined} data-testid="param">
+              <dt>{k}</dt>
+              <dd title={long ? undefined : text}>{text}</dd>
+            </div>
+          );
+        })}
       </dl>
     </section>
   );

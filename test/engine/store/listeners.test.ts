@@ -7,6 +7,7 @@ import { ManualClock } from '../../../electron/engine/clock.ts';
 import { RunStore } from '../../../electron/engine/store/runStore.ts';
 import type { Run } from '../../../electron/engine/store/runStore.ts';
 import { parseValue } from '../../../shared/protocol/parseLine.ts';
+import { attachSeries, releaseSeries } from '../../../electron/engine/store/restore.ts';
 
 function storeWithEndedRun(): { store: RunStore; run: Run } {
   const store = new RunStore({ clock: new ManualClock(1_800_000_000) });
@@ -16,7 +17,7 @@ function storeWithEndedRun(): { store: RunStore; run: Run } {
     store.apply(p.event);
   }
   const run = store.get('j1')!;
-  run.seriesLoaded = false; // as storage leaves an ended run restored from its checkpoint
+  releaseSeries(run); // as storage leaves an ended run restored from its checkpoint
   return { store, run };
 }
 
@@ -40,7 +41,7 @@ describe('store listeners', () => {
     const loaded: string[] = [];
     install(store, async (r) => {
       loaded.push(r.jobId);
-      r.seriesLoaded = true;
+      attachSeries(r, []);
     });
     expect((await store.loadDetail('j1', 100))?.job_id).toBe('j1');
     await store.loadDetail('j1', 100);

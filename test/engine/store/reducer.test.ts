@@ -7,8 +7,10 @@ import { applyEvent, newRun } from '../../../electron/engine/store/reducer.ts';
 import type { ReducerLimits } from '../../../electron/engine/store/reducer.ts';
 import { storedFields } from '../../../electron/engine/store/runStore.ts';
 import type { Run } from '../../../electron/engine/store/runStore.ts';
+import type { MutableRun } from '../../../electron/engine/store/run.ts';
 import type { IngestEvent } from '../../../shared/protocol/events.ts';
 import { parseValue } from '../../../shared/protocol/parseLine.ts';
+import { markImported } from '../../../electron/engine/store/restore.ts';
 
 const T = 1_800_000_000;
 const J = { job_id: 'j1', agent_id: 'a1' };
@@ -21,7 +23,7 @@ function ev(e: Record<string, unknown>): IngestEvent {
 }
 
 /** A run created by the first of `before` (or by `next` when there is none), then given `before`, one second apart from T. */
-function runAfter(before: Array<Record<string, unknown>>, next?: Record<string, unknown>): Run {
+function runAfter(before: Array<Record<string, unknown>>, next?: Record<string, unknown>): MutableRun {
   const first = ev(before[0] ?? next ?? { type: 'heartbeat' });
   const run = newRun(first, T);
   before.forEach((e, i) => {
@@ -84,7 +86,7 @@ describe('applyEvent', () => {
 
   it('refuses every event for an imported run', () => {
     const run = runAfter([created]);
-    run.imported = true;
+    markImported(run);
     expect(applyEvent(run, ev({ type: 'heartbeat' }), T + 1, LIMITS)?.reason).toBe('job_ended');
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Series } from '../../../electron/engine/store/series.ts';
+import { Series, SeriesTally } from '../../../electron/engine/store/series.ts';
 
 describe('Series', () => {
   it('holds points in order until its cap', () => {
@@ -98,5 +98,46 @@ describe('Series.length', () => {
       expect(s.length, `after ${i + 1} points`).toBe(s.toData(1000).points);
     });
     expect(s.recorded).toBe(values.length);
+  });
+
+  it('compresses closed chunks in later turns, a slice at a time, without changing what a read sees', () => {
+    const turns: Array<() => void> = [];
+    const tally = new SeriesTally((fn) => turns.push(fn), 0);
+    const series = [0, 1, 2].map(() => new Series(100_000, true, tally, 64));
+    const plain = new Series(100_000, true, { compactions: 0 }, 64);
+    for (let i = 0; i < 200; i++) {
+      for (const s of series) s.push(i, 1 / (i + 1), i);
+      plain.push(i, 1 / (i + 1), i);
+    }
+    // Three full chunks each, none compressed yet: one series waits once, however many chunks it closed.
+    expect(tally.waiting).toBe(3);
+    expect(turns).toHaveLength(1);
+    const before = series.map((s) => s.toData(1000));
+    expect(before[0]).toEqual(plain.toData(1000));
+    // A slice of 0 ms still compresses one series per turn, and asks for another turn for the rest.
+    turns.shift()!();
+    expect(tally.waiting).toBe(2);
+    expect(turns).toHaveLength(1);
+    turns.shift()!();
+    turns.shift()!();
+    expect(tally.waiting).toBe(0);
+    expect(turns).toHaveLength(0);
+    for (const [k, s] of series.entries()) expect(s.toData(1000)).toEqual(before[k]);
+    // Compressed as a series without a tally compresses at once: the same bytes.
+    expect(series[0]!.closedFootprint().bytes).toBe(plain.closedFootprint().bytes);
+    expect(plain.closedFootprint().points).toBe(192);
+  });
+
+  it('compresses what is waiting on sealAll, and a compaction at the cap keeps the chunks it makes waiting too', () => {
+    const turns: Array<() => void> = [];
+    const tally = new SeriesTally((fn) => turns.push(fn));
+    const s = new Series(256, false, tally, 64);
+    for (let i = 0; i < 300; i++) s.push(i, Math.sin(i));
+    expect(tally.compactions).toBe(1);
+    expect(tally.waiting).toBe(1);
+    const d = s.toData(1000);
+    tally.sealAll();
+    expect(tally.waiting).toBe(0);
+    expect(s.toData(1000)).toEqual(d);
   });
 });

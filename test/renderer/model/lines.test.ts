@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SeriesData } from '../../../shared/run.ts';
-import { lastValue, lineColor, mergeLines, scalarNames, seriesXY } from '../../../renderer/src/model/lines.ts';
+import { lastValue, lineColor, lossChart, mergeLines, scalarNames, seriesXY } from '../../../renderer/src/model/lines.ts';
 import type { XMode } from '../../../shared/route.ts';
 
 const s = (t: number[], v: number[], step?: (number | null)[]): SeriesData => ({ t, v, ...(step ? { step } : {}), points: t.length, recorded: t.length });
@@ -47,5 +47,22 @@ describe('small helpers', () => {
     ['null when empty', [], null],
   ])('lastValue: %s', (_name, values, want) => {
     expect(lastValue(values)).toEqual(want);
+  });
+});
+
+describe('lossChart: what the Loss chart plots', () => {
+  const loss = s([1, 2, 3], [0.9, 0.5, Number.NaN], [1, 2, 3]);
+  it.each([
+    ['the training loss when the run reports one', { 'training/loss': loss, 'scalar/lr': s([1], [0.1]) }, { key: 'training/loss', title: 'Loss', covers: null }],
+    ['the training loss, and a loss-like scalar with the same numbers is not charted again (wandb sends both)',
+      { 'training/loss': loss, 'scalar/loss': s([1.001, 2.001, 3.001], [0.9, 0.5, Number.NaN], [1, 2, 3]) }, { key: 'training/loss', title: 'Loss', covers: 'loss' }],
+    ['the training loss, and a loss-like scalar with other numbers keeps its own chart',
+      { 'training/loss': loss, 'scalar/train_loss': s([1, 2, 3], [0.9, 0.5, 0.4]) }, { key: 'training/loss', title: 'Loss', covers: null }],
+    ["an imported TensorBoard run's one loss-like scalar", { 'scalar/train/loss': loss, 'scalar/train/lr': s([1], [0.1]) }, { key: 'scalar/train/loss', title: 'Loss (train/loss)', covers: 'train/loss' }],
+    ["Lightning's train_loss next to a val_loss that is not loss-like", { 'scalar/train_loss': loss, 'scalar/val_loss': loss }, { key: 'scalar/train_loss', title: 'Loss (train_loss)', covers: 'train_loss' }],
+    ['two loss-like scalars: ambiguous, so neither is the Loss chart', { 'scalar/loss': loss, 'scalar/train/loss': loss }, { key: 'training/loss', title: 'Loss', covers: null }],
+    ['nothing loss-like: the empty Loss chart', { 'scalar/accuracy': loss }, { key: 'training/loss', title: 'Loss', covers: null }],
+  ] as Array<[string, Record<string, SeriesData>, object]>)('%s', (_name, series, want) => {
+    expect(lossChart(series)).toEqual(want);
   });
 });
