@@ -14,13 +14,16 @@ import { httpRefusal, looksLikeHttp, prepareSocketDir } from './guards.ts';
 import { ListenError } from '../listenError.ts';
 
 /**
- * A connection that has delivered this many bytes in one turn of the event loop pauses until
- * the next turn. libuv reads a busy socket up to 32 times per turn (2 MB, ~16k events), which
- * would hold /metrics, the API and timers for a hundred milliseconds or more. 64 KiB is one
- * read (~650 events, 3-10 ms under load); 256 KiB made turns of 20-90 ms on a loaded 2-core
- * machine (docs/performance.md, the stall section).
+ * Ingest's share of one turn of the event loop. libuv reads a busy socket up to 32 times per
+ * turn (2 MB, ~16k events), which would hold /metrics, the API and timers for a hundred
+ * milliseconds or more. So a connection pauses until the next turn once it has delivered
+ * TURN_BYTES in this turn, or once this turn's ingest (every connection's reads since the
+ * turn's first one) has taken TURN_MS: on a quiet machine the byte cap decides (~2,600 events,
+ * a few ms); on a loaded one, where 256 KiB took 20-90 ms, the clock does, and a turn keeps
+ * room for a scrape slice, a commit and the timers within the 50 ms stall budget.
  */
-const TURN_BYTES = 64 * 1024;
+const TURN_BYTES = 256 * 1024;
+const TURN_MS = 8;
 
 /** sun_path is 108 bytes on Linux including the NUL; Node truncates longer paths silently. */
 export const MAX_SOCKET_PATH_BYTES = 107;
@@ -51,6 +54,8 @@ export class StreamServer {
   private socketPath: string | null = null;
   /** job_id -> the open connections that sent an event for it: where a cancel line goes. */
   private readonly receivers = new Map<string, Set<Receiver>>();
+  /** When this turn's first read was handled (performance.now()), or null before it. */
+  private turnStart: number | null = null;
 
   constructor(
     private readonly ctx: IngestContext,
@@ -93,6 +98,16 @@ export class StreamServer {
     let delivered = 0;
     for (const r of this.receivers.get(jobId) ?? []) if (r.deliver({ type: 'cancel', job_id: jobId, reason })) delivered++;
     return delivered;
+  }
+
+  /** How long this turn's ingest has run since its first read (which starts the clock). */
+  private turnSpentMs(): number {
+    const now = performance.now();
+    if (this.turnStart === null) {
+      this.turnStart = now;
+      setImmediate(() => (this.turnStart = null));
+    }
+    return now - this.turnStart;
   }
 
   private register(r: Receiver, jobId: string): void {
@@ -230,6 +245,7 @@ export class StreamServer {
       return replies;
     };
     socket.on('data', (chunk: Buffer) => {
+      this.turnSpentMs(); // the turn's clock starts before its first read is handled
       if (!sniffed) {
         const http = looksLikeHttp(chunk);
         if (http === true) {
@@ -257,7 +273,7 @@ export class StreamServer {
         void this.ctx.durable().catch(() => undefined).then(() => resume('backlog'));
       }
       turnBytes += chunk.length;
-      if (turnBytes >= TURN_BYTES && !paused.has('turn')) {
+      if ((turnBytes >= TURN_BYTES || this.turnSpentMs() >= TURN_MS) && !paused.has('turn')) {
         pause('turn');
         setImmediate(() => {
           turnBytes = 0;
