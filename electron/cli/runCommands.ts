@@ -195,7 +195,7 @@ export async function importPath(
     for (let i = 0; i < texts.length; i++) {
       const report = prepared.runs[i]!.report;
       if (t.kind === 'local') {
-        const r = t.history.actions.import(texts[i]!, { rename: opts.rename });
+        const r = await t.history.actions.import(texts[i]!, { rename: opts.rename });
         if (!r.ok) throw new CommandError(`${report.files.join(', ')}: ${r.message}`);
         out.push({ job_id: r.job_id, renamed: r.renamed, report });
         continue;
@@ -231,7 +231,7 @@ export async function importFile(
   const text = readFileSync(file, 'utf8');
   return withTarget(dataDir, url, ctx, async (t) => {
     if (t.kind === 'local') {
-      const r = t.history.actions.import(text, opts);
+      const r = await t.history.actions.import(text, opts);
       if (!r.ok) throw new CommandError(`${file}: ${r.message}`);
       return { job_id: r.job_id, renamed: r.renamed };
     }

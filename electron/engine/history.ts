@@ -11,6 +11,7 @@ import { ENGINE_FILE } from './index.ts';
 import { RunActions } from './snapshot/runActions.ts';
 import { DEFAULT_STORAGE_OPTIONS, Storage, describeRecovery } from './storage/storage.ts';
 import { RunStore } from './store/runStore.ts';
+import { storeSide } from './storageWiring.ts';
 
 export interface History {
   store: RunStore;
@@ -22,7 +23,7 @@ export interface History {
 /** `version` goes into exported snapshots: the CLI's own. */
 export async function openHistory(dataDir: string, warn: (m: string) => void, version: string): Promise<History> {
   const store = new RunStore({ clock: systemClock, maxRuns: Number.MAX_SAFE_INTEGER });
-  const storage = await Storage.open(store, { ...DEFAULT_STORAGE_OPTIONS, dataDir, clock: systemClock, warn, enforceRetention: false });
+  const storage = await Storage.open(storeSide(store), { ...DEFAULT_STORAGE_OPTIONS, dataDir, clock: systemClock, warn, enforceRetention: false });
   const repaired = describeRecovery(storage.recovery, dataDir);
   if (repaired) warn(repaired);
   return { store, storage, actions: new RunActions(store, storage, version), close: () => storage.close() };

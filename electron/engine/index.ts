@@ -37,6 +37,7 @@ import { DEFAULT_SYSTEM_INTERVAL_MS, SystemSampler } from './system/sampler.ts';
 /** In the data dir while an engine runs: its pid and addresses (EngineInfo). */
 export const ENGINE_FILE = 'engine.json';
 import type { RetentionPolicy } from './storage/storage.ts';
+import { storeSide } from './storageWiring.ts';
 
 import { DEFAULT_HOST, DEFAULT_PORTS } from '../../shared/protocol/spec.ts';
 
@@ -242,7 +243,7 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
   });
   const stats = new IngestStats(() => options.clock.now());
   const ledger = new SeqLedger();
-  const storage = await openStorage(options.dataDir, () => Storage.open(store, {
+  const storage = await openStorage(options.dataDir, () => Storage.open(storeSide(store), {
     onSeq: (clientId, seq) => ledger.record(clientId, seq),
     ...DEFAULT_STORAGE_OPTIONS,
     dataDir: options.dataDir,

@@ -92,8 +92,8 @@ export function createIpcRouter(deps: IpcRouterDeps): IpcRouter {
     // The sweep view's rows: the same function as GET /api/v1/sweep.
     [INVOKE.sweep]: async (_caller, [filter]) => ok(await sweepRuns(deps.engine.store, filter ?? {})),
     // The window's Import: the same steps and answers as POST /api/v1/snapshots.
-    [INVOKE.importFile]: (_caller, [name, bytes, opts]) => {
-      const r = importFileBytes(deps.engine.actions, deps.engine.info().version, name, bytes, opts);
+    [INVOKE.importFile]: async (_caller, [name, bytes, opts]) => {
+      const r = await importFileBytes(deps.engine.actions, deps.engine.info().version, name, bytes, opts);
       return r.ok ? ok({ job_id: r.job_id, renamed: r.renamed, report: r.report }) : actionError(r);
     },
     // Fleet sources: the same operations as /api/v1/sources (electron/engine/sources/operations.ts).

@@ -103,17 +103,17 @@ export async function importSnapshotFile(
   } catch (err) {
     return { ok: false, code: 'read_failed', message: `cannot read ${file}: ${(err as Error).message}` };
   }
-  const out = actions.import(text, { rename: true });
+  const out = await actions.import(text, { rename: true });
   if (!out.ok) return { ok: false, code: out.code, message: `${path.basename(file)}: ${out.message}` };
   return { ok: true, jobId: out.job_id, renamed: out.renamed };
 }
 
 /** A TensorBoard event file or a Lightning metrics.csv (docs/import.md), named after its folder. */
-function importLogFile(actions: Pick<RunActions, 'import'>, file: string, engineVersion: string): FileResult<{ jobId: string; renamed: boolean }> {
+async function importLogFile(actions: Pick<RunActions, 'import'>, file: string, engineVersion: string): Promise<FileResult<{ jobId: string; renamed: boolean }>> {
   const prepared = prepareImport(file, { engineVersion });
   if (!prepared.ok) return { ok: false, code: 'bad_log', message: prepared.message };
   if (prepared.kind !== 'runs' || prepared.runs.length !== 1) return { ok: false, code: 'bad_log', message: `${path.basename(file)} is not one run` };
-  const out = actions.import(encodeJson(prepared.runs[0]!.snapshot), { rename: true });
+  const out = await actions.import(encodeJson(prepared.runs[0]!.snapshot), { rename: true });
   if (!out.ok) return { ok: false, code: out.code, message: `${path.basename(file)}: ${out.message}` };
   return { ok: true, jobId: out.job_id, renamed: out.renamed };
 }
@@ -123,18 +123,18 @@ function importLogFile(actions: Pick<RunActions, 'import'>, file: string, engine
  * `POST /api/v1/snapshots` with the content type the name asks for (shared/import.ts). A log
  * has no folder here, so its id is `opts.as` or the one the name gives.
  */
-export function importFileBytes(actions: Pick<RunActions, 'import'>, version: string, name: string, bytes: Uint8Array, opts: ImportOptions = {}): FileResult<ImportedFile> {
+export async function importFileBytes(actions: Pick<RunActions, 'import'>, version: string, name: string, bytes: Uint8Array, opts: ImportOptions = {}): Promise<FileResult<ImportedFile>> {
   if (bytes.length > MAX_SNAPSHOT_BYTES) {
     return { ok: false, code: 'snapshot_too_large', message: `${name} is ${bytes.length} bytes; imports larger than ${MAX_SNAPSHOT_BYTES} bytes are refused` };
   }
   const kind = importKindOf(name);
   if (kind === 'snapshot') {
-    const out = actions.import(new TextDecoder().decode(bytes), { as: opts.as, rename: opts.rename === true });
+    const out = await actions.import(new TextDecoder().decode(bytes), { as: opts.as, rename: opts.rename === true });
     return out.ok ? { ok: true, job_id: out.job_id, renamed: out.renamed, report: null } : { ok: false, code: out.code, message: out.message };
   }
   const prepared = prepareBytes(kind, bytes, opts.as ?? defaultImportId(name)!, version);
   if (!prepared.ok) return { ok: false, code: 'bad_log', message: prepared.message };
-  const out = actions.import(encodeJson(prepared.run.snapshot), { rename: opts.rename === true });
+  const out = await actions.import(encodeJson(prepared.run.snapshot), { rename: opts.rename === true });
   if (!out.ok) return { ok: false, code: out.code, message: out.message };
   return { ok: true, job_id: out.job_id, renamed: out.renamed, report: { ...prepared.run.report, job_id: out.job_id } };
 }

@@ -89,7 +89,7 @@ describe('snapshot import', () => {
         }
         const id = `imp-${n++}`;
         const before = { runs: engine.store.summaries().length, files: files() };
-        const out = engine.actions.import(text, { as: id });
+        const out = await engine.actions.import(text, { as: id });
         if (out.ok) {
           accepted.push(id);
           expect(out).toEqual({ ok: true, job_id: id, renamed: false });

@@ -329,7 +329,7 @@ async function importSnapshot(c: Ctx): Promise<void> {
   const body = await c.text();
   if (body === null) return;
   const as = c.url.searchParams.get('as') ?? undefined;
-  const out = c.deps.actions.import(body, { as, rename: c.url.searchParams.get('rename') === '1' });
+  const out = await c.deps.actions.import(body, { as, rename: c.url.searchParams.get('rename') === '1' });
   if (!out.ok) return fail(c.res, out);
   json(c.res, 201, { job_id: out.job_id, renamed: out.renamed });
 }
@@ -345,7 +345,7 @@ async function importLog(c: Ctx, kind: 'tfevents' | 'csv'): Promise<void> {
   if (bytes === null) return;
   const prepared = prepareBytes(kind, bytes, as, c.deps.info().version);
   if (!prepared.ok) return fail(c.res, { status: 400, code: 'bad_log', message: prepared.message });
-  const out = c.deps.actions.import(encodeJson(prepared.run.snapshot), { rename: c.url.searchParams.get('rename') === '1' });
+  const out = await c.deps.actions.import(encodeJson(prepared.run.snapshot), { rename: c.url.searchParams.get('rename') === '1' });
   if (!out.ok) return fail(c.res, out);
   json(c.res, 201, { job_id: out.job_id, renamed: out.renamed, report: { ...prepared.run.report, job_id: out.job_id } });
 }

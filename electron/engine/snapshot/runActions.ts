@@ -22,6 +22,9 @@ export const MAX_SNAPSHOT_BYTES = 128 * 1024 * 1024;
 const fail = (status: number, code: string, message: string): ActionError => ({ ok: false, status, code, message });
 
 export class RunActions {
+  /** Ids of imports being written. */
+  private readonly importing = new Set<string>();
+
   constructor(
     private readonly store: RunStore,
     private readonly storage: Storage,
@@ -39,7 +42,7 @@ export class RunActions {
    * All or nothing: the snapshot is validated completely before anything is stored. An id that
    * exists is an error unless the caller names a new one (`as`) or asks for one (`rename`).
    */
-  import(text: string, opts: { as?: string; rename?: boolean } = {}): ImportResult {
+  async import(text: string, opts: { as?: string; rename?: boolean } = {}): Promise<ImportResult> {
     const check = checkSnapshot(text);
     if (!check.ok) return fail(400, 'bad_snapshot', check.message);
     const wanted = opts.as ?? check.snapshot.run.job_id;
@@ -47,13 +50,23 @@ export class RunActions {
       return fail(400, 'bad_job_id', `job_id ${JSON.stringify(wanted.slice(0, 64))} must be 1-${LIMITS.idLength} characters of valid Unicode without control characters`);
     }
     let id = wanted;
-    if (this.store.get(id)) {
+    const taken = (x: string) => this.store.get(x) !== undefined || this.importing.has(x);
+    if (taken(id)) {
       if (!opts.rename) {
         return fail(409, 'run_exists', `a run with job_id ${JSON.stringify(id)} exists already; import under another id (?as=NEW_ID, CLI --as) or let Trainwatch pick one (?rename=1, CLI --rename)`);
       }
-      for (let n = 1; this.store.get(id); n++) id = `${wanted}-imported${n === 1 ? '' : `-${n}`}`.slice(-LIMITS.idLength);
+      for (let n = 1; taken(id); n++) id = `${wanted}-imported${n === 1 ? '' : `-${n}`}`.slice(-LIMITS.idLength);
     }
-    this.storage.saveImported(check.snapshot, id);
+    // The id is held while the snapshot is written (off the event loop): a second import of
+    // the same id meanwhile gets the same answer as if this one had finished.
+    this.importing.add(id);
+    try {
+      await this.storage.saveImported(check.snapshot, id);
+    } catch (err) {
+      return fail(500, 'write_failed', `could not store the imported run ${JSON.stringify(id)}: ${(err as Error).message}`);
+    } finally {
+      this.importing.delete(id);
+    }
     return { ok: true, job_id: id, renamed: id !== wanted };
   }
 

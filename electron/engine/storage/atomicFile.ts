@@ -69,3 +69,9 @@ export async function replaceFileAsync(file: string, data: Buffer, mode = 0o600)
   await fh.close();
   await rename(tmp, file);
 }
+
+/** writeFileAtomic off the event loop: the temp file written and fsync'd, renamed, the directory fsync'd. */
+export async function writeFileAtomicAsync(file: string, data: string | Buffer, mode = 0o600): Promise<void> {
+  await replaceFileAsync(file, typeof data === 'string' ? Buffer.from(data) : data, mode);
+  await fsyncDirAsync(path.dirname(file));
+}

@@ -108,6 +108,11 @@ export class RunStore {
     return this.opts.clock;
   }
 
+  /** A store of its own with this one's limits, for rebuilding one run from its log (no run bound). */
+  scratch(): RunStore {
+    return new RunStore({ ...this.opts, maxRuns: Number.MAX_SAFE_INTEGER });
+  }
+
   get stallAfterSeconds(): number {
     return this.opts.stallAfterSeconds;
   }

@@ -12,6 +12,7 @@ import type { Engine } from '../../../electron/engine/index.ts';
 import { DEFAULT_STORAGE_OPTIONS, Storage, logFileName } from '../../../electron/engine/storage/storage.ts';
 import type { StorageOptions } from '../../../electron/engine/storage/storage.ts';
 import { RunStore } from '../../../electron/engine/store/runStore.ts';
+import { storeSide } from '../../../electron/engine/storageWiring.ts';
 import { ManualClock } from '../../../electron/engine/clock.ts';
 import { parseLine } from '../../../shared/protocol/parseLine.ts';
 import { until } from '../../helpers/wait.ts';
@@ -162,7 +163,7 @@ describe('checkpoints of runs fed without a pause', () => {
   async function open(dataDir: string, opts: Partial<StorageOptions> = {}): Promise<{ store: RunStore; storage: Storage; send: (e: Record<string, unknown>) => void }> {
     const clock = new ManualClock();
     const store = new RunStore({ clock, maxPointsPerSeries: 16 });
-    const storage = await Storage.open(store, { ...DEFAULT_STORAGE_OPTIONS, dataDir, clock, warn: (m) => warnings.push(m), ...opts });
+    const storage = await Storage.open(storeSide(store), { ...DEFAULT_STORAGE_OPTIONS, dataDir, clock, warn: (m) => warnings.push(m), ...opts });
     const send = (e: Record<string, unknown>): void => {
       const text = JSON.stringify(e);
       const parsed = parseLine(text);

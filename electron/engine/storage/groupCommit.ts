@@ -1,0 +1,156 @@
+/**
+ * The journal and group commit (docs/storage.md, "Durability"): every accepted event is framed
+ * once around the bytes its client sent and queued; everything queued in one turn of the event
+ * loop (or while a commit is in flight) goes to the journal in one write and one fdatasync.
+ * Acks wait for `durable()`: on disk before the ack.
+ */
+import type { Journal, JournalEntry } from './journal.ts';
+import { encodeRawEventRecord } from './record.ts';
+import type { RunLog } from './runLog.ts';
+import type { SegmentWriter } from './segments.ts';
+import { schedule } from './context.ts';
+import type { StorageContext } from './context.ts';
+
+/** What a commit put in the journal: the records, whose each is, and the segment that holds them. */
+export type Committed = (records: Buffer[], logs: RunLog[], segment: number) => void;
+
+export class GroupCommit implements Journal {
+  /** Records appended since the last commit, and whose they are. */
+  private pending: Buffer[] = [];
+  private pendingLogs: RunLog[] = [];
+  private pendingSize = 0;
+  /** Commit generations: appends join `gen`; `committedGen` is the newest on disk. */
+  private gen = 1;
+  private committedGen = 0;
+  /** Who waits for which generation. */
+  private waiters: Array<{ target: number; resolve: () => void; reject: (err: Error) => void }> = [];
+  private timer: { cancel: () => void } | null = null;
+  private committing: Promise<void> | null = null;
+
+  constructor(
+    private readonly ctx: StorageContext,
+    readonly writer: SegmentWriter,
+    private readonly committed: Committed,
+  ) {}
+
+  /**
+   * An event the store accepted, as the bytes the client sent (the journal seam): framed once
+   * around those bytes, never re-encoded, and queued for the next group commit. Does no I/O and
+   * asks the store nothing.
+   */
+  append(entry: JournalEntry): void {
+    const log = this.ctx.logOf(entry.jobId);
+    const rec = encodeRawEventRecord(entry.jobId, ++log.n, entry.receivedAt, entry.bytes, entry.clientId);
+    log.noteSeq(entry.clientId, entry.seq);
+    log.uncommitted++;
+    log.gen = this.gen;
+    this.pending.push(rec);
+    this.pendingLogs.push(log);
+    this.pendingSize += rec.length;
+    if (!this.timer && !this.committing) this.timer = schedule(this.ctx.opts.commitIntervalMs, () => void this.commit());
+  }
+
+  /** Bytes accepted but not yet in the journal: the ingest side pauses readers when this grows. */
+  get pendingBytes(): number {
+    return this.pendingSize;
+  }
+
+  /** Records are waiting for a commit. */
+  get hasPending(): boolean {
+    return this.pending.length > 0;
+  }
+
+  /** A commit is in flight, or one is due now (not one waiting out a failure's backoff). */
+  get busy(): boolean {
+    return (this.timer !== null && this.ctx.retryMs.journal === 0) || this.committing !== null;
+  }
+
+  /**
+   * Resolves once everything appended so far is in the journal (and fsync'd, with durability
+   * on); with `jobIds`, what was appended for those runs. Rejects when that commit failed: the
+   * records are kept and retried, and nothing that waits for them is acknowledged meanwhile.
+   */
+  durable(jobIds?: Iterable<string>): Promise<void> {
+    let target = 0;
+    if (jobIds === undefined) {
+      if (this.pending.length > 0) target = this.gen;
+      else if (this.committing) target = this.gen - 1;
+    } else {
+      for (const id of jobIds) {
+        const log = this.ctx.logs.get(id);
+        if (log && log.uncommitted > 0 && log.gen > target) target = log.gen;
+      }
+    }
+    if (target <= this.committedGen) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ target, resolve, reject }));
+  }
+
+  /** Commits now what is pending (not waiting for the timer) and waits for the commit in flight. */
+  async flush(): Promise<void> {
+    if (this.timer) {
+      this.timer.cancel();
+      this.timer = null;
+      await this.commit();
+    }
+    await this.committing;
+  }
+
+  /** At close: no more timers; the commit in flight finishes and what is pending is committed once more. */
+  async stop(): Promise<void> {
+    this.timer?.cancel();
+    this.timer = null;
+    await this.committing;
+    if (this.pending.length > 0) await this.commit();
+  }
+
+  /** One group commit: every pending record, one write and one fdatasync. */
+  private async commit(): Promise<void> {
+    this.timer = null;
+    if (this.committing || this.pending.length === 0) return;
+    const gen = this.gen++;
+    const parts = this.pending;
+    const logs = this.pendingLogs;
+    this.pending = [];
+    this.pendingLogs = [];
+    const bytes = this.pendingSize;
+    this.pendingSize = 0;
+    const run = (async () => {
+      let segment: number;
+      try {
+        segment = await this.writer.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes));
+      } catch (err) {
+        this.ctx.failed(err as Error, 'journal');
+        // Nothing is dropped: the records go back to the front of the queue, for the retry
+        // (with backoff), and everything that waits for them is refused for now.
+        this.pending = parts.concat(this.pending);
+        this.pendingLogs = logs.concat(this.pendingLogs);
+        this.pendingSize += bytes;
+        for (const log of logs) log.gen = this.gen;
+        this.ctx.stats.commits++;
+        this.settleWaiters(gen, err as Error);
+        return;
+      }
+      this.ctx.stats.commits++;
+      this.ctx.stats.bytesWritten += bytes;
+      this.ctx.recovered('journal');
+      for (const log of logs) log.uncommitted--;
+      this.committedGen = gen;
+      this.settleWaiters(gen, null);
+      this.committed(parts, logs, segment);
+    })();
+    this.committing = run;
+    await run;
+    this.committing = null;
+    if (this.pending.length > 0 && !this.ctx.closed) this.timer ??= schedule(this.ctx.retryMs.journal || this.ctx.opts.commitIntervalMs, () => void this.commit());
+  }
+
+  private settleWaiters(gen: number, err: Error | null): void {
+    const still: typeof this.waiters = [];
+    for (const w of this.waiters) {
+      if (w.target > gen) still.push(w);
+      else if (err) w.reject(err);
+      else w.resolve();
+    }
+    this.waiters = still;
+  }
+}

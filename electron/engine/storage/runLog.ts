@@ -1,0 +1,70 @@
+/**
+ * A run's log on disk and what storage knows of it in memory (docs/storage.md, "Per-run
+ * reading"): `runs/<name>.twlog`, its records in order, and beside it the run's checkpoint
+ * (`.twck`) while it runs.
+ */
+import { createHash } from 'node:crypto';
+import { CHECKPOINT_EXT } from './runCheckpoint.ts';
+
+export const LOG_EXT = '.twlog';
+/** A log renamed for deletion: its counts go into totals.json before it is unlinked. */
+export const RETIRED_EXT = '.retired';
+
+export class RunLog {
+  /** Records appended but not yet committed to the journal. */
+  uncommitted = 0;
+  /** Committed records (in the journal) not yet in this log, and the segment each is in. */
+  queued: Buffer[] = [];
+  queuedSegs: number[] = [];
+  /** A compaction write failed part way: cut the file back to `size` before the next one. */
+  torn = false;
+  /** The run's end record is written: nothing follows it. */
+  ended = false;
+  /** The run was deleted: nothing more goes to its log. */
+  removed = false;
+  /** The last event in the log file's `size` bytes (its records are 1..logged, in order). */
+  logged = 0;
+  /** The newest checkpoint covers events 1..ckN; taken at ckAt (engine clock); one written at a time. */
+  ckN = 0;
+  ckAt = 0;
+  ckWriting = false;
+  /** Records the compaction in flight wrote (released once their log is fsync'd). */
+  compacted = 0;
+  /** Highest seq per client_id in this log. */
+  readonly seqs = new Map<string, number>();
+  /** The open commit generation of this run's newest append (durable() waits for it). */
+  gen = 0;
+
+  constructor(
+    readonly jobId: string,
+    readonly file: string,
+    public size: number,
+    public n: number,
+  ) {}
+
+  noteSeq(clientId: string | undefined, seq: number | undefined): void {
+    if (clientId === undefined || seq === undefined) return;
+    if (seq > (this.seqs.get(clientId) ?? -1)) this.seqs.set(clientId, seq);
+  }
+
+  /** Everything of this run is in its log (nothing in memory only, nothing only in the journal). */
+  get settled(): boolean {
+    return this.uncommitted === 0 && this.queued.length === 0;
+  }
+
+  /** Where this log's checkpoint lives: next to it. */
+  get checkpointFile(): string {
+    return checkpointFile(this.file);
+  }
+}
+
+export function checkpointFile(logFile: string): string {
+  return logFile.slice(0, -LOG_EXT.length) + CHECKPOINT_EXT;
+}
+
+/** A file name for any job id: readable prefix plus a hash, so ids with / or .. are harmless. */
+export function logFileName(jobId: string): string {
+  const readable = jobId.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 48);
+  const hash = createHash('sha256').update(jobId).digest('hex').slice(0, 16);
+  return `${readable}-${hash}${LOG_EXT}`;
+}
