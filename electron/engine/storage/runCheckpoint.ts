@@ -20,7 +20,8 @@ import type { Checkpoint } from './record.ts';
 import { Series } from '../store/series.ts';
 import type { SeriesState } from '../store/series.ts';
 import type { Run } from '../store/runStore.ts';
-import { checkpointOf, runFromCheckpoint } from '../store/checkpoint.ts';
+import { checkpointOf } from '../store/checkpoint.ts';
+import { attachSeries, runFromCheckpoint } from './runWrites.ts';
 
 export const CHECKPOINT_EXT = '.twck';
 const MAGIC = 'TWCK';
@@ -82,8 +83,7 @@ export function decodeRunCheckpoint(buf: Buffer): RunCheckpoint | string {
   const logged = header.logged ?? header.n;
   if (!Number.isSafeInteger(header.n) || !Number.isSafeInteger(header.offset) || !Number.isSafeInteger(logged) || logged > header.n || !Array.isArray(header.series) || typeof header.run?.job_id !== 'string') return 'unexpected header';
   const run = runFromCheckpoint(header.run);
-  run.seriesLoaded = true;
-  run.scalarCount = header.scalar_count;
+  const series: Array<[string, Series]> = [];
   let pos = 12 + len;
   const end = buf.length - 4;
   const column = (count: number): Float64Array => {
@@ -99,12 +99,13 @@ export function decodeRunCheckpoint(buf: Buffer): RunCheckpoint | string {
     for (const [key, meta] of header.series) {
       const cols = [column(meta.n), column(meta.n)];
       if (meta.step) cols.push(column(meta.n));
-      run.series.set(key, Series.fromState(meta, cols));
+      series.push([key, Series.fromState(meta, cols)]);
     }
   } catch (err) {
     return (err as Error).message;
   }
   if (pos !== end) return 'trailing bytes';
+  attachSeries(run, series, header.scalar_count);
   return { n: header.n, offset: header.offset, logged, run, seqs: header.seqs ?? {} };
 }
 

@@ -92,9 +92,11 @@ export class RunStore {
   /** Removed runs: id -> how it ended. Oldest forgotten first beyond maxTombstones. */
   private readonly tombstones = new Map<string, Tombstone>();
   /** Compactions counted, and closed chunks compressed in slices in later turns (not inside a socket read). */
-  private readonly tally = new SeriesTally((fn) => setImmediate(fn));
+  private readonly tally: SeriesTally;
   private readonly limits: ReducerLimits;
-  constructor(opts: Partial<RunStoreOptions> & { clock: Clock }) {
+  /** `tally`: a scratch store shares its parent's (scratch()). */
+  constructor(opts: Partial<RunStoreOptions> & { clock: Clock }, tally = new SeriesTally((fn) => setImmediate(fn))) {
+    this.tally = tally;
     this.opts = { ...DEFAULT_STORE_OPTIONS, ...opts };
     for (const key of ['stallAfterSeconds', 'maxPointsPerSeries', 'maxRuns', 'maxScalarsPerJob', 'maxAgents', 'maxTombstones'] as const) {
       const v = this.opts[key];
@@ -110,7 +112,7 @@ export class RunStore {
 
   /** A store of its own with this one's limits, for rebuilding one run from its log (no run bound). */
   scratch(): RunStore {
-    return new RunStore({ ...this.opts, maxRuns: Number.MAX_SAFE_INTEGER });
+    return new RunStore({ ...this.opts, maxRuns: Number.MAX_SAFE_INTEGER }, this.tally);
   }
 
   get stallAfterSeconds(): number {
@@ -239,6 +241,7 @@ export class RunStore {
 
   /** Restores a run (from disk) as it was: counts included, no events replayed, no listeners told. */
   restore(run: Run): void {
+    for (const s of run.series.values()) s.adopt(this.tally);
     this.runs.set(run.jobId, run);
     this.ledger.note(run.agentId);
     if (run.state !== 'running' && !run.imported) this.ended.set(run.jobId, run);

@@ -148,7 +148,7 @@ export class Series {
   constructor(
     private readonly cap: number,
     withStep: boolean,
-    private readonly tally: TallyLike = { compactions: 0 },
+    private tally: TallyLike = { compactions: 0 },
     private readonly chunkPoints = CHUNK_POINTS,
   ) {
     if (!Number.isInteger(cap) || cap < 16) throw new RangeError(`series cap must be an integer >= 16, got ${cap}`);
@@ -260,6 +260,15 @@ export class Series {
     let bytes = 0;
     for (const c of chunks) bytes += c.byteLength;
     return { bytes, points: chunks.length * this.chunkPoints, chunks };
+  }
+
+  /**
+   * Joins a store's tally (a series restored from a checkpoint was built before its store knew
+   * it): its compactions count there, and its closed chunks are compressed in that store's slices.
+   */
+  adopt(tally: TallyLike): void {
+    // Chunks queued in the old tally are still compressed by it (seal() is idempotent).
+    this.tally = tally;
   }
 
   /** Compresses the closed chunks that are still raw (the tally calls it, in a later turn). */

@@ -84,6 +84,36 @@ describe('checkpoints of running runs', () => {
     expect(await detail(replayed)).toEqual(after);
   });
 
+  it("a run restored from its checkpoint counts its series' compactions in its new store, as a replayed one does", async () => {
+    const e = await boot();
+    await feed(e, [{ type: 'job_created', ...J }, ...events(0, 60)]);
+    await e.stop();
+    engine = null;
+    // The same data dir twice: once restored from the checkpoint, once replayed from the log.
+    const other = `${dir}-replayed`;
+    cpSync(dir, other, { recursive: true });
+    rmSync(path.join(other, 'runs', logFileName('long').replace(/\.twlog$/, '.twck')));
+    const compactionsOf = async (e2: Engine): Promise<number> => {
+      const before = e2.store.compactions;
+      // 16-point series fold as they grow: each fold is a compaction of the store's.
+      await feed(e2, events(60, 120));
+      return e2.store.compactions - before;
+    };
+    const restored = await boot();
+    expect(restored.storage.stats.checkpointedRuns).toBe(1);
+    const fromCheckpoint = await compactionsOf(restored);
+    const replayed = await startEngine({ port: 0, ingestPort: 0, socketPath: null, uiDir: null, defaultMetrics: false, systemIntervalMs: 0, dataDir: other, maxPointsPerSeries: 16, warn: (m) => warnings.push(m) });
+    try {
+      expect(replayed.storage.stats.checkpointedRuns).toBe(0);
+      const fromLog = await compactionsOf(replayed);
+      expect(fromLog).toBeGreaterThan(0);
+      expect(fromCheckpoint).toBe(fromLog);
+    } finally {
+      await replayed.stop();
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   it('replays only the events after the checkpoint, and a torn last record costs that record only', async () => {
     const e = await boot();
     await feed(e, [{ type: 'job_created', ...J }, ...events(0, 40)]);
