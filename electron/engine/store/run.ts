@@ -114,10 +114,18 @@ export class MutableRun {
 
 
 /**
- * A run as every module but the reducer and the restore sees it. TODO(#16): read-only once
- * storage calls store/restore.ts instead of assigning a run's series (storage.ts is being split).
+ * A run as every module but the reducer and the restore sees it: nothing of it can be assigned,
+ * its series map has no set/delete and its histograms no writable counts. The type checker
+ * holds every other module to that (test/engine/store/writers.test.ts checks who takes the
+ * mutable view back, and that the compiler refuses writes).
  */
-export type Run = MutableRun;
+export type Run = Readonly<Omit<MutableRun, 'series' | 'phases' | 'exemplars' | 'tags' | 'params'>> & {
+  readonly series: ReadonlyMap<string, Series>;
+  readonly phases: Readonly<Record<Phase, Readonly<HistogramData>>>;
+  readonly exemplars: Readonly<MutableRun['exemplars']>;
+  readonly tags: readonly string[];
+  readonly params: Readonly<Record<string, unknown>> | null;
+};
 
 /**
  * `new Run(...)` makes a fresh run for its maker to fill (the reducer's newRun, the checkpoint
