@@ -5,9 +5,14 @@
  * the build put this file (dist/cli/), so the engine never looks relative to its own sources.
  */
 import path from 'node:path';
+import { dropOutputOnceReaderCloses } from './closedOutput.ts';
 import { main } from './main.ts';
 
 declare const __TRAINWATCH_VERSION__: string;
+
+// `trainwatch ls | head -1`: see closedOutput.ts.
+dropOutputOnceReaderCloses(process.stdout);
+dropOutputOnceReaderCloses(process.stderr);
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 process.exitCode = await main(process.argv.slice(2), process.env, undefined, {
