@@ -153,40 +153,98 @@ const NL = 0x0a;
  */
 export function decodeLog(buf: Buffer): DecodedLog {
   const records: DecodedLog['records'] = [];
+  const repair = scanLog(buf, (json, _start, end) => {
+    const rec = parseRecord(json);
+    if (rec === null) return false;
+    records.push({ rec, end });
+    return true;
+  });
+  return { records, ...repair };
+}
+
+/**
+ * Walks a log's lines, checking each one's checksum but parsing none: `visit` gets the JSON of
+ * each line whose checksum holds (a view into `buf`, no copy), the line's offset and the offset
+ * just past its newline, and returns false when that JSON is not a record after all (it is then counted as
+ * damaged). Recovery uses it to read only the prefix of journal records already in their run's
+ * log (recordKey) instead of parsing every one. Damage handling is decodeLog's.
+ */
+export function scanLog(buf: Buffer, visit: (json: Buffer, start: number, end: number) => boolean): Omit<DecodedLog, 'records'> {
   let corrupt = 0;
   let pos = 0;
   let goodLength = 0;
   let pendingCorrupt = 0;
-  while (pos < buf.length) {
-    const nl = buf.indexOf(NL, pos);
-    if (nl < 0) break; // no newline: a torn tail
-    const rec = decodeLine(buf.subarray(pos, nl));
+  const length = buf.length;
+  while (pos < length) {
+    // A plain loop finds the newline faster than Buffer.indexOf's call into C++ per line.
+    let nl = pos;
+    while (nl < length && buf[nl] !== NL) nl++;
+    if (nl === length) break; // no newline: a torn tail
+    const json = checkedJson(buf, pos, nl);
+    const start = pos;
     pos = nl + 1;
-    if (rec === null) {
+    if (json === null || !visit(json, start, pos)) {
       pendingCorrupt++;
       continue;
     }
     corrupt += pendingCorrupt;
     pendingCorrupt = 0;
-    records.push({ rec, end: pos });
     goodLength = pos;
   }
   // Damaged records with nothing good after them are the torn tail, not mid-file damage.
-  return { records, goodLength, tornTail: goodLength < buf.length, corrupt };
+  return { goodLength, tornTail: goodLength < buf.length, corrupt };
 }
 
 /** One line (without its newline): the record, or null when its checksum or JSON is bad. */
 export function decodeLine(line: Buffer): Record<string, unknown> | null {
-  if (line.length < 10 || line[8] !== SPACE) return null;
-  const expected = Number.parseInt(line.subarray(0, 8).toString('latin1'), 16);
-  const json = line.subarray(9);
-  if (!Number.isFinite(expected) || crc32(json) !== expected) return null;
+  const json = checkedJson(line, 0, line.length);
+  return json === null ? null : parseRecord(json);
+}
+
+/** The JSON of the line buf[start, end) when its checksum holds, else null. */
+function checkedJson(buf: Buffer, start: number, end: number): Buffer | null {
+  if (end - start < 10 || buf[start + 8] !== SPACE) return null;
+  let expected = 0;
+  for (let i = start; i < start + 8; i++) {
+    const c = buf[i]!;
+    const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
+    if (d < 0) return null;
+    expected = expected * 16 + d;
+  }
+  const json = buf.subarray(start + 9, end);
+  return crc32(json) === expected ? json : null;
+}
+
+/** Parses a checked line's JSON into its record (null: not a JSON object). */
+export function parseRecord(json: Buffer): Record<string, unknown> | null {
   try {
     const rec = JSON.parse(json.toString('utf8')) as unknown;
     return rec !== null && typeof rec === 'object' && !Array.isArray(rec) ? (rec as Record<string, unknown>) : null;
   } catch {
     return null;
   }
+}
+
+const EVENT_PREFIX = Buffer.from('{"k":"ev","j":"');
+const N_FIELD = Buffer.from('","n":');
+
+/**
+ * The run and number of a journal event record, read from its first bytes without parsing it
+ * (encodeRawEventRecord writes `{"k":"ev","j":<id>,"n":<n>,...`), or null when the record does
+ * not start that way or its id has an escape in it (then it is parsed whole).
+ */
+export function recordKey(json: Buffer): { j: string; n: number } | null {
+  if (json.length < EVENT_PREFIX.length + 8 || EVENT_PREFIX.compare(json, 0, EVENT_PREFIX.length) !== 0) return null;
+  // The id's closing quote; a backslash before it is an escape, left to JSON.parse.
+  let q = EVENT_PREFIX.length;
+  while (q < json.length && json[q] !== 0x22 && json[q] !== 0x5c) q++;
+  if (json[q] !== 0x22 || N_FIELD.compare(json, q, q + N_FIELD.length) !== 0) return null;
+  let n = 0;
+  let i = q + N_FIELD.length;
+  const first = i;
+  for (; i < json.length && json[i]! >= 0x30 && json[i]! <= 0x39; i++) n = n * 10 + (json[i]! - 0x30);
+  if (i === first || i - first > 15 || json[i] !== 0x2c) return null;
+  return { j: json.toString('utf8', EVENT_PREFIX.length, q), n };
 }
 
 /**

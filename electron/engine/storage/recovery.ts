@@ -16,7 +16,7 @@ import { emptyTotals, addTotals } from '../store/run.ts';
 import { TEMP_SUFFIX } from './atomicFile.ts';
 import { CHECKPOINT_EXT, decodeRunCheckpoint } from './runCheckpoint.ts';
 import type { RunCheckpoint } from './runCheckpoint.ts';
-import { decodeLog, lastRecord, loggedEvent } from './record.ts';
+import { decodeLog, lastRecord, loggedEvent, parseRecord, recordKey, scanLog } from './record.ts';
 import type { EndRecord } from './record.ts';
 import { rebuildRun } from './replay.ts';
 import { LOG_EXT, RETIRED_EXT, RunLog, checkpointFile } from './runLog.ts';
@@ -341,56 +341,67 @@ class Recovery {
     const ids = listSegments(ctx.journalDir);
     /** The last event queued for compaction per run: a record written twice (a retried commit) is queued once. */
     const queuedUpTo = new Map<RunLog, number>();
+    // One read buffer for every segment: a fresh 64 MiB buffer per segment costs more in page
+    // faults than the read itself. Records kept for compaction are copied out of it.
+    let readBuf = Buffer.alloc(0);
     for (const id of ids) {
       const file = path.join(ctx.journalDir, segmentName(id));
-      const buf = readFileSync(file);
-      const decoded = decodeLog(buf);
-      if (decoded.corrupt > 0) {
-        ctx.stats.recovery.corrupt_record += decoded.corrupt;
-        ctx.say(`storage: ${decoded.corrupt} damaged record(s) skipped in ${file}`);
-      }
-      if (decoded.tornTail) {
-        truncateSync(file, decoded.goodLength);
-        ctx.stats.recovery.torn_tail++;
-        ctx.say(`storage: cut a torn record of ${buf.length - decoded.goodLength} bytes from the end of ${file}`);
-      }
+      const size = statSync(file).size;
+      if (readBuf.length < size) readBuf = Buffer.allocUnsafe(Math.max(size, ctx.opts.segmentBytes + 1024 * 1024));
+      const buf = readBuf.subarray(0, readInto(file, readBuf, size));
       let refs = 0;
-      let start = 0;
       const touched = new Set<RunLog>();
-      for (const { rec, end } of decoded.records) {
-        const bytes = buf.subarray(start, end);
-        start = end;
-        const jobId = rec.j;
-        if (rec.k !== 'ev' || typeof jobId !== 'string' || typeof rec.n !== 'number') continue;
+      // Most records of a segment left by a crash under load are in their run's log already:
+      // those are recognised by their first bytes (recordKey) and never parsed.
+      const repair = scanLog(buf, (json, start, end) => {
+        const key = recordKey(json);
+        let rec = key ? null : parseRecord(json);
+        if (!key && !rec) return false;
+        const jobId = key ? key.j : rec!.j;
+        const n = key ? key.n : rec!.n;
+        if ((!key && rec!.k !== 'ev') || typeof jobId !== 'string' || typeof n !== 'number') return true;
         let log = ctx.logs.get(jobId);
         // Already in the run's log (compacted before the crash), or written twice (a retried commit).
-        if (log && (rec.n <= log.logged || rec.n <= (queuedUpTo.get(log) ?? 0))) continue;
+        if (log && (n <= log.logged || n <= (queuedUpTo.get(log) ?? 0))) return true;
         log ??= ctx.logOf(jobId);
         // Past the run's checkpoint (or its log): applied. Up to it: in its state already, so
         // only on its way into the log.
-        if (rec.n > log.n) {
-          log.n = rec.n;
+        if (n > log.n) {
+          rec ??= parseRecord(json);
+          if (!rec) return false;
+          log.n = n;
           ctx.stats.replayedEvents++;
           const event = loggedEvent(rec);
           const result = event ? ctx.store.apply(event, typeof rec.rt === 'number' ? rec.rt : ctx.opts.clock.now()) : null;
           // A run deleted after this record was committed: its counts are in the totals already.
           if (!ctx.store.get(jobId)) {
             if (log.size === 0) ctx.logs.delete(jobId);
-            continue;
+            return true;
           }
           if (!result?.ok) ctx.stats.recovery.replay_rejected++;
           const client = typeof rec.c === 'string' ? rec.c : undefined;
           log.noteSeq(client, event?.seq);
           if (client !== undefined && event?.seq !== undefined) ctx.opts.onSeq?.(client, event.seq);
         } else if (!ctx.store.get(jobId)) {
-          continue;
+          return true;
         }
-        queuedUpTo.set(log, rec.n);
-        log.queued.push(Buffer.from(bytes));
+        queuedUpTo.set(log, n);
+        // A copy: the segment's buffer is not kept for the records compaction still needs.
+        log.queued.push(Buffer.from(buf.subarray(start, end)));
         log.queuedSegs.push(id);
         compaction.queue.add(log);
         touched.add(log);
         refs++;
+        return true;
+      });
+      if (repair.corrupt > 0) {
+        ctx.stats.recovery.corrupt_record += repair.corrupt;
+        ctx.say(`storage: ${repair.corrupt} damaged record(s) skipped in ${file}`);
+      }
+      if (repair.tornTail) {
+        truncateSync(file, repair.goodLength);
+        ctx.stats.recovery.torn_tail++;
+        ctx.say(`storage: cut a torn record of ${buf.length - repair.goodLength} bytes from the end of ${file}`);
       }
       // Every segment is listed, referenced or not, so that spent ones are deleted too.
       compaction.segRefs.set(id, refs);
@@ -406,4 +417,20 @@ class Recovery {
 function firstTime(records: Array<Record<string, unknown>>): number {
   const ev = records.find((r) => r.k === 'ev');
   return typeof ev?.rt === 'number' ? ev.rt : Number.MAX_VALUE;
+}
+
+/** Reads the first `size` bytes of `file` into `buf`; returns how many it got. */
+function readInto(file: string, buf: Buffer, size: number): number {
+  const fd = openSync(file, 'r');
+  try {
+    let got = 0;
+    while (got < size) {
+      const n = readSync(fd, buf, got, size - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return got;
+  } finally {
+    closeSync(fd);
+  }
 }

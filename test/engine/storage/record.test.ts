@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PHASES } from '../../../shared/protocol/events.ts';
 import { parseValue } from '../../../shared/protocol/parseLine.ts';
-import { decodeLine, encodeEventText, encodeRecord } from '../../../electron/engine/storage/record.ts';
+import { decodeLine, decodeLog, encodeEventText, encodeRawEventRecord, encodeRecord, parseRecord, recordKey, scanLog } from '../../../electron/engine/storage/record.ts';
 
 const metric = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom('NaN', 'Infinity', '-Infinity'));
 const id = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 10 });
@@ -39,5 +39,46 @@ describe('encodeEventText', () => {
     const text = encodeEventText(7, 1.5, parsed.event, 'cli');
     expect(text.slice(9)).toBe('{"k":"ev","n":7,"rt":1.5,"e":{"type":"training","job_id":"j","agent_id":"a","loss":"NaN"},"c":"cli"}\n');
     expect(decodeLine(Buffer.from(text.slice(0, -1)))).toEqual({ k: 'ev', n: 7, rt: 1.5, e: { type: 'training', job_id: 'j', agent_id: 'a', loss: 'NaN' }, c: 'cli' });
+  });
+});
+
+describe('recordKey (recovery reads journal records already in their run log by their first bytes)', () => {
+  it('reads the run and number the record holds, for any id, or declines and JSON.parse reads it', () => {
+    fc.assert(
+      fc.property(event, fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }), fc.nat(), fc.double({ min: 0, max: 2e9, noNaN: true }), fc.option(id, { nil: undefined }), (input, jobId, n, rt, c) => {
+        const buf = encodeRawEventRecord(jobId, n, rt, Buffer.from(JSON.stringify(input)), c);
+        const json = buf.subarray(9, buf.length - 1);
+        const parsed = parseRecord(json)!;
+        expect([parsed.j, parsed.n]).toEqual([jobId, n]);
+        const key = recordKey(json);
+        // Only an id JSON escapes (a quote, a backslash, a control character) is left to JSON.parse.
+        if (JSON.stringify(jobId) === `"${jobId}"`) expect(key).toEqual({ j: jobId, n });
+        else expect(key === null || (key.j === jobId && key.n === n)).toBe(true);
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('declines what is not a journal event record', () => {
+    for (const text of ['{"k":"hdr","v":1,"job_id":"a","agent_id":"b"}', '{"k":"ev","n":3,"rt":1,"e":{}}', '{"k":"ev","j":"a\\"b","n":3,"rt":1}', '{"k":"ev","j":"a","n":-3,"rt":1}', '{"k":"ev","j":"a","n":3}']) {
+      expect(recordKey(Buffer.from(text))).toBeNull();
+    }
+  });
+
+  it('scanLog finds the same good records, damage and torn tail as decodeLog', () => {
+    const lines = [0, 1, 2, 3].map((n) => encodeRawEventRecord('run', n + 1, n, Buffer.from('{"type":"scalar","job_id":"run","agent_id":"a","name":"x","value":1}')));
+    const damaged = Buffer.from(lines[1]!);
+    damaged[20] = damaged[20]! ^ 1;
+    const buf = Buffer.concat([lines[0]!, damaged, lines[2]!, lines[3]!.subarray(0, 30)]);
+    const seen: number[] = [];
+    const repair = scanLog(buf, (json) => {
+      seen.push(recordKey(json)!.n);
+      return true;
+    });
+    const decoded = decodeLog(buf);
+    expect(seen).toEqual([1, 3]);
+    expect(decoded.records.map((r) => r.rec.n)).toEqual([1, 3]);
+    expect(repair).toEqual({ goodLength: lines[0]!.length * 3, tornTail: true, corrupt: 1 });
+    expect({ goodLength: decoded.goodLength, tornTail: decoded.tornTail, corrupt: decoded.corrupt }).toEqual(repair);
   });
 });
