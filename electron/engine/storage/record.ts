@@ -234,17 +234,24 @@ const N_FIELD = Buffer.from('","n":');
  * not start that way or its id has an escape in it (then it is parsed whole).
  */
 export function recordKey(json: Buffer): { j: string; n: number } | null {
-  if (json.length < EVENT_PREFIX.length + 8 || EVENT_PREFIX.compare(json, 0, EVENT_PREFIX.length) !== 0) return null;
+  if (json.length < EVENT_PREFIX.length + 8 || !bytesAt(json, 0, EVENT_PREFIX)) return null;
   // The id's closing quote; a backslash before it is an escape, left to JSON.parse.
   let q = EVENT_PREFIX.length;
   while (q < json.length && json[q] !== 0x22 && json[q] !== 0x5c) q++;
-  if (json[q] !== 0x22 || N_FIELD.compare(json, q, q + N_FIELD.length) !== 0) return null;
+  if (json[q] !== 0x22 || !bytesAt(json, q, N_FIELD)) return null;
   let n = 0;
   let i = q + N_FIELD.length;
   const first = i;
   for (; i < json.length && json[i]! >= 0x30 && json[i]! <= 0x39; i++) n = n * 10 + (json[i]! - 0x30);
   if (i === first || i - first > 15 || json[i] !== 0x2c) return null;
   return { j: json.toString('utf8', EVENT_PREFIX.length, q), n };
+}
+
+/** `buf` holds `bytes` at `at` (a loop: Buffer.compare's call into C++ costs more for a few bytes). */
+function bytesAt(buf: Buffer, at: number, bytes: Buffer): boolean {
+  if (at + bytes.length > buf.length) return false;
+  for (let i = 0; i < bytes.length; i++) if (buf[at + i] !== bytes[i]) return false;
+  return true;
 }
 
 /**
