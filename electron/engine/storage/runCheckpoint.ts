@@ -5,14 +5,17 @@
  * restores a running run from it and replays only the log's records after that offset, instead
  * of every event the run ever sent.
  *
- * Binary, so that taking one costs a copy of the series columns, not a JSON encoding of every
- * point:
+ * Binary, so that taking one costs a copy of the series' stored bytes, not a JSON encoding of
+ * every point, and restoring one no re-encoding:
  *
- *     "TWCK" | u32 version | u32 header length | header JSON | float64 columns | u32 crc32
+ *     "TWCK" | u32 version | u32 header length | header JSON | series bytes | u32 crc32
  *
- * The header lists the series in column order; each series has `n` times, `n` values and, with
- * steps, `n` steps (little-endian float64). The CRC covers everything before it: a damaged or
- * torn checkpoint is ignored (the run is replayed from its log), never half-used.
+ * Version 2: the header lists the series in order, each with the word count of each closed
+ * chunk; a series' bytes are its closed chunks as stored in memory (compressed, store/gorilla.ts,
+ * 32-bit little-endian words), then its open chunk's columns (times, values and, with steps,
+ * steps; float64). Version 1 (still read) had every point as float64 columns. The CRC covers
+ * everything before it: a damaged or torn checkpoint is ignored (the run is replayed from its
+ * log), never half-used.
  */
 import { crc32 } from 'node:zlib';
 import { encodeJson } from '../../../shared/api.ts';
@@ -25,7 +28,9 @@ import { attachSeries, runFromCheckpoint } from './runWrites.ts';
 
 export const CHECKPOINT_EXT = '.twck';
 const MAGIC = 'TWCK';
-const VERSION = 1;
+const VERSION = 2;
+/** Checkpoints written before chunks were kept compressed: read, never written. */
+const VERSION_COLUMNS = 1;
 
 interface Header {
   n: number;
@@ -40,7 +45,8 @@ interface Header {
   run: Checkpoint;
   scalar_count: number;
   seqs: Record<string, number>;
-  series: Array<[string, SeriesState]>;
+  /** Version 2: [key, meta, chunk size, words of each closed chunk]; version 1: [key, meta]. */
+  series: Array<[string, SeriesState, number?, number[]?]>;
 }
 
 export interface RunCheckpoint {
@@ -52,19 +58,17 @@ export interface RunCheckpoint {
 }
 
 export function encodeRunCheckpoint(run: Run, n: number, offset: number, logged: number, seqs: ReadonlyMap<string, number>): Buffer {
-  const series: Array<[string, SeriesState]> = [];
-  const columns: Float64Array[] = [];
+  const series: Header['series'] = [];
+  const parts: Uint8Array[] = [];
   for (const [key, s] of run.series) {
-    const state = s.toState();
-    series.push([key, state.meta]);
-    columns.push(...state.columns);
+    const frozen = s.toFrozen();
+    series.push([key, frozen.meta, frozen.chunkPoints, frozen.chunks.map((c) => c.length)]);
+    for (const c of [...frozen.chunks, ...frozen.open]) parts.push(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
   }
   const header: Header = { n, offset, logged, run: checkpointOf(run), scalar_count: run.scalarCount, seqs: Object.fromEntries(seqs), series };
   // encodeJson: a NaN loss is written as "NaN", as everywhere on disk (JSON would make it null).
   const json = Buffer.from(encodeJson(header));
-  const parts: Buffer[] = [Buffer.from(MAGIC, 'latin1'), u32(VERSION), u32(json.length), json];
-  for (const c of columns) parts.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
-  const body = Buffer.concat(parts);
+  const body = Buffer.concat([Buffer.from(MAGIC, 'latin1'), u32(VERSION), u32(json.length), json, ...parts]);
   return Buffer.concat([body, u32(crc32(body))]);
 }
 
@@ -72,7 +76,8 @@ export function encodeRunCheckpoint(run: Run, n: number, offset: number, logged:
 export function decodeRunCheckpoint(buf: Buffer): RunCheckpoint | string {
   if (buf.length < 16 || buf.toString('latin1', 0, 4) !== MAGIC) return 'not a checkpoint';
   if (crc32(buf.subarray(0, buf.length - 4)) !== buf.readUInt32LE(buf.length - 4)) return 'checksum mismatch';
-  if (buf.readUInt32LE(4) !== VERSION) return `unknown version ${buf.readUInt32LE(4)}`;
+  const version = buf.readUInt32LE(4);
+  if (version !== VERSION && version !== VERSION_COLUMNS) return `unknown version ${version}`;
   const len = buf.readUInt32LE(8);
   let header: Header;
   try {
@@ -86,20 +91,30 @@ export function decodeRunCheckpoint(buf: Buffer): RunCheckpoint | string {
   const series: Array<[string, Series]> = [];
   let pos = 12 + len;
   const end = buf.length - 4;
-  const column = (count: number): Float64Array => {
-    const bytes = count * 8;
-    if (pos + bytes > end) throw new Error('columns cut short');
-    // A copy: the file's buffer is not 8-byte aligned, and the series owns its arrays.
-    const out = new Float64Array(count);
-    Buffer.from(out.buffer).set(buf.subarray(pos, pos + bytes));
+  // Copies: the file's buffer is not aligned for typed arrays, and the series owns its arrays.
+  const take = (bytes: number): Uint8Array => {
+    if (pos + bytes > end) throw new Error('series bytes cut short');
+    const out = new Uint8Array(bytes);
+    out.set(buf.subarray(pos, pos + bytes));
     pos += bytes;
     return out;
   };
+  const column = (count: number): Float64Array => new Float64Array(take(count * 8).buffer);
   try {
-    for (const [key, meta] of header.series) {
-      const cols = [column(meta.n), column(meta.n)];
-      if (meta.step) cols.push(column(meta.n));
-      series.push([key, Series.fromState(meta, cols)]);
+    for (const [key, meta, chunkSize, words] of header.series) {
+      if (version === VERSION_COLUMNS) {
+        const cols = [column(meta.n), column(meta.n)];
+        if (meta.step) cols.push(column(meta.n));
+        series.push([key, Series.fromState(meta, cols)]);
+        continue;
+      }
+      if (typeof chunkSize !== 'number' || !Array.isArray(words)) throw new Error(`series ${key} has no chunk list`);
+      const chunks = words.map((w) => new Uint32Array(take(w * 4).buffer));
+      const open = meta.n - chunks.length * chunkSize;
+      if (open < 0) throw new Error(`series ${key} holds more chunks than points`);
+      const cols = [column(open), column(open)];
+      if (meta.step) cols.push(column(open));
+      series.push([key, Series.fromFrozen(meta, chunkSize, chunks, cols)]);
     }
   } catch (err) {
     return (err as Error).message;

@@ -14,7 +14,7 @@
  */
 import { lttbIndices, minMaxIndices } from '../../../shared/math/downsample.ts';
 import type { SeriesData } from '../../../shared/run.ts';
-import { MAX_COLUMN_POINTS, decodeChunk, encodeChunk } from './gorilla.ts';
+import { MAX_COLUMN_POINTS, chunkPoints, decodeChunk, encodeChunk } from './gorilla.ts';
 
 const INITIAL_CAPACITY = 32;
 /**
@@ -209,23 +209,66 @@ export class Series {
    * arrival order `i`, which also says which of lo/hi/odd/last are one and the same point.
    */
   toState(): { meta: SeriesState; columns: Float64Array[] } {
-    const pt = (p: Pt | null) => (p ? [p.t, p.v, p.s, p.i] as PtState : null);
-    const meta: SeriesState = {
-      cap: this.cap, step: this.s !== null, n: this.n, recorded: this.recorded, bucket: this.bucket, filled: this.filled,
-      lo: pt(this.lo)!, hi: pt(this.hi)!, odd: pt(this.odd), last: pt(this.last), lastStored: this.lastStored,
-    };
+    const { meta } = this.toStateMeta();
     const c = this.columns(0);
     const columns = [c.t, c.v];
     if (c.s) columns.push(c.s);
     return { meta, columns };
   }
 
+  /**
+   * The same as toState for a checkpoint, without decoding: the closed chunks as stored
+   * (compressed; a raw one is compressed now, as the tally would) and the open chunk's columns.
+   * Shared, not copied: the caller writes them out before the series changes again.
+   */
+  toFrozen(): { meta: SeriesState; chunkPoints: number; chunks: readonly Uint32Array[]; open: Float64Array[] } {
+    this.seal();
+    const { meta } = this.toStateMeta();
+    const open = [this.t.subarray(0, this.on), this.v.subarray(0, this.on)];
+    if (this.s) open.push(this.s.subarray(0, this.on));
+    return { meta, chunkPoints: this.chunkPoints, chunks: this.chunks as Uint32Array[], open };
+  }
+
+  /**
+   * The series toFrozen described: its chunks taken as they are (no re-encoding). Chunks of
+   * another size than this series uses are decoded and loaded as columns instead.
+   */
+  static fromFrozen(meta: SeriesState, chunkPoints: number, chunks: Uint32Array[], open: Float64Array[], tally?: TallyLike): Series {
+    const x = new Series(meta.cap, meta.step, tally);
+    if (chunkPoints !== x.chunkPoints || chunks.length * chunkPoints + open[0]!.length !== meta.n) {
+      // Decode everything and lay it out in this series' chunks.
+      const t = new Float64Array(meta.n);
+      const v = new Float64Array(meta.n);
+      const st = meta.step ? new Float64Array(meta.n) : null;
+      let at = 0;
+      for (const c of chunks) at += decodeChunk(c, t, v, st, at);
+      t.set(open[0]!, at);
+      v.set(open[1]!, at);
+      if (st) st.set(open[2]!, at);
+      return Series.fromState(meta, st ? [t, v, st] : [t, v], tally);
+    }
+    x.chunks = chunks;
+    x.loadOpen(open[0]!, open[1]!, meta.step ? open[2]! : null);
+    if (meta.n > 0) {
+      x.tailT = x.on > 0 ? x.t[x.on - 1]! : lastOf(chunks.at(-1)!, 't');
+      x.tailV = x.on > 0 ? x.v[x.on - 1]! : lastOf(chunks.at(-1)!, 'v');
+    }
+    x.restoreFold(meta);
+    return x;
+  }
+
   static fromState(meta: SeriesState, columns: Float64Array[], tally?: TallyLike, chunkPoints?: number): Series {
     const x = new Series(meta.cap, meta.step, tally, chunkPoints);
     x.load(columns[0]!, columns[1]!, meta.step ? columns[2]! : null, meta.n);
-    x.recorded = meta.recorded;
-    x.bucket = meta.bucket;
-    x.filled = meta.filled;
+    x.restoreFold(meta);
+    return x;
+  }
+
+  /** The folding state a checkpoint keeps (the open bucket, counts), back from its scalars. */
+  private restoreFold(meta: SeriesState): void {
+    this.recorded = meta.recorded;
+    this.bucket = meta.bucket;
+    this.filled = meta.filled;
     const byArrival = new Map<number, Pt>();
     const pt = (p: PtState | null): Pt | null => {
       if (!p) return null;
@@ -237,12 +280,11 @@ export class Series {
       }
       return q;
     };
-    x.lo = pt(meta.lo)!;
-    x.hi = pt(meta.hi)!;
-    x.odd = pt(meta.odd);
-    x.last = pt(meta.last);
-    x.lastStored = meta.lastStored;
-    return x;
+    this.lo = pt(meta.lo)!;
+    this.hi = pt(meta.hi)!;
+    this.odd = pt(meta.odd);
+    this.last = pt(meta.last);
+    this.lastStored = meta.lastStored;
   }
 
   lastValue(): number | undefined {
@@ -376,6 +418,25 @@ export class Series {
     return { t, v, s };
   }
 
+  private toStateMeta(): { meta: SeriesState } {
+    const pt = (p: Pt | null) => (p ? [p.t, p.v, p.s, p.i] as PtState : null);
+    const meta: SeriesState = {
+      cap: this.cap, step: this.s !== null, n: this.n, recorded: this.recorded, bucket: this.bucket, filled: this.filled,
+      lo: pt(this.lo)!, hi: pt(this.hi)!, odd: pt(this.odd), last: pt(this.last), lastStored: this.lastStored,
+    };
+    return { meta };
+  }
+
+  /** The open chunk from these columns (closed chunks already in place). */
+  private loadOpen(t: Float64Array, v: Float64Array, s: Float64Array | null): void {
+    const rest = t.length;
+    if (this.t.length < rest) this.grow(Math.min(this.cap, this.chunkPoints, Math.max(rest, INITIAL_CAPACITY)));
+    this.t.set(t);
+    this.v.set(v);
+    if (this.s && s) this.s.set(s);
+    this.on = rest;
+  }
+
   /** Replaces what is stored with the first `n` points of these columns: full chunks closed, the rest open. */
   private load(t: Float64Array, v: Float64Array, s: Float64Array | null, n: number): void {
     const k = this.chunkPoints;
@@ -434,4 +495,13 @@ export class Series {
 /** A step that was never given is stored as NaN and shown as null. */
 function nanToNull(x: number): number | null {
   return Number.isNaN(x) ? null : x;
+}
+
+/** The last time or value of a compressed chunk (a series whose open chunk is empty just after a close). */
+function lastOf(chunk: Uint32Array, col: 't' | 'v'): number {
+  const n = chunkPoints(chunk);
+  const t = new Float64Array(n);
+  const v = new Float64Array(n);
+  decodeChunk(chunk, t, v, null);
+  return (col === 't' ? t : v)[n - 1]!;
 }

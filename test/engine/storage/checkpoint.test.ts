@@ -17,6 +17,11 @@ import { ManualClock } from '../../../electron/engine/clock.ts';
 import { parseLine } from '../../../shared/protocol/parseLine.ts';
 import { until } from '../../helpers/wait.ts';
 import { Series } from '../../../electron/engine/store/series.ts';
+import type { Run } from '../../../electron/engine/store/run.ts';
+import { checkpointOf } from '../../../electron/engine/store/checkpoint.ts';
+import { decodeRunCheckpoint, encodeRunCheckpoint } from '../../../electron/engine/storage/runCheckpoint.ts';
+import { encodeJson } from '../../../shared/api.ts';
+import { crc32 } from 'node:zlib';
 import type { RunDetail } from '../../../shared/run.ts';
 import { StreamClient } from '../../helpers/engine.ts';
 
@@ -185,6 +190,90 @@ describe('series state for checkpoints', () => {
       push(b, i);
     }
     expect(JSON.stringify(b.toData(1e6))).toBe(JSON.stringify(a.toData(1e6)));
+  });
+});
+
+describe('series in checkpoints as stored (compressed chunks, version 2)', () => {
+  const push = (s: Series, i: number) => s.push(1.7e9 + i * 0.25, i % 97 === 0 ? Number.NaN : 2 / Math.sqrt(i + 1) + Math.sin(i) * 0.01, i % 501 === 0 ? Number.NaN : i);
+  const frozenCopy = (a: Series, chunkSize?: number): Series => {
+    const f = a.toFrozen();
+    // Copies, as a checkpoint file gives them.
+    return Series.fromFrozen(JSON.parse(JSON.stringify(f.meta)), chunkSize ?? f.chunkPoints, f.chunks.map((c) => c.slice()), f.open.map((c) => c.slice()));
+  };
+  it.each([
+    [0, 100_000],
+    [1, 100_000],
+    [511, 100_000],
+    [512, 100_000],
+    [513, 100_000],
+    [1_025, 100_000],
+    [5_000, 100_000],
+    // Compacted (folding) series: 2,048 stored points of 10,000 pushed.
+    [10_000, 2_048],
+  ])('a series of %i points (cap %i) comes back equal from its chunks, now and after more points', (count, cap) => {
+    const a = new Series(cap, true);
+    for (let i = 0; i < count; i++) push(a, i);
+    const b = frozenCopy(a);
+    expect(JSON.stringify(b.toData(1e6))).toBe(JSON.stringify(a.toData(1e6)));
+    expect([b.length, b.lastValue(), b.lastTime()]).toEqual([a.length, a.lastValue(), a.lastTime()]);
+    for (let i = count; i < count + 1_100; i++) {
+      push(a, i);
+      push(b, i);
+    }
+    expect(JSON.stringify(b.toData(1e6))).toBe(JSON.stringify(a.toData(1e6)));
+  });
+
+  it('chunks of another size than the series uses are decoded and laid out again, equal', () => {
+    const a = new Series(100_000, true, undefined, 64);
+    for (let i = 0; i < 1_000; i++) push(a, i);
+    const b = frozenCopy(a);
+    expect(JSON.stringify(b.toData(1e6))).toBe(JSON.stringify(a.toData(1e6)));
+  });
+
+  /** The version-1 writer as it was (every point as float64 columns), to prove old checkpoints still load. */
+  function encodeV1(run: Run, n: number, offset: number): Buffer {
+    const series: Array<[string, unknown]> = [];
+    const columns: Float64Array[] = [];
+    for (const [key, s] of run.series) {
+      const state = s.toState();
+      series.push([key, state.meta]);
+      columns.push(...state.columns);
+    }
+    const header = { n, offset, logged: n, run: checkpointOf(run), scalar_count: run.scalarCount, seqs: {}, series };
+    const json = Buffer.from(encodeJson(header));
+    const u32 = (x: number) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32LE(x >>> 0);
+      return b;
+    };
+    const body = Buffer.concat([Buffer.from('TWCK', 'latin1'), u32(1), u32(json.length), json, ...columns.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength))]);
+    return Buffer.concat([body, u32(crc32(body))]);
+  }
+
+  it('a version-1 checkpoint still loads, equal; version 2 of a long run is a fraction of its size', () => {
+    const clock = new ManualClock();
+    const store = new RunStore({ clock, maxPointsPerSeries: 100_000 });
+    const run = (e: Record<string, unknown>) => {
+      const parsed = parseLine(JSON.stringify(e));
+      if (parsed.kind !== 'event') throw new Error('invalid');
+      store.apply(parsed.event, clock.now());
+    };
+    run({ type: 'job_created', ...J });
+    for (let i = 0; i < 20_000; i++) {
+      clock.advance(0.5);
+      run({ type: 'training', ...J, loss: Math.fround(3 / Math.sqrt(i + 1) + (Math.abs(Math.sin(i * 12.9898) * 43758.5453) % 1) * 0.05), iteration: i });
+    }
+    const original = store.get('long')!;
+    const v1 = encodeV1(original, 20_001, 1234);
+    const v2 = encodeRunCheckpoint(original, 20_001, 1234, 20_001, new Map());
+    for (const buf of [v1, v2]) {
+      const back = decodeRunCheckpoint(buf);
+      if (typeof back === 'string') throw new Error(back);
+      expect([back.n, back.offset]).toEqual([20_001, 1234]);
+      expect(JSON.stringify(back.run.series.get('training/loss')!.toData(1e6))).toBe(JSON.stringify(original.series.get('training/loss')!.toData(1e6)));
+    }
+    // Measured: 0.15 (compressed chunks of a float32 loss, its step and time columns vs 24 bytes a point).
+    expect(v2.length / v1.length).toBeLessThan(0.25);
   });
 });
 
