@@ -110,7 +110,7 @@ export const METRICS = {
   ),
   runsRetired: def(
     'trainwatch_runs_retired_total', 'counter',
-    'Ended runs removed from the store (and from disk), by reason: capacity, age, count, bytes, deleted', ['reason'], 'self',
+    'Ended runs deleted, by reason: age, count, bytes (retention), deleted (by a user); capacity: dropped from memory by a store without a data dir', ['reason'], 'self',
   ),
   storageBytes: def('trainwatch_storage_bytes', 'gauge', 'Bytes of run logs on disk', [], 'self'),
   storagePending: def('trainwatch_storage_pending_bytes', 'gauge', 'Bytes of accepted events not yet written to disk', [], 'self'),
