@@ -1,6 +1,7 @@
 /**
  * The hot path's validator: plain checks for the event shapes a training loop sends many times
- * a second (duration, progress, training, scalar, budget, heartbeat). It only ever says "valid,
+ * a second (duration, progress, training, scalar, budget, heartbeat), and job_completed, which a
+ * sweep sends once per trial. It only ever says "valid,
  * and here is exactly what the schema would return" or "not sure": anything unusual (a rare
  * type, a missing or odd field) returns undefined and goes to the zod
  * schemas in events.ts, which stay the one definition and produce every error message.
@@ -106,9 +107,11 @@ export function fastEvent(type: string, obj: Obj): IngestEvent | undefined {
       return out as IngestEvent;
     }
     case 'heartbeat':
+    // A run's end without a message: a sweep sends one per trial, thousands in a row.
+    case 'job_completed':
       return out as IngestEvent;
     default:
-      // Lifecycle events are rare (a few per run) and carry free text and params: zod's job.
+      // The other lifecycle events are rare (a few per run) and carry free text and params: zod's job.
       return undefined;
   }
 }

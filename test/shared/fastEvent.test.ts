@@ -11,7 +11,7 @@ import type { EventType } from '../../shared/protocol/events.ts';
 import { fastEvent } from '../../shared/protocol/fastEvent.ts';
 import { parseLine, parseValue } from '../../shared/protocol/parseLine.ts';
 
-const HOT = ['duration', 'progress', 'training', 'scalar', 'budget', 'heartbeat'] as const;
+const HOT = ['duration', 'progress', 'training', 'scalar', 'budget', 'heartbeat', 'job_completed'] as const;
 
 /** Anything a field could hold: good values, edge values, wrong types, absent-but-present. */
 const anyNumber = fc.oneof(
@@ -124,6 +124,7 @@ describe('fastEvent is the zod schemas, only faster', () => {
       scalar: { ...goodCommon, name: fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_.\/-]{0,12}$/), value: metric, step: fc.integer() },
       budget: { ...goodCommon, usage_usd: nonNeg, limit_usd: nonNeg },
       heartbeat: goodCommon,
+      job_completed: goodCommon,
     };
     const required: Record<string, string[]> = { duration: ['phase', 'seconds'], progress: ['current_iteration'], scalar: ['name', 'value'], budget: ['usage_usd'] };
     const arb = fc.constantFrom(...HOT).chain((type) =>

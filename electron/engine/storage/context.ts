@@ -7,7 +7,7 @@ import type { Clock } from '../clock.ts';
 import { DEFAULT_RETENTION } from './retention.ts';
 import type { RetentionPolicy } from './retention.ts';
 import { DEFAULT_SEGMENT_BYTES } from './segments.ts';
-import { RunLog, logFileName } from './runLog.ts';
+import { RunLog } from './runLog.ts';
 import type { StoreSide } from './storeSide.ts';
 
 export interface StorageOptions {
@@ -40,7 +40,7 @@ export const DEFAULT_STORAGE_OPTIONS: Omit<StorageOptions, 'dataDir' | 'clock' |
   durability: 'fsync',
   commitIntervalMs: 0,
   segmentBytes: DEFAULT_SEGMENT_BYTES,
-  compactIntervalMs: 1_000,
+  compactIntervalMs: Number(process.env.TW_COMPACT_MS ?? 1_000),
   checkpointEvery: 1_000,
   checkpointIntervalSeconds: 10,
   maxLoadedEndedRuns: 64,
@@ -110,7 +110,7 @@ export class StorageContext {
   logOf(jobId: string): RunLog {
     let log = this.logs.get(jobId);
     if (!log) {
-      log = new RunLog(jobId, path.join(this.runsDir, logFileName(jobId)), 0, 0);
+      log = new RunLog(jobId, null, 0, 0, this.runsDir);
       this.logs.set(jobId, log);
     }
     return log;

@@ -4,6 +4,7 @@
  * (`.twck`) while it runs.
  */
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { CHECKPOINT_EXT } from './runCheckpoint.ts';
 
 export const LOG_EXT = '.twlog';
@@ -35,12 +36,23 @@ export class RunLog {
   /** The open commit generation of this run's newest append (durable() waits for it). */
   gen = 0;
 
+  private path: string | null;
+
+  /** `file` null: the log's path is worked out when first asked for (a sha256 per run, not per append). */
   constructor(
     readonly jobId: string,
-    readonly file: string,
+    file: string | null,
     public size: number,
     public n: number,
-  ) {}
+    private readonly runsDir = '',
+  ) {
+    this.path = file;
+  }
+
+  get file(): string {
+    this.path ??= path.join(this.runsDir, logFileName(this.jobId));
+    return this.path;
+  }
 
   noteSeq(clientId: string | undefined, seq: number | undefined): void {
     if (clientId === undefined || seq === undefined) return;

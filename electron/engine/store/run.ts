@@ -32,7 +32,10 @@ export function emptyTotals(): AgentTotals {
 }
 
 export function emptyPhases(): Record<Phase, HistogramData> {
-  return Object.fromEntries(PHASES.map((p) => [p, emptyHistogram(PHASE_METRIC[p].buckets!)])) as Record<Phase, HistogramData>;
+  // A loop, not Object.fromEntries over a map: every new run (a sweep makes thousands) builds one.
+  const out = {} as Record<Phase, HistogramData>;
+  for (const p of PHASES) out[p] = emptyHistogram(PHASE_METRIC[p].buckets!);
+  return out;
 }
 
 export function addTotals(into: AgentTotals, from: AgentTotals): void {
