@@ -40,7 +40,7 @@ export const DEFAULT_STORAGE_OPTIONS: Omit<StorageOptions, 'dataDir' | 'clock' |
   durability: 'fsync',
   commitIntervalMs: 0,
   segmentBytes: DEFAULT_SEGMENT_BYTES,
-  compactIntervalMs: Number(process.env.TW_COMPACT_MS ?? 1_000),
+  compactIntervalMs: 1_000,
   checkpointEvery: 1_000,
   checkpointIntervalSeconds: 10,
   maxLoadedEndedRuns: 64,
