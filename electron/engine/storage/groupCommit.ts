@@ -5,7 +5,7 @@
  * Acks wait for `durable()`: on disk before the ack.
  */
 import type { Journal, JournalEntry } from './journal.ts';
-import { encodeRawEventRecord } from './record.ts';
+import { RecordFrame } from './record.ts';
 import type { RunLog } from './runLog.ts';
 import type { SegmentWriter } from './segments.ts';
 import { schedule } from './context.ts';
@@ -14,11 +14,16 @@ import type { StorageContext } from './context.ts';
 /** What a commit put in the journal: the records, whose each is, and the segment that holds them. */
 export type Committed = (records: Buffer[], logs: RunLog[], segment: number) => void;
 
+/** Client ids whose `"c"` field is kept encoded; beyond that the cache starts over. */
+const MAX_CLIENT_FIELDS = 1_024;
+
 export class GroupCommit implements Journal {
-  /** Records appended since the last commit, and whose they are. */
-  private pending: Buffer[] = [];
+  /** Records appended since the last commit (one frame), and whose each is. */
+  private frame = new RecordFrame();
   private pendingLogs: RunLog[] = [];
-  private pendingSize = 0;
+  /** A commit that failed: its records go first in the next one. */
+  private failed: { bytes: Buffer; records: Buffer[]; logs: RunLog[] } | null = null;
+  private readonly clientFields = new Map<string, Buffer>();
   /** Commit generations: appends join `gen`; `committedGen` is the newest on disk. */
   private gen = 1;
   private committedGen = 0;
@@ -40,24 +45,33 @@ export class GroupCommit implements Journal {
    */
   append(entry: JournalEntry): void {
     const log = this.ctx.logOf(entry.jobId);
-    const rec = encodeRawEventRecord(entry.jobId, ++log.n, entry.receivedAt, entry.bytes, entry.clientId);
+    log.prefix ??= RecordFrame.runPrefix(entry.jobId);
+    this.frame.event(log.prefix, ++log.n, entry.receivedAt, entry.bytes, entry.clientId === undefined ? null : this.clientField(entry.clientId));
     log.noteSeq(entry.clientId, entry.seq);
     log.uncommitted++;
     log.gen = this.gen;
-    this.pending.push(rec);
     this.pendingLogs.push(log);
-    this.pendingSize += rec.length;
     if (!this.timer && !this.committing) this.timer = schedule(this.ctx.opts.commitIntervalMs, () => void this.commit());
+  }
+
+  private clientField(clientId: string): Buffer {
+    let field = this.clientFields.get(clientId);
+    if (!field) {
+      if (this.clientFields.size >= MAX_CLIENT_FIELDS) this.clientFields.clear();
+      field = RecordFrame.clientField(clientId);
+      this.clientFields.set(clientId, field);
+    }
+    return field;
   }
 
   /** Bytes accepted but not yet in the journal: the ingest side pauses readers when this grows. */
   get pendingBytes(): number {
-    return this.pendingSize;
+    return this.frame.bytes + (this.failed?.bytes.length ?? 0);
   }
 
-  /** Records are waiting for a commit. */
+  /** Records are waiting for a commit (new ones, or a failed commit's). */
   get hasPending(): boolean {
-    return this.pending.length > 0;
+    return this.pendingLogs.length > 0 || this.failed !== null;
   }
 
   /** A commit is in flight, or one is due now (not one waiting out a failure's backoff). */
@@ -73,7 +87,7 @@ export class GroupCommit implements Journal {
   durable(jobIds?: Iterable<string>): Promise<void> {
     let target = 0;
     if (jobIds === undefined) {
-      if (this.pending.length > 0) target = this.gen;
+      if (this.hasPending) target = this.gen;
       else if (this.committing) target = this.gen - 1;
     } else {
       for (const id of jobIds) {
@@ -100,48 +114,47 @@ export class GroupCommit implements Journal {
     this.timer?.cancel();
     this.timer = null;
     await this.committing;
-    if (this.pending.length > 0) await this.commit();
+    if (this.hasPending) await this.commit();
   }
 
   /** One group commit: every pending record, one write and one fdatasync. */
   private async commit(): Promise<void> {
     this.timer = null;
-    if (this.committing || this.pending.length === 0) return;
+    if (this.committing || !this.hasPending) return;
     const gen = this.gen++;
-    const parts = this.pending;
-    const logs = this.pendingLogs;
-    this.pending = [];
+    const taken = this.frame.take();
+    const retried = this.failed;
+    this.failed = null;
+    const bytes = retried ? Buffer.concat([retried.bytes, taken.bytes]) : taken.bytes;
+    const records = retried ? retried.records.concat(taken.records) : taken.records;
+    const logs = retried ? retried.logs.concat(this.pendingLogs) : this.pendingLogs;
     this.pendingLogs = [];
-    const bytes = this.pendingSize;
-    this.pendingSize = 0;
     const run = (async () => {
       let segment: number;
       try {
-        segment = await this.writer.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes));
+        segment = await this.writer.write(bytes);
       } catch (err) {
         this.ctx.failed(err as Error, 'journal');
-        // Nothing is dropped: the records go back to the front of the queue, for the retry
-        // (with backoff), and everything that waits for them is refused for now.
-        this.pending = parts.concat(this.pending);
-        this.pendingLogs = logs.concat(this.pendingLogs);
-        this.pendingSize += bytes;
+        // Nothing is dropped: the records go first in the next commit (retried with backoff),
+        // and everything that waits for them is refused for now.
+        this.failed = { bytes, records, logs };
         for (const log of logs) log.gen = this.gen;
         this.ctx.stats.commits++;
         this.settleWaiters(gen, err as Error);
         return;
       }
       this.ctx.stats.commits++;
-      this.ctx.stats.bytesWritten += bytes;
+      this.ctx.stats.bytesWritten += bytes.length;
       this.ctx.recovered('journal');
       for (const log of logs) log.uncommitted--;
       this.committedGen = gen;
       this.settleWaiters(gen, null);
-      this.committed(parts, logs, segment);
+      this.committed(records, logs, segment);
     })();
     this.committing = run;
     await run;
     this.committing = null;
-    if (this.pending.length > 0 && !this.ctx.closed) this.timer ??= schedule(this.ctx.retryMs.journal || this.ctx.opts.commitIntervalMs, () => void this.commit());
+    if (this.hasPending && !this.ctx.closed) this.timer ??= schedule(this.ctx.retryMs.journal || this.ctx.opts.commitIntervalMs, () => void this.commit());
   }
 
   private settleWaiters(gen: number, err: Error | null): void {

@@ -113,6 +113,116 @@ export function encodeRawEventRecord(jobId: string, n: number, rt: number, raw: 
   return buf;
 }
 
+/**
+ * The group commit's encoder: event records appended into one growing buffer per commit, the
+ * same bytes as encodeRawEventRecord (record.test.ts holds it to that), without a Buffer, a
+ * prefix string or a checksum string per record. The per-run and per-client parts of the
+ * prefix are encoded once and handed in (`runPrefix`, `clientField`). `take()` hands over the
+ * frame and each record's bytes as views into it, and starts a new frame.
+ */
+export class RecordFrame {
+  private buf: Buffer;
+  private len = 0;
+  private ends: number[] = [];
+
+  constructor(private readonly initialBytes = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(initialBytes);
+  }
+
+  /** `{"k":"ev","j":<id>,"n":` for a run: encoded once per run. */
+  static runPrefix(jobId: string): Buffer {
+    return Buffer.from(`{"k":"ev","j":${JSON.stringify(jobId)},"n":`);
+  }
+
+  /** `,"c":<client id>` for a client: encoded once per client. */
+  static clientField(clientId: string): Buffer {
+    return Buffer.from(`,"c":${JSON.stringify(clientId)}`);
+  }
+
+  get bytes(): number {
+    return this.len;
+  }
+
+  get records(): number {
+    return this.ends.length;
+  }
+
+  /** Appends `<crc> {"k":"ev","j":..,"n":n,"rt":rt[,"c":..],"e":<raw>}\n`. `n` a safe integer, `rt` finite. */
+  event(runPrefix: Buffer, n: number, rt: number, raw: Uint8Array, clientField: Buffer | null): void {
+    const rtText = `${rt}`;
+    const max = 9 + runPrefix.length + 16 + 6 + rtText.length + (clientField?.length ?? 0) + 5 + raw.length + 2;
+    if (this.len + max > this.buf.length) this.grow(this.len + max);
+    const b = this.buf;
+    const start = this.len;
+    // Byte loops for the short parts: Buffer.copy and Buffer.write cost more per call than
+    // the bytes they move (a profile: half of this function).
+    let p = put(b, start + 9, runPrefix);
+    p = writeInt(b, p, n);
+    p = put(b, p, RT_FIELD);
+    for (let i = 0; i < rtText.length; i++) b[p++] = rtText.charCodeAt(i);
+    if (clientField) p = put(b, p, clientField);
+    p = put(b, p, E_FIELD);
+    b.set(raw, p);
+    p += raw.length;
+    b[p++] = 0x7d; // }
+    writeHex8(b, start, crc32(b.subarray(start + 9, p)));
+    b[start + 8] = SPACE;
+    b[p++] = NL;
+    this.len = p;
+    this.ends.push(p);
+  }
+
+  /** The frame so far and a view of each record in it; the next records go to a new frame. */
+  take(): { bytes: Buffer; records: Buffer[] } {
+    const bytes = this.buf.subarray(0, this.len);
+    const records = new Array<Buffer>(this.ends.length);
+    let at = 0;
+    for (let i = 0; i < this.ends.length; i++) {
+      records[i] = bytes.subarray(at, this.ends[i]);
+      at = this.ends[i]!;
+    }
+    // Views keep the frame alive until compaction has written them: the next frame is sized to
+    // this one's use, not its capacity.
+    this.buf = Buffer.allocUnsafe(Math.max(this.initialBytes, Math.ceil(this.len * 1.25)));
+    this.len = 0;
+    this.ends = [];
+    return { bytes, records };
+  }
+
+  private grow(need: number): void {
+    const next = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+}
+
+const RT_FIELD = Buffer.from(',"rt":');
+const E_FIELD = Buffer.from(',"e":');
+const HEX = Buffer.from('0123456789abcdef');
+
+/** `src` at `p`; returns the offset past it. */
+function put(b: Buffer, p: number, src: Uint8Array): number {
+  for (let i = 0; i < src.length; i++) b[p + i] = src[i]!;
+  return p + src.length;
+}
+
+/** A non-negative safe integer's decimal digits at `p`; returns the offset past them. */
+function writeInt(b: Buffer, p: number, x: number): number {
+  if (x < 10) {
+    b[p] = 0x30 + x;
+    return p + 1;
+  }
+  let digits = 0;
+  for (let y = x; y >= 1; y = Math.floor(y / 10)) digits++;
+  for (let i = p + digits - 1, y = x; i >= p; i--, y = Math.floor(y / 10)) b[i] = 0x30 + (y % 10);
+  return p + digits;
+}
+
+/** A 32-bit number as 8 lowercase hex digits at `p`. */
+function writeHex8(b: Buffer, p: number, x: number): void {
+  for (let i = 7; i >= 0; i--, x >>>= 4) b[p + i] = HEX[x & 15]!;
+}
+
 function finiteValues(e: IngestEvent): boolean {
   const x = e as { loss?: number; mean_reward?: number; value?: number };
   return (x.loss === undefined || Number.isFinite(x.loss)) && (x.mean_reward === undefined || Number.isFinite(x.mean_reward)) && (x.value === undefined || Number.isFinite(x.value));

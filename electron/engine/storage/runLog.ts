@@ -35,6 +35,8 @@ export class RunLog {
   readonly seqs = new Map<string, number>();
   /** The open commit generation of this run's newest append (durable() waits for it). */
   gen = 0;
+  /** The start of this run's journal records, encoded once (RecordFrame.runPrefix). */
+  prefix: Buffer | undefined;
 
   private path: string | null;
 

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PHASES } from '../../../shared/protocol/events.ts';
 import { parseValue } from '../../../shared/protocol/parseLine.ts';
-import { decodeLine, decodeLog, encodeEventText, encodeRawEventRecord, encodeRecord, parseRecord, recordKey, scanLog } from '../../../electron/engine/storage/record.ts';
+import { RecordFrame, decodeLine, decodeLog, encodeEventText, encodeRawEventRecord, encodeRecord, parseRecord, recordKey, scanLog } from '../../../electron/engine/storage/record.ts';
 
 const metric = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom('NaN', 'Infinity', '-Infinity'));
 const id = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 10 });
@@ -80,5 +80,29 @@ describe('recordKey (recovery reads journal records already in their run log by 
     expect(decoded.records.map((r) => r.rec.n)).toEqual([1, 3]);
     expect(repair).toEqual({ goodLength: lines[0]!.length * 3, tornTail: true, corrupt: 1 });
     expect({ goodLength: decoded.goodLength, tornTail: decoded.tornTail, corrupt: decoded.corrupt }).toEqual(repair);
+  });
+});
+
+describe('RecordFrame (the group commit encoder)', () => {
+  it('writes exactly what encodeRawEventRecord writes, record after record, across frames and growth', () => {
+    const frame = new RecordFrame(256);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(event, fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }), fc.oneof(fc.nat(), fc.constant(Number.MAX_SAFE_INTEGER)), fc.oneof(fc.double({ min: 0, max: 2e9, noNaN: true }), fc.nat()), fc.option(id, { nil: undefined })), { minLength: 1, maxLength: 20 }),
+        (records) => {
+          const expected: Buffer[] = [];
+          for (const [input, jobId, n, rt, c] of records) {
+            const raw = Buffer.from(JSON.stringify(input));
+            frame.event(RecordFrame.runPrefix(jobId), n, rt, raw, c === undefined ? null : RecordFrame.clientField(c));
+            expected.push(encodeRawEventRecord(jobId, n, rt, raw, c));
+          }
+          const { bytes, records: views } = frame.take();
+          expect(views).toEqual(expected);
+          expect(bytes).toEqual(Buffer.concat(expected));
+          expect(frame.bytes).toBe(0);
+        },
+      ),
+      { numRuns: 1_000 },
+    );
   });
 });
