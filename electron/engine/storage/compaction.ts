@@ -1,13 +1,15 @@
 /**
  * Compaction (docs/storage.md, "Per-run reading"): committed records move from the journal into
- * their runs' logs, off the ack path, a few runs at a time; a run that ended gets its end record
- * after its last event; segments whose every record is in a run log are deleted.
+ * their runs' logs, off the ack path, in batches a worker thread writes (compactionWorker.ts); a
+ * run that ended gets its end record after its last event; segments whose every record is in a
+ * run log are deleted.
  */
-import { open, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Run } from '../store/run.ts';
 import { checkpointOf } from '../store/checkpoint.ts';
-import { fsyncDirAsync } from './atomicFile.ts';
+import { CompactionWorker } from './compactionWorker.ts';
+import type { LogWrite, LogWritten } from './compactionWorker.ts';
 import { LOG_FORMAT_VERSION, encodeRecordText } from './record.ts';
 import type { EndRecord } from './record.ts';
 import type { RunLog } from './runLog.ts';
@@ -16,11 +18,26 @@ import { schedule } from './context.ts';
 import type { StorageContext } from './context.ts';
 
 /**
- * Run logs compaction writes at once: open file handles stay bounded by this (plus the
- * journal's one). Small on purpose: file I/O runs on libuv's thread pool (4 threads by default),
- * and the journal's write + fdatasync, which acks wait for, must not queue behind compaction's.
+ * Bytes one compaction hands the worker at most (a single larger log still goes, alone). The
+ * batch is one buffer built on the event loop: bounded, its copy stays a few milliseconds, and a
+ * start-up that found a long journal moves it in pieces instead of doubling it in memory. What
+ * is left goes in the next batch, at once.
  */
-const COMPACT_PARALLEL = 2;
+const BATCH_BYTES = 16 * 1024 * 1024;
+
+/** One log's part of a batch, as the main thread decided it before the worker writes it. */
+interface Planned {
+  log: RunLog;
+  /** Queued records in this write (records committed meanwhile wait for the next). */
+  count: number;
+  /** The last event these records bring the log to. */
+  lastN: number;
+  bytes: number;
+  isNew: boolean;
+  truncate: boolean;
+  /** The run, when this write holds its end record. */
+  ending: Run | null;
+}
 
 export interface CompactionHooks {
   /** The segment being written now (never deleted); NaN when none is. */
@@ -38,6 +55,13 @@ export class Compaction {
   readonly segRefs = new Map<number, number>();
   private timer: { cancel: () => void } | null = null;
   private running: Promise<void> | null = null;
+  /** Made by the first compaction, replaced after one that stopped, ended by stop(). */
+  private worker: CompactionWorker | null = null;
+  /** The last batch left logs in the queue for want of room (not for a failure): the next runs at once. */
+  private more = false;
+  private stopped = false;
+  /** Compaction's own failures so far: a batch without one ends the backoff. */
+  private failures = 0;
 
   constructor(
     private readonly ctx: StorageContext,
@@ -95,52 +119,80 @@ export class Compaction {
     await this.running;
   }
 
-  /** At close: no more timers; what is queued is compacted once more. */
+  /** At close: no more timers; what is queued is compacted once more; the worker ends. */
   async stop(): Promise<void> {
     this.timer?.cancel();
     this.timer = null;
     await this.running;
-    if (this.queue.size > 0) await this.run();
+    // Batch after batch while they succeed (one holds BATCH_BYTES); what fails stays in the
+    // journal for the next start.
+    while (this.queue.size > 0) {
+      const failures = this.failures;
+      await this.run();
+      if (this.failures !== failures) break;
+    }
+    this.stopped = true;
+    await this.closeWorker();
   }
 
   /**
-   * Moves committed records from the journal into their runs' logs, off the ack path: per run
-   * one open, one write, one fdatasync, one close, a few runs at a time (open handles stay at
-   * COMPACT_PARALLEL + the journal's one, whatever the number of runs). Then deletes the
-   * segments whose records are all in run logs.
+   * Moves committed records from the journal into their runs' logs, off the ack path: the main
+   * thread plans each log's write (its queued records, a header for a new log, an end record for
+   * a run that ended) into one buffer; the worker thread appends them log by log, one file open
+   * at a time (open handles stay at 1 + the journal's one, whatever the number of runs), one
+   * write and one fdatasync per log, then fsyncs the runs folder if a log is new. Results are
+   * applied here; then the segments whose records are all in run logs are deleted.
    */
   run(): Promise<void> {
     if (this.running) return this.running;
     const work = (async () => {
-      const batch = [...this.queue];
-      this.queue.clear();
-      let created = false;
-      const done: RunLog[] = [];
-      let next = 0;
-      const worker = async () => {
-        while (next < batch.length) {
-          const log = batch[next++]!;
+      const failures = this.failures;
+      const { planned, skipped, data } = this.plan();
+      const done: RunLog[] = [...skipped];
+      const unlinks: Promise<void>[] = [];
+      let dirError: string | null = null;
+      if (planned.length > 0) {
+        const worker = this.ensureWorker();
+        const writes: LogWrite[] = planned.map((p) => ({ file: p.log.file, bytes: p.bytes, truncateTo: p.truncate ? p.log.size : null, created: p.isNew }));
+        let answer: LogWritten[];
+        try {
+          const written = await worker.write({ writes, data, datasync: this.ctx.opts.durability === 'fsync', dir: this.ctx.runsDir });
+          answer = written.logs;
+          dirError = written.dirError;
+        } catch (err) {
+          // The worker stopped with the batch in flight: how much reached each file is unknown,
+          // so each is cut back to its known size before its next write. The records stay queued.
+          if (this.worker === worker) this.worker = null;
+          void worker.close();
+          this.fail(err as Error);
+          for (const p of planned) {
+            p.log.torn = true;
+            this.queue.add(p.log);
+          }
+          answer = [];
+        }
+        for (let i = 0; i < answer.length; i++) {
+          const p = planned[i]!;
           try {
-            if (await this.compactLog(log)) created = true;
-            done.push(log);
+            const unlinked = this.written(p, answer[i]!);
+            if (unlinked) unlinks.push(unlinked);
+            done.push(p.log);
           } catch (err) {
-            this.queue.add(log);
-            this.ctx.failed(err as Error, 'logs');
+            this.queue.add(p.log);
+            this.fail(err as Error);
           }
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(COMPACT_PARALLEL, batch.length) }, worker));
-      if (created) {
-        try {
-          await fsyncDirAsync(this.ctx.runsDir);
-        } catch (err) {
-          // The new logs' names may not be durable: keep their segments until a later try.
-          this.ctx.failed(err as Error, 'logs');
-          for (const log of done) this.queue.add(log);
-          return;
-        }
       }
-      if (this.queue.size === 0) this.ctx.recovered('logs');
+      await Promise.all(unlinks);
+      if (dirError !== null) {
+        // The new logs' names may not be durable: keep their segments until a later try.
+        this.fail(new Error(dirError));
+        for (const log of done) this.queue.add(log);
+        this.more = false;
+        return;
+      }
+      // Logs still queued are ones committed meanwhile or left for the next batch, not failures.
+      if (this.failures === failures) this.ctx.recovered('logs');
       for (const log of done) this.release(log);
       this.hooks.settled(done);
       await this.deleteSegments();
@@ -148,56 +200,106 @@ export class Compaction {
     this.running = work;
     return work.finally(() => {
       this.running = null;
-      if (this.queue.size > 0) this.schedule(this.ctx.retryMs.logs || this.ctx.opts.compactIntervalMs);
+      if (this.stopped) void this.closeWorker();
+      const more = this.more;
+      this.more = false;
+      if (this.queue.size > 0) this.schedule(this.ctx.retryMs.logs || (more ? 0 : this.ctx.opts.compactIntervalMs));
     });
   }
 
-  /** Appends one run's committed records to its log; true when the file is new. */
-  private async compactLog(log: RunLog): Promise<boolean> {
-    if (log.removed) return false;
-    const count = log.queued.length;
-    const parts = log.queued.slice();
-    // Every committed record not in the log is queued, in order: the last one is this.
-    const lastN = log.n - log.uncommitted;
-    const isNew = log.size === 0;
-    const run = this.ctx.store.get(log.jobId);
-    if (isNew) parts.unshift(Buffer.from(encodeRecordText({ k: 'hdr', v: LOG_FORMAT_VERSION, job_id: log.jobId, agent_id: run?.agentId ?? '' })));
-    // A run that ended (its terminal event is in this batch or an earlier one) gets its end
-    // record after its last event, so the next start restores it without replaying it.
-    const ending = !log.ended && log.uncommitted === 0 && run !== undefined && run.state !== 'running';
-    if (ending) parts.push(Buffer.from(encodeRecordText(endRecord(log, run))));
-    if (parts.length === 0) return false;
-    const buf = Buffer.concat(parts);
-    const fh = await open(log.file, 'a', 0o600);
-    let written = 0;
-    try {
-      if (log.torn) {
-        await fh.truncate(log.size);
-        log.torn = false;
+  /**
+   * Takes logs from the queue, oldest first, up to BATCH_BYTES, and lays their writes out in one
+   * buffer: per log its queued records (every committed record not in the log is queued, in
+   * order), after a header when the log is new, before an end record when its run ended.
+   */
+  private plan(): { planned: Planned[]; skipped: RunLog[]; data: Buffer } {
+    const planned: Planned[] = [];
+    const skipped: RunLog[] = [];
+    const parts: Buffer[] = [];
+    let total = 0;
+    this.more = false;
+    for (const log of this.queue) {
+      if (total >= BATCH_BYTES) {
+        this.more = true;
+        break;
       }
-      while (written < buf.length) {
-        const { bytesWritten } = await fh.write(buf, written, buf.length - written);
-        if (bytesWritten === 0) throw new Error(`could not write to ${log.file}`);
-        written += bytesWritten;
+      this.queue.delete(log);
+      if (log.removed) {
+        skipped.push(log);
+        continue;
       }
-      if (this.ctx.opts.durability === 'fsync') await fh.datasync();
-    } catch (err) {
-      if (written > 0) log.torn = true;
-      throw err;
-    } finally {
-      await fh.close();
+      const count = log.queued.length;
+      const isNew = log.size === 0;
+      const run = this.ctx.store.get(log.jobId);
+      const first = parts.length;
+      if (isNew) parts.push(Buffer.from(encodeRecordText({ k: 'hdr', v: LOG_FORMAT_VERSION, job_id: log.jobId, agent_id: run?.agentId ?? '' })));
+      for (const rec of log.queued) parts.push(rec);
+      // A run that ended (its terminal event is in this batch or an earlier one) gets its end
+      // record after its last event, so the next start restores it without replaying it.
+      const ending = !log.ended && log.uncommitted === 0 && run !== undefined && run.state !== 'running' ? run : null;
+      if (ending) parts.push(Buffer.from(encodeRecordText(endRecord(log, ending))));
+      if (parts.length === first) {
+        skipped.push(log);
+        continue;
+      }
+      let bytes = 0;
+      for (let i = first; i < parts.length; i++) bytes += parts[i]!.length;
+      total += bytes;
+      planned.push({ log, count, lastN: log.n - log.uncommitted, bytes, isNew, truncate: log.torn, ending });
     }
-    log.size += buf.length;
-    if (count > 0) log.logged = lastN;
-    if (ending) {
+    // Its own memory (not Node's shared pool), so it can move to the worker without a copy.
+    const data = Buffer.allocUnsafeSlow(total);
+    let off = 0;
+    for (const part of parts) off += part.copy(data, off);
+    return { planned, skipped, data };
+  }
+
+  /**
+   * Applies one log's result: its size and last event move on, an end record marks the run
+   * ended. Throws the write's error (the log stays as it was, `torn` if bytes reached the file);
+   * returns the unlink of a checkpoint an end record made useless.
+   */
+  private written(p: Planned, r: LogWritten): Promise<void> | null {
+    const { log } = p;
+    if (p.truncate && r.truncated) log.torn = false;
+    if (r.error !== null) {
+      if (r.written > 0) log.torn = true;
+      throw new Error(r.error);
+    }
+    log.size += p.bytes;
+    if (p.count > 0) log.logged = p.lastN;
+    let unlinked: Promise<void> | null = null;
+    if (p.ending) {
       log.ended = true;
-      this.hooks.ended(run);
+      this.hooks.ended(p.ending);
       // The end record restores the run now; an old checkpoint would only be read and dropped.
-      if (log.ckN > 0) await unlink(log.checkpointFile).catch(() => undefined);
+      if (log.ckN > 0) unlinked = unlink(log.checkpointFile).catch(() => undefined);
     }
     // Records committed while this write was in flight stay queued for the next compaction.
-    log.compacted = count;
-    return isNew;
+    log.compacted = p.count;
+    return unlinked;
+  }
+
+  private fail(err: Error): void {
+    this.failures++;
+    this.ctx.failed(err, 'logs');
+  }
+
+  private ensureWorker(): CompactionWorker {
+    if (this.worker?.alive) return this.worker;
+    const worker = new CompactionWorker((err) => {
+      // Stopped while idle: said now, replaced by the next compaction.
+      if (this.worker === worker) this.worker = null;
+      this.fail(err);
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private async closeWorker(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    await worker?.close();
   }
 
   /** The records a compaction wrote are in the log: their segments lose a reference. */

@@ -9,6 +9,7 @@
  *   lock.ts          the data dir's lock
  *   groupCommit.ts   the journal and group commit (the ack path)
  *   compaction.ts    journal records into run logs, end records, spent segments deleted
+ *                    (its appends run on a worker thread: compactionWorker.ts)
  *   checkpoints.ts   running runs' state, so start-up replays only a tail
  *   recovery.ts      start-up: totals, run logs, checkpoints, the journal; the recovery report
  *   loadedSeries.ts  ended runs' series on demand, a bounded number kept in memory
