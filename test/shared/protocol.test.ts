@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { encodeJson, reviveDetail, reviveSummary } from '../../shared/api.ts';
 import { parseLine } from '../../shared/protocol/parseLine.ts';
 import type { RunDetail, RunSummary } from '../../shared/run.ts';
@@ -76,5 +77,30 @@ describe('API number encoding', () => {
     const back = reviveDetail(JSON.parse(encodeJson(detail)) as RunDetail);
     expect(back.series['training/loss']!.v).toEqual([1, NaN]);
     expect(back.params).toEqual({ v: 'NaN', value: 'Infinity' });
+  });
+});
+
+describe('encodeJson', () => {
+  const slow = (value: unknown) => JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+  it('writes exactly what the replacer writes, with or without non-finite numbers anywhere', () => {
+    const value = fc.letrec((tie) => ({
+      any: fc.oneof(fc.double(), fc.string(), fc.boolean(), fc.constant(null), tie('arr'), tie('obj')),
+      arr: fc.array(tie('any'), { maxLength: 5 }),
+      obj: fc.dictionary(fc.string(), tie('any'), { maxKeys: 5 }),
+    })).any;
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(encodeJson(v)).toBe(slow(v));
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('takes the replacer path past the walk depth and for toJSON, with the same result', () => {
+    let deep: unknown = [Number.NaN];
+    for (let i = 0; i < 100; i++) deep = { d: deep };
+    expect(encodeJson(deep)).toBe(slow(deep));
+    const withToJson = { at: new Date(0), x: [1, Number.POSITIVE_INFINITY] };
+    expect(encodeJson(withToJson)).toBe('{"at":"1970-01-01T00:00:00.000Z","x":[1,"Infinity"]}');
   });
 });

@@ -237,7 +237,7 @@ export class Compaction {
       // A run that ended (its terminal event is in this batch or an earlier one) gets its end
       // record after its last event, so the next start restores it without replaying it.
       const ending = !log.ended && log.uncommitted === 0 && run !== undefined && run.state !== 'running' ? run : null;
-      if (ending) parts.push(Buffer.from(encodeRecordText(endRecord(log, ending))));
+      if (ending && log.wantsEndRecord) parts.push(Buffer.from(encodeRecordText(endRecord(log, ending))));
       if (parts.length === first) {
         skipped.push(log);
         continue;

@@ -19,7 +19,7 @@ import type { RunCheckpoint } from './runCheckpoint.ts';
 import { decodeLog, lastRecord, loggedEvent, parseRecord, recordKey, scanLog } from './record.ts';
 import type { EndRecord } from './record.ts';
 import { rebuildRun } from './replay.ts';
-import { LOG_EXT, RETIRED_EXT, RunLog, checkpointFile } from './runLog.ts';
+import { LOG_EXT, RETIRED_EXT, RunLog, SMALL_RUN_EVENTS, checkpointFile } from './runLog.ts';
 import { runFromCheckpoint } from './runWrites.ts';
 import { listSegments, segmentName } from './segments.ts';
 import { decodeTotals } from './totalsFile.ts';
@@ -160,10 +160,15 @@ class Recovery {
         continue;
       }
       const records = this.readRecords(file);
-      if (records) replay.push({ file, records });
+      if (!records) continue;
+      const small = this.fromSmallLog(file, records);
+      if (small) restored.push(small);
+      else replay.push({ file, records });
     }
     restored.sort((a, b) => (a.endedAt ?? 0) - (b.endedAt ?? 0));
     for (const run of restored) ctx.store.restore(run);
+    // Small ended runs come back with their series (they were rebuilt): loaded, within the bound.
+    for (const run of restored) if (run.seriesLoaded) this.rooms.loaded.mark(run);
     ctx.stats.restoredRuns = restored.length;
 
     // Running runs: from their checkpoints, or their events replayed; in the order they began.
@@ -258,8 +263,10 @@ class Recovery {
     }
     const run = ctx.store.get(log.jobId);
     if (run && run.state !== 'running') {
-      // Ended, but the end record never made it to disk: compaction writes it, so the next start is quick.
-      if (!log.ended) this.rooms.compaction.queue.add(log);
+      // Ended, but the end record never made it to disk: compaction writes it, so the next start
+      // is quick. A small run has none (SMALL_RUN_EVENTS): its log is complete as it is.
+      if (!log.ended && log.wantsEndRecord) this.rooms.compaction.queue.add(log);
+      else log.ended = true;
       this.rooms.loaded.mark(run);
     }
   }
@@ -287,6 +294,36 @@ class Recovery {
       ctx.opts.onSeq?.(client, seq);
     }
     ctx.logs.set(run.jobId, log);
+    return run;
+  }
+
+  /**
+   * An ended run too small for an end record (SMALL_RUN_EVENTS), rebuilt from its few records
+   * in a scratch store and restored like one from its end record (never through the store's
+   * apply, where it would count against the in-memory run bound); null when the log is not that.
+   */
+  private fromSmallLog(file: string, records: Array<Record<string, unknown>>): Run | null {
+    const { ctx } = this;
+    if (records.length > SMALL_RUN_EVENTS + 1 || records.some((r) => r.k === 'end')) return null;
+    const jobId = records[0]!.job_id as string;
+    const run = rebuildRun(ctx.store.scratch(), records, jobId);
+    if (!run || run.state === 'running') return null;
+    let n = 0;
+    const log = new RunLog(jobId, file, statSync(file).size, 0);
+    for (const rec of records) {
+      if (rec.k !== 'ev') continue;
+      n = typeof rec.n === 'number' ? rec.n : n + 1;
+      const client = typeof rec.c === 'string' ? rec.c : undefined;
+      const seq = (rec.e as { seq?: unknown } | undefined)?.seq;
+      if (client !== undefined && typeof seq === 'number') {
+        log.noteSeq(client, seq);
+        ctx.opts.onSeq?.(client, seq);
+      }
+    }
+    log.n = n;
+    log.logged = n;
+    log.ended = true;
+    ctx.logs.set(jobId, log);
     return run;
   }
 

@@ -11,6 +11,13 @@ export const LOG_EXT = '.twlog';
 /** A log renamed for deletion: its counts go into totals.json before it is unlinked. */
 export const RETIRED_EXT = '.retired';
 
+/**
+ * An ended run of at most this many events gets no end record: replaying its few events at
+ * start-up costs no more than reading one, and a sweep's thousands of tiny trials are spared
+ * encoding their final state (a profile of 20,000 two-event runs: ~25 us of main-thread work each).
+ */
+export const SMALL_RUN_EVENTS = 8;
+
 export class RunLog {
   /** Records appended but not yet committed to the journal. */
   uncommitted = 0;
@@ -19,7 +26,7 @@ export class RunLog {
   queuedSegs: number[] = [];
   /** A compaction write failed part way: cut the file back to `size` before the next one. */
   torn = false;
-  /** The run's end record is written: nothing follows it. */
+  /** The run ended and its log is complete: its end record is written (or it is too small for one). */
   ended = false;
   /** The run was deleted: nothing more goes to its log. */
   removed = false;
@@ -59,6 +66,11 @@ export class RunLog {
   noteSeq(clientId: string | undefined, seq: number | undefined): void {
     if (clientId === undefined || seq === undefined) return;
     if (seq > (this.seqs.get(clientId) ?? -1)) this.seqs.set(clientId, seq);
+  }
+
+  /** An ended run's log gets an end record (see SMALL_RUN_EVENTS). */
+  get wantsEndRecord(): boolean {
+    return this.n > SMALL_RUN_EVENTS;
   }
 
   /** Everything of this run is in its log (nothing in memory only, nothing only in the journal). */

@@ -57,6 +57,43 @@ async function detail(e: Engine, id: string): Promise<RunDetail> {
 const logOf = (id: string) => path.join(dir, 'runs', logFileName(id));
 
 describe('restart', () => {
+  it("restores a sweep's small ended runs from their few records (no end record each), with their seqs", async () => {
+    const e = await boot();
+    const c = await StreamClient.to(e);
+    let seq = 0;
+    const lines = ['{"type":"hello","client_id":"optuna-1"}'];
+    for (let r = 0; r < 200; r++) {
+      lines.push(JSON.stringify({ type: 'job_created', ...J(`trial-${r}`, 'sweep'), params: { lr: r / 1000 }, seq: ++seq }));
+      lines.push(JSON.stringify({ type: 'training', ...J(`trial-${r}`, 'sweep'), loss: 1 / (r + 1), iteration: 1, seq: ++seq }));
+      lines.push(JSON.stringify({ type: r % 10 === 0 ? 'job_failed' : 'job_completed', ...J(`trial-${r}`, 'sweep'), seq: ++seq }));
+    }
+    c.write(`${lines.join('\n')}\n`);
+    await c.until(() => c.replies.some((r) => r.type === 'ack' && r.seq === seq));
+    await c.close();
+    // A larger run ends too: it gets its end record.
+    await feed(e, { type: 'job_created', ...J('big') }, ...Array.from({ length: 20 }, (_, i) => ({ type: 'progress', ...J('big'), current_iteration: i })), { type: 'job_completed', ...J('big') });
+    await e.idle();
+    expect(readFileSync(logOf('trial-7'), 'utf8')).not.toContain('"k":"end"');
+    expect(readFileSync(logOf('big'), 'utf8')).toContain('"k":"end"');
+    const before = e.store.summaries().map((r) => JSON.stringify(r)).sort();
+
+    const e2 = await restart({ maxRuns: 50 });
+    // Restored (never replayed through the store's apply, where the 50-run bound would drop them).
+    expect([e2.storage.stats.restoredRuns, e2.storage.stats.replayedRuns]).toEqual([201, 0]);
+    expect(e2.store.summaries().map((r) => JSON.stringify(r)).sort()).toEqual(before);
+    expect((await detail(e2, 'trial-123')).series['training/loss']!.v).toEqual([1 / 124]);
+    const exp = (await scrape(e2)).exp;
+    expect(valueOf(exp, 'training_jobs_failed_total', { agent_id: 'sweep' })).toBe(20);
+    expect(valueOf(exp, 'training_jobs_completed_total', { agent_id: 'sweep' })).toBe(180);
+    // The client's seqs came back from the small logs: a resend of the last one is a duplicate.
+    const again = await StreamClient.to(e2);
+    again.write(`{"type":"hello","client_id":"optuna-1"}\n${lines[lines.length - 1]}\n`);
+    await again.until(() => again.replies.some((r) => r.type === 'ack' && r.seq === seq));
+    expect(again.replies[0]).toMatchObject({ type: 'hello', last_seq: seq });
+    await again.close();
+    expect(valueOf((await scrape(e2)).exp, 'trainwatch_ingest_duplicates_total')).toBe(1);
+  });
+
   it('brings back every run, its state, series and the counters', async () => {
     const e = await boot();
     await feed(
