@@ -27,7 +27,7 @@ import { InheritedMapper } from './push/inherited.ts';
 import { DEFAULT_PUSH_OPTIONS, PushStore } from './push/pushStore.ts';
 import { ListenError } from './listenError.ts';
 import type { Listener } from './listenError.ts';
-import { writeFileAtomic } from './storage/atomicFile.ts';
+import { replaceFileQuick } from './storage/atomicFile.ts';
 import { SourceManager } from './sources/manager.ts';
 import type { SourceInput } from '../../shared/fleet.ts';
 import { loadOrCreateToken, readTokenFile, tokenPath } from './auth/token.ts';
@@ -378,7 +378,8 @@ export async function startEngine(overrides: Partial<EngineOptions> = {}): Promi
     if (options.socketPath !== null) socket = await streams.listenUnix(options.socketPath);
     sources.start(options.sources);
     // Where this engine listens, for the CLI (export, import, ls) to find it.
-    writeFileAtomic(path.join(options.dataDir, ENGINE_FILE), `${JSON.stringify({ pid: process.pid, ...info() })}\n`);
+    // Replaced whole but not fsync'd: it only says where a running engine is.
+    replaceFileQuick(path.join(options.dataDir, ENGINE_FILE), `${JSON.stringify({ pid: process.pid, ...info() })}\n`);
     system.start();
   } catch (err) {
     await stop();

@@ -3,7 +3,7 @@
  * never a mix or nothing: write a temp file in the same directory, fsync it, rename it over the
  * target, fsync the directory (so the rename itself is durable).
  */
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -51,16 +51,29 @@ export async function fsyncDirAsync(dir: string): Promise<void> {
 }
 
 /**
- * writeFileAtomic off the event loop, without the directory fsync: for files where losing the
- * rename in a crash only means the previous version is used (run checkpoints).
+ * A file replaced whole (a reader sees the old or the new content, never a mix), without any
+ * fsync: for files that need no durability (engine.json, rewritten at every start). An fsync
+ * on a busy disk took a second at start-up.
  */
-export async function replaceFileAsync(file: string, data: Buffer, mode = 0o600): Promise<void> {
+export function replaceFileQuick(file: string, data: string): void {
+  const tmp = `${file}.${process.pid}${TEMP_SUFFIX}`;
+  writeFileSync(tmp, data, { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+/**
+ * writeFileAtomic off the event loop, without the directory fsync: for files where losing the
+ * rename in a crash only means the previous version is used. `sync: false` skips the
+ * fdatasync too (run checkpoints: a torn one fails its checksum and the run is replayed from
+ * its log, which is complete without it).
+ */
+export async function replaceFileAsync(file: string, data: Buffer, mode = 0o600, sync = true): Promise<void> {
   const tmp = `${file}.${process.pid}${TEMP_SUFFIX}`;
   const fh = await open(tmp, 'w', mode);
   try {
     let off = 0;
     while (off < data.length) off += (await fh.write(data, off, data.length - off)).bytesWritten;
-    await fh.datasync();
+    if (sync) await fh.datasync();
   } catch (err) {
     await fh.close();
     await unlink(tmp).catch(() => undefined);

@@ -76,7 +76,10 @@ export class Checkpoints {
       // A journal that cannot be written is reported by the commit; the checkpoint waits for a later one.
       if (!(await this.durable([log.jobId]).then(() => true, () => false))) return;
       if (log.removed || log.ended) return;
-      await replaceFileAsync(log.checkpointFile, buf);
+      // Not fsync'd: a checkpoint only saves replay time. One torn by a power cut fails its
+      // checksum and the run is replayed from its log, which holds every event without it;
+      // after a crash of the process alone the page cache has it whole.
+      await replaceFileAsync(log.checkpointFile, buf, 0o600, false);
       // The run ended or went while this was written: its end record (or nothing) replaces it.
       if (log.removed || log.ended) {
         await unlink(log.checkpointFile).catch(() => undefined);
