@@ -64,8 +64,15 @@ interface BatchMessage {
 function workerMain(load: (id: string) => unknown): void {
   'use strict';
   const fs = load('node:fs') as typeof import('node:fs');
-  const { parentPort } = load('node:worker_threads') as typeof import('node:worker_threads');
+  const { parentPort, workerData } = load('node:worker_threads') as typeof import('node:worker_threads');
   if (!parentPort) throw new Error('compaction worker: no parent port (not started as a worker)');
+  // The journal first: an fdatasync waits while a journal commit is syncing (the disk takes
+  // syncs one after another, and acks wait for the journal's), at most JOURNAL_WAIT_MS each.
+  const journalBusy = (workerData as { journalBusy?: Int32Array } | undefined)?.journalBusy ?? null;
+  const JOURNAL_WAIT_MS = 50;
+  const journalFirst = (): void => {
+    if (journalBusy && Atomics.load(journalBusy, 0) === 1) Atomics.wait(journalBusy, 0, 1, JOURNAL_WAIT_MS);
+  };
   parentPort.on('message', (batch: BatchMessage) => {
     const data = new Uint8Array(batch.data);
     const logs: LogWritten[] = [];
@@ -87,7 +94,10 @@ function workerMain(load: (id: string) => unknown): void {
           if (n === 0) throw new Error(`could not write to ${w.file}`);
           r.written += n;
         }
-        if (batch.datasync) fs.fdatasyncSync(fd);
+        if (batch.datasync) {
+          journalFirst();
+          fs.fdatasyncSync(fd);
+        }
       } catch (err) {
         r.error = err instanceof Error ? err.message : String(err);
       }
@@ -107,6 +117,7 @@ function workerMain(load: (id: string) => unknown): void {
       try {
         const fd = fs.openSync(batch.dir, 'r');
         try {
+          journalFirst();
           fs.fsyncSync(fd);
         } finally {
           fs.closeSync(fd);
@@ -137,9 +148,15 @@ export class CompactionWorker {
   private stopped: Error | null = null;
   private closing = false;
 
-  /** `died` hears of a worker that stopped on its own with no batch in flight (one in flight is rejected instead). */
-  constructor(private readonly died: (err: Error) => void) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, name: 'trainwatch-compaction' });
+  /**
+   * `died` hears of a worker that stopped on its own with no batch in flight (one in flight is
+   * rejected instead). `journalBusy` (StorageContext) holds its syncs back while the journal syncs.
+   */
+  constructor(
+    private readonly died: (err: Error) => void,
+    journalBusy?: Int32Array,
+  ) {
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, name: 'trainwatch-compaction', workerData: { journalBusy } });
     this.worker.unref();
     this.worker.on('message', (answer: BatchWritten) => {
       const p = this.pending;

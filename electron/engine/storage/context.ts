@@ -96,6 +96,12 @@ export class StorageContext {
   private readonly lastWarned: Record<WriteKind, string | null> = { journal: null, logs: null };
   /** Set by close: nothing new is scheduled. */
   closed = false;
+  /**
+   * 1 while a journal commit is writing and syncing: compaction's worker holds its fdatasyncs
+   * back until it is 0 (compactionWorker.ts), so an ack waits behind at most one of them, not
+   * a queue of a thousand. Shared memory, so the worker reads it without a message.
+   */
+  readonly journalBusy = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(
     readonly opts: StorageOptions,

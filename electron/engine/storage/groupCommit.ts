@@ -12,7 +12,7 @@ import { schedule } from './context.ts';
 import type { StorageContext } from './context.ts';
 
 /** What a commit put in the journal: the records, whose each is, and the segment that holds them. */
-export type Committed = (records: Buffer[], logs: RunLog[], segment: number) => void;
+export type Committed = (records: Uint8Array[], logs: RunLog[], segment: number) => void;
 
 /** Client ids whose `"c"` field is kept encoded; beyond that the cache starts over. */
 const MAX_CLIENT_FIELDS = 1_024;
@@ -22,7 +22,7 @@ export class GroupCommit implements Journal {
   private frame = new RecordFrame();
   private pendingLogs: RunLog[] = [];
   /** A commit that failed: its records go first in the next one. */
-  private failed: { bytes: Buffer; records: Buffer[]; logs: RunLog[] } | null = null;
+  private failed: { bytes: Buffer; records: Uint8Array[]; logs: RunLog[] } | null = null;
   private readonly clientFields = new Map<string, Buffer>();
   /** Commit generations: appends join `gen`; `committedGen` is the newest on disk. */
   private gen = 1;
@@ -131,9 +131,13 @@ export class GroupCommit implements Journal {
     this.pendingLogs = [];
     const run = (async () => {
       let segment: number;
+      const busy = this.ctx.journalBusy;
+      Atomics.store(busy, 0, 1);
       try {
         segment = await this.writer.write(bytes);
       } catch (err) {
+        Atomics.store(busy, 0, 0);
+        Atomics.notify(busy, 0);
         this.ctx.failed(err as Error, 'journal');
         // Nothing is dropped: the records go first in the next commit (retried with backoff),
         // and everything that waits for them is refused for now.
@@ -143,6 +147,8 @@ export class GroupCommit implements Journal {
         this.settleWaiters(gen, err as Error);
         return;
       }
+      Atomics.store(busy, 0, 0);
+      Atomics.notify(busy, 0);
       this.ctx.stats.commits++;
       this.ctx.stats.bytesWritten += bytes.length;
       this.ctx.recovered('journal');

@@ -21,8 +21,8 @@ export const SMALL_RUN_EVENTS = 8;
 export class RunLog {
   /** Records appended but not yet committed to the journal. */
   uncommitted = 0;
-  /** Committed records (in the journal) not yet in this log, and the segment each is in. */
-  queued: Buffer[] = [];
+  /** Committed records (in the journal) not yet in this log, and the segment each is in; records next to each other share a view. */
+  queued: Uint8Array[] = [];
   queuedSegs: number[] = [];
   /** A compaction write failed part way: cut the file back to `size` before the next one. */
   torn = false;
@@ -38,6 +38,8 @@ export class RunLog {
   ckWriting = false;
   /** Records the compaction in flight wrote (released once their log is fsync'd). */
   compacted = 0;
+  /** Queued views the compaction in flight has planned (new records never join those). */
+  planned = 0;
   /** Highest seq per client_id in this log. */
   readonly seqs = new Map<string, number>();
   /** The open commit generation of this run's newest append (durable() waits for it). */

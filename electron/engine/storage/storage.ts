@@ -131,7 +131,7 @@ export class Storage implements Journal {
   }
 
   /** A commit is on disk: its records wait for compaction, and runs it made due are checkpointed. */
-  private committed(records: Buffer[], logs: RunLog[], segment: number): void {
+  private committed(records: Uint8Array[], logs: RunLog[], segment: number): void {
     this.compaction.committed(records, logs, segment);
     this.checkpoints.dueRuns(logs);
   }

@@ -161,6 +161,50 @@ describe('compaction while many runs are fed without a pause', () => {
   });
 });
 
+describe('records of a run that follow each other', () => {
+  it('share a queued view, and a record committed while its view is being written is never lost', async () => {
+    // One run sending bursts: its records sit next to each other in the frame, across commits
+    // too, and join one view; compactions run every turn, so commits keep arriving while a
+    // planned view is in flight (joining that one would lose them: release drops it whole).
+    const { storage, send, clock } = await open(dir, { durability: 'none', compactIntervalMs: 0 });
+    const RUNS = 1;
+    const ROUNDS = 300;
+    for (let r = 0; r < RUNS; r++) send({ type: 'job_created', job_id: jobOf(r), agent_id: 'a' });
+    let step = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const burst = 1 + (round % 7);
+      for (let r = 0; r < RUNS; r++) {
+        for (let k = 0; k < burst; k++) send({ type: 'training', job_id: jobOf(r), agent_id: 'a', iteration: step + k, loss: 1 / (step + k + 1) });
+      }
+      step += burst;
+      clock.advance(0.01);
+      await nextTurn();
+    }
+    await storage.close();
+    for (let r = 0; r < RUNS; r++) expectWholeLog(jobOf(r), 1 + step);
+    expect(storage.stats.writeErrors).toBe(0);
+  });
+
+  it('joins one view per run and commit', async () => {
+    const { storage, send } = await open(dir, { durability: 'none', compactIntervalMs: 60_000 });
+    send({ type: 'job_created', job_id: 'a', agent_id: 'a' });
+    for (let i = 0; i < 10; i++) send({ type: 'progress', job_id: 'a', agent_id: 'a', current_iteration: i });
+    await storage.durable();
+    for (let i = 0; i < 5; i++) {
+      send({ type: 'progress', job_id: 'a', agent_id: 'a', current_iteration: 10 + i });
+      send({ type: 'heartbeat', job_id: 'b', agent_id: 'a' });
+    }
+    await storage.durable();
+    const queued = (id: string) => (storage as unknown as { ctx: { logs: Map<string, { queued: Uint8Array[] }> } }).ctx.logs.get(id)!.queued;
+    // 11 records in the first commit: one view, which the second commit's first record (right
+    // after it in the frame) joins; its other 4 each follow one of b's: 5 views.
+    expect(queued('a')).toHaveLength(5);
+    expect(queued('b')).toHaveLength(5);
+    await storage.close();
+    expectWholeLog('a', 16);
+  });
+});
+
 describe('a compaction worker that dies', () => {
   interface Inside {
     compaction: { run(): Promise<void>; worker: CompactionWorker | null };

@@ -97,7 +97,7 @@ describe('RecordFrame (the group commit encoder)', () => {
             expected.push(encodeRawEventRecord(jobId, n, rt, raw, c));
           }
           const { bytes, records: views } = frame.take();
-          expect(views).toEqual(expected);
+          expect(views.map((v) => Buffer.from(v))).toEqual(expected);
           expect(bytes).toEqual(Buffer.concat(expected));
           expect(frame.bytes).toBe(0);
         },
