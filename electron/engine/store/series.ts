@@ -70,9 +70,12 @@ export class SeriesTally implements TallyLike {
   /** Compresses waiting chunks for up to `sliceMs`, then leaves the rest to a later turn. */
   private drain(): void {
     const until = performance.now() + this.sliceMs;
-    // At least one series per turn, so a slice of 0 still gets through the queue.
-    do this.queue[this.head++]!.seal();
-    while (this.head < this.queue.length && performance.now() < until);
+    // At least one series per turn, so a slice of 0 still gets through the queue (which
+    // sealAll may have emptied since this turn was asked for).
+    if (this.head < this.queue.length) {
+      do this.queue[this.head++]!.seal();
+      while (this.head < this.queue.length && performance.now() < until);
+    }
     if (this.head < this.queue.length) {
       this.later(() => this.drain());
       return;

@@ -100,6 +100,23 @@ describe('Series.length', () => {
     expect(s.recorded).toBe(values.length);
   });
 
+  it('a turn asked for before sealAll emptied the queue finds nothing to do, and the next chunk is queued again', () => {
+    const turns: Array<() => void> = [];
+    const tally = new SeriesTally((fn) => turns.push(fn), 0);
+    const s = new Series(100_000, false, tally, 64);
+    for (let i = 0; i < 100; i++) s.push(i, i);
+    expect([tally.waiting, turns.length]).toEqual([1, 1]);
+    tally.sealAll();
+    expect(tally.waiting).toBe(0);
+    turns.shift()!();
+    expect([tally.waiting, turns.length]).toEqual([0, 0]);
+    for (let i = 100; i < 200; i++) s.push(i, i);
+    expect([tally.waiting, turns.length]).toEqual([1, 1]);
+    turns.shift()!();
+    expect(tally.waiting).toBe(0);
+    expect(s.closedFootprint().points).toBe(192);
+  });
+
   it('compresses closed chunks in later turns, a slice at a time, without changing what a read sees', () => {
     const turns: Array<() => void> = [];
     const tally = new SeriesTally((fn) => turns.push(fn), 0);
