@@ -128,11 +128,11 @@ export class RecordFrame {
   private ends: number[] = [];
 
   /**
-   * `blockBytes`: the size of each buffer records are framed into. Commits take their records
+   * `blockBytes`: the least size of each buffer records are framed into. Commits take their records
    * as views and the next commit goes on in the same buffer: a buffer per commit (hundreds a
    * second at a modest rate) cost the engine full garbage collections of 15-25 ms.
    */
-  constructor(private readonly blockBytes = 256 * 1024) {
+  constructor(private readonly blockBytes = 1024 * 1024) {
     this.buf = Buffer.allocUnsafeSlow(blockBytes);
   }
 
@@ -198,7 +198,9 @@ export class RecordFrame {
   /** A new buffer for the records not yet taken and at least `more` bytes after them. */
   private renew(more: number): void {
     const pending = this.len - this.base;
-    const next = Buffer.allocUnsafeSlow(Math.max(this.blockBytes, 2 * (pending + more)));
+    // Room for several more commits of this size: a commit's records must be contiguous, so
+    // what is pending is copied, and a block that only doubled copied a large commit twice over.
+    const next = Buffer.allocUnsafeSlow(Math.max(this.blockBytes, 4 * (pending + more)));
     this.buf.copy(next, 0, this.base, this.len);
     for (let i = 0; i < this.ends.length; i++) this.ends[i]! -= this.base;
     this.buf = next;
