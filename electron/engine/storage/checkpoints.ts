@@ -11,6 +11,8 @@ import type { StorageContext } from './context.ts';
 
 /** Milliseconds of checkpoint encoding one commit may add to its event-loop turn. */
 const CHECKPOINT_BUDGET_MS = 2;
+/** About a journal record's size: checkpoint bytes written per event they cover, at most. */
+const CHECKPOINT_BYTES_PER_EVENT = 128;
 
 export class Checkpoints {
   private readonly writing = new Set<Promise<void>>();
@@ -30,10 +32,16 @@ export class Checkpoints {
     await Promise.all(this.writing);
   }
 
-  /** A checkpoint is due: enough events and seconds since the last one (and one not being written). */
+  /**
+   * A checkpoint is due: enough events and seconds since the last one (and one not being
+   * written). Enough events is at least checkpointEvery, and more for a large checkpoint: a run
+   * writes no more checkpoint bytes than about the journal bytes of the events they cover
+   * (CHECKPOINT_BYTES_PER_EVENT), so many live runs with long series cannot flood the disk.
+   */
   due(log: RunLog, now: number): boolean {
     const o = this.ctx.opts;
-    return !log.ckWriting && log.size > 0 && log.n - log.ckN >= o.checkpointEvery && now - log.ckAt >= o.checkpointIntervalSeconds;
+    const events = Math.max(o.checkpointEvery, Math.ceil(log.ckBytes / CHECKPOINT_BYTES_PER_EVENT));
+    return !log.ckWriting && log.size > 0 && log.n - log.ckN >= events && now - log.ckAt >= o.checkpointIntervalSeconds;
   }
 
   /**
@@ -87,6 +95,7 @@ export class Checkpoints {
       }
       log.ckN = n;
       log.ckAt = now;
+      log.ckBytes = buf.length;
       this.ctx.stats.checkpointsWritten++;
     };
     const p = write()

@@ -20,7 +20,7 @@ export interface StorageOptions {
   segmentBytes: number;
   /** How long committed records wait in the journal before compaction moves them into run logs. */
   compactIntervalMs: number;
-  /** A running run is checkpointed once it has this many events past its last checkpoint... */
+  /** A running run is checkpointed once it has this many events past its last checkpoint (more for a large one)... */
   checkpointEvery: number;
   /** ...and this many seconds (engine clock) have passed since it; and always at a clean stop. */
   checkpointIntervalSeconds: number;
@@ -42,7 +42,7 @@ export const DEFAULT_STORAGE_OPTIONS: Omit<StorageOptions, 'dataDir' | 'clock' |
   segmentBytes: DEFAULT_SEGMENT_BYTES,
   compactIntervalMs: 1_000,
   checkpointEvery: 250,
-  checkpointIntervalSeconds: 2,
+  checkpointIntervalSeconds: 0.5,
   maxLoadedEndedRuns: 64,
   retention: DEFAULT_RETENTION,
   retentionIntervalMs: 60_000,

@@ -36,6 +36,8 @@ export class RunLog {
   ckN = 0;
   ckAt = 0;
   ckWriting = false;
+  /** The newest checkpoint's size (a larger one is taken less often). */
+  ckBytes = 0;
   /** Records the compaction in flight wrote (released once their log is fsync'd). */
   compacted = 0;
   /** Queued views the compaction in flight has planned (new records never join those). */
