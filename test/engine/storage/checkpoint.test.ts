@@ -9,13 +9,13 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEngine } from '../../../electron/engine/index.ts';
 import type { Engine } from '../../../electron/engine/index.ts';
-import { DEFAULT_STORAGE_OPTIONS, Storage, logFileName } from '../../../electron/engine/storage/storage.ts';
+import { logFileName } from '../../../electron/engine/storage/storage.ts';
 import type { StorageOptions } from '../../../electron/engine/storage/storage.ts';
 import { RunStore } from '../../../electron/engine/store/runStore.ts';
-import { storeSide } from '../../../electron/engine/storageWiring.ts';
 import { ManualClock } from '../../../electron/engine/clock.ts';
 import { parseLine } from '../../../shared/protocol/parseLine.ts';
 import { until } from '../../helpers/wait.ts';
+import { openFedStorage } from '../../helpers/storage.ts';
 import { Series } from '../../../electron/engine/store/series.ts';
 import type { Run } from '../../../electron/engine/store/run.ts';
 import { checkpointOf } from '../../../electron/engine/store/checkpoint.ts';
@@ -278,22 +278,7 @@ describe('series in checkpoints as stored (compressed chunks, version 2)', () =>
 });
 
 describe('checkpoints of runs fed without a pause', () => {
-  /** Storage as the engine wires it, fed as ingest feeds it: apply, then the received line to the journal. */
-  async function open(dataDir: string, opts: Partial<StorageOptions> = {}): Promise<{ store: RunStore; storage: Storage; send: (e: Record<string, unknown>) => void }> {
-    const clock = new ManualClock();
-    const store = new RunStore({ clock, maxPointsPerSeries: 16 });
-    const storage = await Storage.open(storeSide(store), { ...DEFAULT_STORAGE_OPTIONS, dataDir, clock, warn: (m) => warnings.push(m), ...opts });
-    const send = (e: Record<string, unknown>): void => {
-      const text = JSON.stringify(e);
-      const parsed = parseLine(text);
-      if (parsed.kind !== 'event') throw new Error(`not an event: ${text}`);
-      const result = store.apply(parsed.event, clock.now());
-      if (!result.ok) throw new Error(`refused: ${text}`);
-      storage.append({ jobId: parsed.event.job_id, bytes: Buffer.from(text), receivedAt: clock.now() });
-      clock.advance(0.01);
-    };
-    return { store, storage, send };
-  }
+  const open = (dataDir: string, opts: Partial<StorageOptions> = {}) => openFedStorage(dataDir, opts, (m) => warnings.push(m), 0.01);
   const detailOf = (store: RunStore): RunDetail => JSON.parse(JSON.stringify(store.detail('long', 100_000))) as RunDetail;
 
   it('is checkpointed while its log lags; after a crash only the journal past the checkpoint is replayed, and the log still gets every event', async () => {

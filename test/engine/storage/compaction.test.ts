@@ -7,16 +7,13 @@ import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSy
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../electron/engine/clock.ts';
+import { openFedStorage } from '../../helpers/storage.ts';
 import { CompactionWorker } from '../../../electron/engine/storage/compactionWorker.ts';
 import type { LogWrite } from '../../../electron/engine/storage/compactionWorker.ts';
 import { decodeLog } from '../../../electron/engine/storage/record.ts';
 import { listSegments } from '../../../electron/engine/storage/segments.ts';
-import { DEFAULT_STORAGE_OPTIONS, Storage, logFileName } from '../../../electron/engine/storage/storage.ts';
+import { logFileName } from '../../../electron/engine/storage/storage.ts';
 import type { StorageOptions } from '../../../electron/engine/storage/storage.ts';
-import { storeSide } from '../../../electron/engine/storageWiring.ts';
-import { RunStore } from '../../../electron/engine/store/runStore.ts';
-import { parseLine } from '../../../shared/protocol/parseLine.ts';
 
 let dir: string;
 const warnings: string[] = [];
@@ -96,21 +93,7 @@ describe('the compaction worker', () => {
   });
 });
 
-/** Storage as the engine wires it, fed as ingest feeds it: apply, then the received line to the journal. */
-async function open(dataDir: string, opts: Partial<StorageOptions> = {}) {
-  const clock = new ManualClock();
-  const store = new RunStore({ clock, maxPointsPerSeries: 16 });
-  const storage = await Storage.open(storeSide(store), { ...DEFAULT_STORAGE_OPTIONS, dataDir, clock, warn: (m) => warnings.push(m), ...opts });
-  const send = (e: Record<string, unknown>): void => {
-    const text = JSON.stringify(e);
-    const parsed = parseLine(text);
-    if (parsed.kind !== 'event') throw new Error(`not an event: ${text}`);
-    const result = store.apply(parsed.event, clock.now());
-    if (!result.ok) throw new Error(`refused: ${text}`);
-    storage.append({ jobId: parsed.event.job_id, bytes: Buffer.from(text), receivedAt: clock.now() });
-  };
-  return { store, storage, send, clock };
-}
+const open = (dataDir: string, opts: Partial<StorageOptions> = {}) => openFedStorage(dataDir, opts, (m) => warnings.push(m));
 
 const jobOf = (i: number) => `run-${i}`;
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -31,19 +31,24 @@ function files(dir: string): string[] {
   });
 }
 
+/** Engine lines matching `pattern` outside the `allowed` files, as `file:line: text`. */
+function linesMatching(pattern: RegExp, allowed: ReadonlySet<string>): string[] {
+  const hits: string[] = [];
+  for (const file of files(ENGINE)) {
+    const rel = path.relative(ROOT, file);
+    if (allowed.has(rel)) continue;
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (pattern.test(line)) hits.push(`${rel}:${i + 1}: ${line.trim()}`);
+      });
+  }
+  return hits;
+}
+
 describe("a run's event state", () => {
   it('is assigned only by the reducer and the checkpoint restore', () => {
-    const hits: string[] = [];
-    for (const file of files(ENGINE)) {
-      const rel = path.relative(ROOT, file);
-      if (ALLOWED.has(rel)) continue;
-      readFileSync(file, 'utf8')
-        .split('\n')
-        .forEach((line, i) => {
-          if (WRITE.test(line)) hits.push(`${rel}:${i + 1}: ${line.trim()}`);
-        });
-    }
-    expect(hits).toEqual([]);
+    expect(linesMatching(WRITE, ALLOWED)).toEqual([]);
   });
 
   it('is what the reducer writes (the pattern finds its assignments)', () => {
@@ -54,17 +59,7 @@ describe("a run's event state", () => {
 
 describe('the read-only run', () => {
   it('is taken back as mutable only by the store, the reducer and the restore', () => {
-    const hits: string[] = [];
-    for (const file of files(ENGINE)) {
-      const rel = path.relative(ROOT, file);
-      if (MUTABLE_VIEW.has(rel)) continue;
-      readFileSync(file, 'utf8')
-        .split('\n')
-        .forEach((line, i) => {
-          if (/\b(asMutable|MutableRun)\b/.test(line)) hits.push(`${rel}:${i + 1}: ${line.trim()}`);
-        });
-    }
-    expect(hits).toEqual([]);
+    expect(linesMatching(/\b(asMutable|MutableRun)\b/, MUTABLE_VIEW)).toEqual([]);
   });
 });
 
