@@ -20,7 +20,7 @@ import { decodeLog, lastRecord, loggedEvent, parseRecord, recordKey, scanLog } f
 import type { EndRecord } from './record.ts';
 import { rebuildRun } from './replay.ts';
 import { LOG_EXT, RETIRED_EXT, RunLog, SMALL_RUN_EVENTS, checkpointFile } from './runLog.ts';
-import { runFromCheckpoint } from './runWrites.ts';
+import { releaseSeries, runFromCheckpoint } from './runWrites.ts';
 import { listSegments, segmentName } from './segments.ts';
 import { decodeTotals } from './totalsFile.ts';
 import type { Compaction } from './compaction.ts';
@@ -167,8 +167,6 @@ class Recovery {
     }
     restored.sort((a, b) => (a.endedAt ?? 0) - (b.endedAt ?? 0));
     for (const run of restored) ctx.store.restore(run);
-    // Small ended runs come back with their series (they were rebuilt): loaded, within the bound.
-    for (const run of restored) if (run.seriesLoaded) this.rooms.loaded.mark(run);
     ctx.stats.restoredRuns = restored.length;
 
     // Running runs: from their checkpoints, or their events replayed; in the order they began.
@@ -324,6 +322,8 @@ class Recovery {
     log.logged = n;
     log.ended = true;
     ctx.logs.set(jobId, log);
+    // As from an end record: the series load from the log when asked for.
+    releaseSeries(run);
     return run;
   }
 
