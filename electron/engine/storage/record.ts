@@ -79,46 +79,15 @@ function framed(json: string): string {
 }
 
 /**
- * The hot path's encoder: the same text as encodeRecordText({ k: 'ev', n, rt, e, c }), without
- * building the record object (numbers print the same in JS and JSON when finite). Pinned
- * byte for byte against encodeRecord by test/engine/storage/record.test.ts.
- */
-export function encodeEventText(n: number, rt: number, e: IngestEvent, c?: string): string {
-  if (!Number.isFinite(rt) || !Number.isSafeInteger(n) || !finiteValues(e)) {
-    const rec: EventRecord = { k: 'ev', n, rt, e };
-    if (c !== undefined) rec.c = c;
-    return encodeRecordText(rec);
-  }
-  const json = `{"k":"ev","n":${n},"rt":${rt},"e":${JSON.stringify(e)}${c === undefined ? '' : `,"c":${JSON.stringify(c)}`}}`;
-  return framed(json);
-}
-
-/**
- * An event record around the bytes the client sent: the same record as encodeEventText, plus
- * the run's id in `j` (journal segments hold every run's records), and its `e` is the received
- * line itself, spliced in unchanged (it is one JSON object: it passed validation), so nothing is
- * re-encoded. `e` comes last, so the received line is the record's tail. The same bytes serve
- * the journal and, moved unchanged by compaction, the run's log.
- */
-export function encodeRawEventRecord(jobId: string, n: number, rt: number, raw: Uint8Array, c?: string): Buffer {
-  const prefix = `{"k":"ev","j":${JSON.stringify(jobId)},"n":${n},"rt":${rt}${c === undefined ? '' : `,"c":${JSON.stringify(c)}`},"e":`;
-  const prefixBytes = Buffer.byteLength(prefix);
-  const buf = Buffer.allocUnsafe(9 + prefixBytes + raw.length + 2);
-  buf.write(prefix, 9);
-  buf.set(raw, 9 + prefixBytes);
-  buf[buf.length - 2] = 0x7d; // }
-  buf[buf.length - 1] = NL;
-  buf.write(crc32(buf.subarray(9, buf.length - 1)).toString(16).padStart(8, '0'), 0, 'latin1');
-  buf[8] = SPACE;
-  return buf;
-}
-
-/**
- * The group commit's encoder: event records appended into one growing buffer per commit, the
- * same bytes as encodeRawEventRecord (record.test.ts holds it to that), without a Buffer, a
- * prefix string or a checksum string per record. The per-run and per-client parts of the
- * prefix are encoded once and handed in (`runPrefix`, `clientField`). `take()` hands over the
- * frame and each record's bytes as views into it, and starts a new frame.
+ * The group commit's encoder, the one writer of event records: each is an event record around
+ * the bytes the client sent (`e` is the received line itself, spliced in unchanged: one JSON
+ * object that passed validation; it comes last, so the line is the record's tail), plus the run's
+ * id in `j` (journal segments hold every run's records). The same bytes serve the journal and,
+ * moved unchanged by compaction, the run's log: the same record encodeRecordText writes for
+ * `{ k, j, n, rt, c, e }` (record.test.ts holds it to that). Appended into one block for many
+ * commits, without a Buffer, a prefix string or a checksum string per record. The per-run and
+ * per-client parts of the prefix are encoded once and handed in (`runPrefix`, `clientField`).
+ * `take()` hands over the records so far and a view of each; the next ones follow in the block.
  */
 export class RecordFrame {
   private buf: Buffer;
@@ -353,7 +322,7 @@ const N_FIELD = Buffer.from('","n":');
 
 /**
  * The run and number of a journal event record, read from its first bytes without parsing it
- * (encodeRawEventRecord writes `{"k":"ev","j":<id>,"n":<n>,...`), or null when the record does
+ * (RecordFrame writes `{"k":"ev","j":<id>,"n":<n>,...`), or null when the record does
  * not start that way or its id has an escape in it (then it is parsed whole).
  */
 export function recordKey(json: Buffer): { j: string; n: number } | null {

@@ -1,12 +1,13 @@
 /**
- * The hot path's record encoder writes the same bytes as the general one: logs written before
- * and after it read the same, and recovery's checksums hold.
+ * The group commit's record encoder (RecordFrame) writes the same bytes as the general one:
+ * logs written before and after it read the same, and recovery's checksums hold.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PHASES } from '../../../shared/protocol/events.ts';
 import { parseValue } from '../../../shared/protocol/parseLine.ts';
-import { RecordFrame, decodeLine, decodeLog, encodeEventText, encodeRawEventRecord, encodeRecord, parseRecord, recordKey, scanLog } from '../../../electron/engine/storage/record.ts';
+import { RecordFrame, decodeLine, decodeLog, encodeRecord, parseRecord, recordKey, scanLog } from '../../../electron/engine/storage/record.ts';
+import type { EventRecord } from '../../../electron/engine/storage/record.ts';
 
 const metric = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom('NaN', 'Infinity', '-Infinity'));
 const id = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 10 });
@@ -17,28 +18,38 @@ const event = fc.oneof(
   fc.record({ type: fc.constant('job_failed'), job_id: id, agent_id: id, error: fc.string({ unit: 'grapheme' }) }, { requiredKeys: ['type', 'job_id', 'agent_id'] }),
 );
 
-describe('encodeEventText', () => {
-  it('writes exactly what encodeRecord writes, for any event, receive time and client id', () => {
+/** One record framed as the group commit frames it. */
+function frameOne(jobId: string, n: number, rt: number, raw: Uint8Array, c?: string): Buffer {
+  const frame = new RecordFrame(256);
+  frame.event(RecordFrame.runPrefix(jobId), n, rt, raw, c === undefined ? null : RecordFrame.clientField(c));
+  return frame.take().bytes;
+}
+
+/** The same record through the general encoder: the received line parsed back into `e`. */
+function referenceRecord(jobId: string, n: number, rt: number, raw: Uint8Array, c?: string): Buffer {
+  const e = JSON.parse(Buffer.from(raw).toString('utf8')) as EventRecord['e'];
+  return encodeRecord(c === undefined ? { k: 'ev', j: jobId, n, rt, e } : { k: 'ev', j: jobId, n, rt, c, e });
+}
+
+describe('a journal event record', () => {
+  it('is exactly what encodeRecord writes for it, for any event, receive time and client id', () => {
     fc.assert(
       fc.property(event, fc.nat(), fc.oneof(fc.double({ min: 0, max: 2e9, noNaN: true }), fc.nat()), fc.option(id, { nil: undefined }), (input, n, rt, c) => {
         const parsed = parseValue(input);
         if (parsed.kind !== 'event') throw new Error(`generator made an invalid event: ${JSON.stringify(input)}`);
-        const e = parsed.event;
-        const rec = c === undefined ? { k: 'ev' as const, n, rt, e } : { k: 'ev' as const, n, rt, e, c };
-        const fast = encodeEventText(n, rt, e, c);
-        expect(Buffer.from(fast)).toEqual(encodeRecord(rec));
-        expect(decodeLine(Buffer.from(fast.slice(0, -1)))).not.toBeNull();
+        const raw = Buffer.from(JSON.stringify(input));
+        const fast = frameOne(parsed.event.job_id, n, rt, raw, c);
+        expect(fast).toEqual(referenceRecord(parsed.event.job_id, n, rt, raw, c));
+        expect(decodeLine(fast.subarray(0, -1))).not.toBeNull();
       }),
       { numRuns: 3_000 },
     );
   });
 
-  it('writes a NaN loss as the protocol string, checksummed', () => {
-    const parsed = parseValue({ type: 'training', job_id: 'j', agent_id: 'a', loss: 'NaN' });
-    if (parsed.kind !== 'event') throw new Error('invalid');
-    const text = encodeEventText(7, 1.5, parsed.event, 'cli');
-    expect(text.slice(9)).toBe('{"k":"ev","n":7,"rt":1.5,"e":{"type":"training","job_id":"j","agent_id":"a","loss":"NaN"},"c":"cli"}\n');
-    expect(decodeLine(Buffer.from(text.slice(0, -1)))).toEqual({ k: 'ev', n: 7, rt: 1.5, e: { type: 'training', job_id: 'j', agent_id: 'a', loss: 'NaN' }, c: 'cli' });
+  it('keeps a NaN loss as the protocol string the client sent, checksummed', () => {
+    const text = frameOne('j', 7, 1.5, Buffer.from('{"type":"training","job_id":"j","agent_id":"a","loss":"NaN"}'), 'cli').toString();
+    expect(text.slice(9)).toBe('{"k":"ev","j":"j","n":7,"rt":1.5,"c":"cli","e":{"type":"training","job_id":"j","agent_id":"a","loss":"NaN"}}\n');
+    expect(decodeLine(Buffer.from(text.slice(0, -1)))).toEqual({ k: 'ev', j: 'j', n: 7, rt: 1.5, c: 'cli', e: { type: 'training', job_id: 'j', agent_id: 'a', loss: 'NaN' } });
   });
 });
 
@@ -46,7 +57,7 @@ describe('recordKey (recovery reads journal records already in their run log by 
   it('reads the run and number the record holds, for any id, or declines and JSON.parse reads it', () => {
     fc.assert(
       fc.property(event, fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }), fc.nat(), fc.double({ min: 0, max: 2e9, noNaN: true }), fc.option(id, { nil: undefined }), (input, jobId, n, rt, c) => {
-        const buf = encodeRawEventRecord(jobId, n, rt, Buffer.from(JSON.stringify(input)), c);
+        const buf = frameOne(jobId, n, rt, Buffer.from(JSON.stringify(input)), c);
         const json = buf.subarray(9, buf.length - 1);
         const parsed = parseRecord(json)!;
         expect([parsed.j, parsed.n]).toEqual([jobId, n]);
@@ -66,7 +77,7 @@ describe('recordKey (recovery reads journal records already in their run log by 
   });
 
   it('scanLog finds the same good records, damage and torn tail as decodeLog', () => {
-    const lines = [0, 1, 2, 3].map((n) => encodeRawEventRecord('run', n + 1, n, Buffer.from('{"type":"scalar","job_id":"run","agent_id":"a","name":"x","value":1}')));
+    const lines = [0, 1, 2, 3].map((n) => frameOne('run', n + 1, n, Buffer.from('{"type":"scalar","job_id":"run","agent_id":"a","name":"x","value":1}')));
     const damaged = Buffer.from(lines[1]!);
     damaged[20] = damaged[20]! ^ 1;
     const buf = Buffer.concat([lines[0]!, damaged, lines[2]!, lines[3]!.subarray(0, 30)]);
@@ -84,7 +95,7 @@ describe('recordKey (recovery reads journal records already in their run log by 
 });
 
 describe('RecordFrame (the group commit encoder)', () => {
-  it('writes exactly what encodeRawEventRecord writes, record after record, across frames and growth', () => {
+  it('writes exactly what encodeRecord writes, record after record, across frames and growth', () => {
     const frame = new RecordFrame(256);
     fc.assert(
       fc.property(
@@ -94,7 +105,7 @@ describe('RecordFrame (the group commit encoder)', () => {
           for (const [input, jobId, n, rt, c] of records) {
             const raw = Buffer.from(JSON.stringify(input));
             frame.event(RecordFrame.runPrefix(jobId), n, rt, raw, c === undefined ? null : RecordFrame.clientField(c));
-            expected.push(encodeRawEventRecord(jobId, n, rt, raw, c));
+            expected.push(referenceRecord(jobId, n, rt, raw, c));
           }
           const { bytes, records: views } = frame.take();
           expect(views.map((v) => Buffer.from(v))).toEqual(expected);
