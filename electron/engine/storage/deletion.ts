@@ -43,11 +43,6 @@ export class Deletion {
     }
   }
 
-  /** Deletions in flight: compaction waits for them, so a log is never appended to while it is renamed away. */
-  pending(): Promise<unknown> {
-    return Promise.all(this.removals);
-  }
-
   /** The store retired a run (its counts are in the retired totals): make that durable, then delete its files. */
   removed(log: RunLog | undefined, jobId: string): void {
     if (!log) {
